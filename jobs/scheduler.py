@@ -1,0 +1,32 @@
+"""One APScheduler per worker process, running a few interval jobs that sweep indexed columns."""
+from __future__ import annotations
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from jobs.reconcile import reconcile
+from jobs.send_due import send_due
+
+RECONCILE_EVERY = 30.0  # seconds
+
+
+def status_callback_url(app: Flask) -> str:
+    return app.config["SMSDESK"].server.public_url.rstrip("/") + "/webhooks/twilio/status"
+
+
+def create_scheduler(app: Flask) -> BackgroundScheduler:
+    """The scheduler with its jobs registered under fixed ids (not started)."""
+    config = app.config["SMSDESK"]
+    sessions = app.extensions["smsdesk.sessions"]
+    provider = app.extensions["smsdesk.provider"]
+    callback = status_callback_url(app) if provider.name == "twilio" else None
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    # APScheduler logs a job's exception and runs it again on the next tick.
+    scheduler.add_job(send_due, "interval", args=(sessions, provider), kwargs={"status_callback": callback},
+                      seconds=config.scheduler.interval_seconds, id="send_due")
+    scheduler.add_job(reconcile, "interval", args=(sessions, provider), seconds=RECONCILE_EVERY, id="reconcile")
+    return scheduler
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["smsdesk.scheduler_factory"] = lambda: create_scheduler(app)

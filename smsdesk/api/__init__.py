@@ -1,0 +1,60 @@
+"""JSON API for agents and owners: Bearer-token auth, errors as {"error", "message"}."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from smsdesk.db import get_session
+from smsdesk.models import Role
+from smsdesk.services.auth import agent_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def error(code: str, message: str, status: int):
+    return jsonify({"error": code, "message": message}), status
+
+
+@bp.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error("unauthorized", "send an API token as 'Authorization: Bearer <token>'", 401)
+    session = get_session()
+    agent = agent_for_token(session, token.strip())
+    if agent is None:
+        return error("unauthorized", "unknown or revoked API token", 401)
+    session.commit()  # records last_used_at
+    g.agent = agent
+    return None
+
+
+def owner_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.agent.role != Role.OWNER:
+            return error("forbidden", "this needs an owner's token", 403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 with a clear message."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        abort(400, description="the body must be a JSON object")
+    return payload
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
+
+
+def init_app(app) -> None:
+    from smsdesk.api import conversations  # noqa: F401 - registers routes on bp
+
+    app.register_blueprint(bp)

@@ -1,0 +1,79 @@
+"""Conversations: the reply queue, a thread, replying, assigning, closing."""
+from __future__ import annotations
+
+from flask import g, request
+from sqlalchemy import select
+
+from smsdesk.api import bp, error, json_body
+from smsdesk.db import get_session
+from smsdesk.models import Conversation
+from smsdesk.services import conversations as service
+from smsdesk.services.auth import find_agent
+from smsdesk.services.queries import conversation_detail, conversation_summary, list_conversations
+from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
+
+STATUSES = ("open", "closed", "all")
+
+
+@bp.get("/conversations")
+def index():
+    status = request.args.get("status", "open")
+    if status not in STATUSES:
+        return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)
+    rows = list_conversations(get_session(), status=status, store_slug=request.args.get("store"),
+                              search=request.args.get("q"))
+    return {"conversations": rows}
+
+
+def _load(conversation_id: int) -> Conversation | None:
+    return get_session().scalar(select(Conversation).where(Conversation.id == conversation_id))
+
+
+@bp.get("/conversations/<int:conversation_id>")
+def show(conversation_id: int):
+    conversation = _load(conversation_id)
+    if conversation is None:
+        return error("not_found", f"no conversation {conversation_id}", 404)
+    return conversation_detail(get_session(), conversation)
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+def send(conversation_id: int):
+    session = get_session()
+    conversation = _load(conversation_id)
+    if conversation is None:
+        return error("not_found", f"no conversation {conversation_id}", 404)
+    try:
+        message = reply(session, conversation=conversation, agent=g.agent, body=str(json_body().get("body") or ""))
+    except CustomerOptedOut as exc:
+        return error("opted_out", str(exc), 409)
+    except InvalidReply as exc:
+        return error("invalid_body", str(exc), 422)
+    session.commit()
+    return {"message": {"id": message.id, "status": message.status.value}}, 202
+
+
+@bp.post("/conversations/<int:conversation_id>/assign")
+def assign(conversation_id: int):
+    session = get_session()
+    conversation = _load(conversation_id)
+    if conversation is None:
+        return error("not_found", f"no conversation {conversation_id}", 404)
+    email = json_body().get("email")
+    agent = find_agent(session, email) if email else None
+    if email and agent is None:
+        return error("unknown_agent", f"no agent with email {email}", 422)
+    service.assign(conversation, agent)
+    session.commit()
+    return conversation_summary(session, conversation)
+
+
+@bp.post("/conversations/<int:conversation_id>/<any(close, reopen):action>")
+def change_status(conversation_id: int, action: str):
+    session = get_session()
+    conversation = _load(conversation_id)
+    if conversation is None:
+        return error("not_found", f"no conversation {conversation_id}", 404)
+    getattr(service, action)(conversation)
+    session.commit()
+    return conversation_summary(session, conversation)

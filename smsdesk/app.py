@@ -1,0 +1,68 @@
+"""The composition root: builds the Flask app and wires every subsystem in."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, jsonify, request
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from smsdesk import api, db, sms
+from smsdesk.config import Config, load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None,
+               *, config_path: str | None = None) -> Flask:
+    """Build the app: config = defaults < TOML < env < ``overrides`` (a Config is used as is)."""
+    import jobs.scheduler  # the app factory is the one place that imports webhooks and jobs
+    import webhooks
+
+    config = overrides if isinstance(overrides, Config) else load_config(config_path, overrides=overrides)
+    app = Flask(__name__)
+    app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
+                      MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
+    for subsystem in (db, sms, webhooks, api, jobs.scheduler):
+        subsystem.init_app(app)
+    _register_web(app)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    from smsdesk import web
+
+    web.init_app(app)
+
+
+def healthz():
+    try:
+        db.get_session().execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        log.exception("health check: database unreachable")
+        return jsonify({"status": "error", "db": "unreachable"}), 503
+    return jsonify({"status": "ok", "db": "ok"})
+
+
+def _http_error(exc: HTTPException):
+    """Errors as JSON for machines (API, webhooks), as the HTTP default for browsers."""
+    if _wants_json():
+        return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": exc.description,
+                        "status": "error"}), exc.code
+    return exc
+
+
+def _server_error(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    body = {"error": "internal_error", "message": "internal error; the details are in the server log"}
+    if _wants_json():
+        return jsonify(body | {"status": "error"}), 500
+    return "Internal error; the details are in the server log.", 500
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/webhooks/", "/healthz")) or request.is_json

@@ -1,0 +1,213 @@
+"""The ``smsdesk`` command (DESIGN §4). Bad input: exit status 2 and one line on stderr."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from smsdesk import db
+from smsdesk.config import ConfigError, load_config
+from smsdesk.models import Platform, Role
+from smsdesk.services.auth import InvalidAgent, create_agent, create_token, find_agent
+from smsdesk.services.stores import InvalidStore, create_store, list_stores
+
+QUIET_LOGGERS = ("twilio.http_client", "apscheduler.executors.default", "werkzeug")
+
+
+class Fail(click.ClickException):
+    """A one-line error: click prints 'Error: <message>' and exits with status 2."""
+
+    exit_code = 2
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:  # the twilio client logs request headers at INFO
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def make_app(ctx: click.Context, **overrides):
+    from smsdesk.app import create_app
+
+    try:
+        config = load_config(ctx.obj.get("config_path"), overrides=overrides or None)
+        return create_app(config)
+    except ConfigError as exc:
+        raise Fail(f"configuration: {exc}") from None
+
+
+def sessions(app):
+    return app.extensions["smsdesk.sessions"]
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (default: $SMSDESK_CONFIG, else ./smsdesk.toml if present).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """smsdesk: SMS order notifications and a reply inbox for online stores."""
+    ctx.ensure_object(dict)["config_path"] = config_path
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (idempotent)."""
+    app = make_app(ctx)
+    _upgrade(app)
+    click.echo(f"database ready: {app.extensions['smsdesk.engine'].url.render_as_string(hide_password=True)}")
+
+
+def _upgrade(app) -> None:
+    try:
+        db.upgrade(app.extensions["smsdesk.engine"])
+    except Exception as exc:  # noqa: BLE001 - any driver error: one line, not a traceback
+        raise Fail(f"cannot prepare the database: {str(exc).splitlines()[0]}") from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def run(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web app and run the scheduler in one process (the embedded default)."""
+    from werkzeug.serving import make_server
+
+    setup_logging()
+    app = make_app(ctx)
+    _upgrade(app)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        raise Fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    scheduler = _start_scheduler(app)
+    _stop_on_sigterm()
+    config = app.config["SMSDESK"]
+    logging.getLogger("smsdesk").info("smsdesk on http://%s:%s (provider: %s)", host, port, config.sms.provider)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=True)
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run the scheduler only (send, reconcile, fetch); any number may share PostgreSQL."""
+    setup_logging()
+    app = make_app(ctx)
+    scheduler = app.extensions["smsdesk.scheduler_factory"]()
+    scheduler.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    logging.getLogger("smsdesk").info("worker started")
+    stop.wait()
+    scheduler.shutdown(wait=True)
+
+
+def _start_scheduler(app):
+    if not app.config["SMSDESK"].scheduler.enabled:
+        return None
+    scheduler = app.extensions["smsdesk.scheduler_factory"]()
+    scheduler.start()
+    return scheduler
+
+
+def _stop_on_sigterm() -> None:
+    def handler(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.group()
+def store() -> None:
+    """Add and list stores."""
+
+
+@store.command("add")
+@click.option("--slug", required=True, help="Short id used in webhook URLs, e.g. acme.")
+@click.option("--name", required=True, help="Shown to customers in every text.")
+@click.option("--platform", required=True, type=click.Choice([p.value for p in Platform]))
+@click.option("--domain", default=None, help="Shopify: the shop's myshopify.com domain.")
+@click.option("--webhook-secret", required=True, help="The secret the platform signs webhooks with.")
+@click.option("--from-number", default=None, help="The Twilio number texts come from (E.164).")
+@click.option("--messaging-service-sid", default=None, help="Send through this Twilio messaging service.")
+@click.option("--timezone", default="America/New_York", show_default=True)
+@click.option("--country", default="US", show_default=True, help="Default country for local phone numbers.")
+@click.option("--api-base", default=None, help="BigCommerce: API base URL.")
+@click.option("--api-token", default=None, help="BigCommerce: API token (X-Auth-Token).")
+@click.option("--store-hash", default=None, help="BigCommerce: store hash.")
+@click.pass_context
+def store_add(ctx: click.Context, **fields) -> None:
+    """Add a store."""
+    app = make_app(ctx)
+    fields["country"] = fields["country"].upper()
+    with sessions(app).begin() as session:
+        try:
+            created = create_store(session, **fields)
+        except InvalidStore as exc:
+            raise Fail(str(exc)) from None
+        url = app.config["SMSDESK"].server.public_url.rstrip("/")
+        path = "shopify" if created.platform == Platform.SHOPIFY else f"{created.platform.value}/{created.slug}"
+        click.echo(f"store {created.slug} added; point its webhooks at {url}/webhooks/{path}")
+
+
+@store.command("list")
+@click.pass_context
+def store_list(ctx: click.Context) -> None:
+    """List stores."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        for row in list_stores(session):
+            sender = row.messaging_service_sid or row.from_number or "-"
+            click.echo(f"{row.slug}\t{row.platform.value}\t{row.name}\t{row.domain or '-'}\t{sender}")
+
+
+@main.group()
+def agent() -> None:
+    """Manage agents and owners."""
+
+
+@agent.command("add")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", default="agent", show_default=True, type=click.Choice([r.value for r in Role]))
+@click.pass_context
+def agent_add(ctx: click.Context, email: str, password: str, role: str) -> None:
+    """Add an agent (or an owner, who also edits templates and settings)."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        try:
+            created = create_agent(session, email=email, password=password, role=role)
+        except InvalidAgent as exc:
+            raise Fail(str(exc)) from None
+        click.echo(f"{created.role.value} {created.email} added")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--email", required=True)
+@click.pass_context
+def token_create(ctx: click.Context, email: str) -> None:
+    """Print a new API token for an agent (shown once, stored hashed)."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        owner = find_agent(session, email)
+        if owner is None:
+            raise Fail(f"no agent with email {email}")
+        click.echo(create_token(session, owner))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

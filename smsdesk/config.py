@@ -1,0 +1,177 @@
+"""Configuration: built-in defaults, then a TOML file, then SMSDESK_<SECTION>_<KEY> env vars.
+
+Every key is typed by the dataclass field that holds it; a bad value stops the program
+with a one-line ``ConfigError`` naming the key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_CONFIG_FILE = "smsdesk.toml"
+ENV_PREFIX = "SMSDESK_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or of the wrong type."""
+
+
+@dataclass
+class ServerConfig:
+    public_url: str = "http://127.0.0.1:8025"
+    secret_key: str = "change-me"
+    max_body_bytes: int = 1_048_576  # 1 MiB
+
+
+@dataclass
+class DatabaseConfig:
+    url: str = "sqlite:///smsdesk.db"
+
+
+@dataclass
+class SmsConfig:
+    provider: str = ""  # "" = twilio when credentials are set, else the simulator
+
+
+@dataclass
+class TwilioConfig:
+    account_sid: str = ""
+    auth_token: str = ""
+    api_base: str = ""
+    validate_signatures: bool = True
+
+
+@dataclass
+class SchedulerConfig:
+    enabled: bool = True
+    interval_seconds: float = 1.0
+
+
+@dataclass
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
+    twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+
+    def section(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+SECTIONS = {f.name: f for f in dataclasses.fields(Config)}
+PROVIDERS = ("simulator", "twilio")
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
+    """Build the Config: defaults < TOML file < environment < explicit overrides."""
+    environ = os.environ if environ is None else environ
+    config = Config()
+    file_path = _config_path(path, environ)
+    if file_path is not None:
+        _apply(config, _read_toml(file_path), source=str(file_path))
+    _apply(config, _env_values(environ), source="environment")
+    if overrides:
+        _apply(config, overrides, source="overrides")
+    _check(config)
+    return config
+
+
+def _config_path(path, environ: Mapping[str, str]) -> Path | None:
+    if path:
+        return Path(path)
+    if environ.get("SMSDESK_CONFIG"):
+        return Path(environ["SMSDESK_CONFIG"])
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.exists() else None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
+    for section, sfield in SECTIONS.items():
+        for key in (f.name for f in dataclasses.fields(sfield.default_factory())):
+            name = f"{ENV_PREFIX}{section}_{key}".upper()
+            if name in environ:
+                values.setdefault(section, {})[key] = environ[name]
+    return values
+
+
+def _apply(config: Config, values: Mapping[str, Any], *, source: str) -> None:
+    for section, entries in values.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{section}]")
+        if not isinstance(entries, Mapping):
+            raise ConfigError(f"{source}: [{section}] must be a table")
+        target = config.section(section)
+        fields = {f.name: f for f in dataclasses.fields(target)}
+        for key, raw in entries.items():
+            if key not in fields:
+                raise ConfigError(f"{source}: unknown key {section}.{key}")
+            setattr(target, key, _coerce(raw, fields[key].type, f"{section}.{key}"))
+
+
+def _coerce(raw: Any, type_name: str, key: str) -> Any:
+    """Turn a TOML or env value into the field's type, or fail naming the key."""
+    if type_name == "bool":
+        return _to_bool(raw, key)
+    if type_name in ("int", "float"):
+        return _to_number(raw, int if type_name == "int" else float, key)
+    if not isinstance(raw, str):
+        raise ConfigError(f"{key}: expected a string, got {raw!r}")
+    return raw
+
+
+def _to_bool(raw: Any, key: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {raw!r}")
+
+
+def _to_number(raw: Any, kind: type, key: str) -> int | float:
+    if isinstance(raw, bool):
+        raise ConfigError(f"{key}: expected a number, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        word = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{key}: expected {word}, got {raw!r}") from None
+
+
+def _check(config: Config) -> None:
+    if not config.sms.provider:
+        has_credentials = bool(config.twilio.account_sid and config.twilio.auth_token)
+        config.sms.provider = "twilio" if has_credentials else "simulator"
+    if config.sms.provider not in PROVIDERS:
+        raise ConfigError(f"sms.provider: expected one of {', '.join(PROVIDERS)}, got {config.sms.provider!r}")
+    if config.sms.provider == "twilio" and not (config.twilio.account_sid and config.twilio.auth_token):
+        raise ConfigError("sms.provider is 'twilio' but twilio.account_sid / twilio.auth_token are not set")
+    if config.server.max_body_bytes <= 0:
+        raise ConfigError("server.max_body_bytes: must be positive")
+    if config.scheduler.interval_seconds <= 0:
+        raise ConfigError("scheduler.interval_seconds: must be positive")
+    if not config.server.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")

@@ -1,0 +1,78 @@
+"""Engine and session setup; the schema is owned by Alembic (``smsdesk init``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
+    """Create the engine; SQLite gets WAL, synchronous=FULL and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then
+        # writes (a claim, a webhook) waits for the lock (busy_timeout) instead of failing
+        # with "database is locked" when it upgrades. Readers that never write may pass
+        # sqlite_begin="DEFERRED".
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {sqlite_begin}"))
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # let the "begin" listener above issue BEGIN
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # A webhook we answered 200 must survive a power cut: fsync on every commit.
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration (idempotent)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def init_app(app: Flask) -> None:
+    """Give the app one engine and session factory, and a session per request."""
+    engine = make_engine(app.config["SMSDESK"].database.url)
+    app.extensions["smsdesk.engine"] = engine
+    app.extensions["smsdesk.sessions"] = make_session_factory(engine)
+    app.teardown_appcontext(_close_session)
+
+
+def get_session() -> Session:
+    """The current request's session (opened on first use, closed on teardown)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["smsdesk.sessions"]()
+    return g.db_session
+
+
+def _close_session(_exc) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,71 @@
+"""Agents, their passwords and their API tokens (stored hashed; a token is shown once)."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from smsdesk.models import Agent, ApiToken, Role, utcnow
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8  # characters
+TOKEN_PREFIX = "sd_"
+
+
+class InvalidAgent(ValueError):
+    """Bad email, weak password, unknown role, or an email already taken."""
+
+
+def create_agent(session: Session, *, email: str, password: str, role: str = "agent") -> Agent:
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidAgent(f"not an email address: {email!r}")
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidAgent(f"password must be at least {MIN_PASSWORD} characters")
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise InvalidAgent("role must be owner or agent") from None
+    if find_agent(session, email) is not None:
+        raise InvalidAgent(f"an agent with email {email} already exists")
+    agent = Agent(email=email, password_hash=generate_password_hash(password), role=role_value)
+    session.add(agent)
+    session.flush()
+    return agent
+
+
+def find_agent(session: Session, email: str) -> Agent | None:
+    return session.scalar(select(Agent).where(Agent.email == (email or "").strip().lower()))
+
+
+def check_password(session: Session, email: str, password: str) -> Agent | None:
+    """The agent if the password matches, else None."""
+    agent = find_agent(session, email)
+    if agent is not None and check_password_hash(agent.password_hash, password or ""):
+        return agent
+    return None
+
+
+def create_token(session: Session, agent: Agent) -> str:
+    """A new API token for ``agent``; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(agent_id=agent.id, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def agent_for_token(session: Session, token: str) -> Agent | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    if row is None:
+        return None
+    row.last_used_at = utcnow()
+    return row.agent
+
+
+def _hash(token: str) -> str:
+    # Tokens are 256 random bits, so a plain SHA-256 is enough (no need for a slow KDF).
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,106 @@
+"""Conversations: one thread per store and customer, and the agents' reply queue."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from smsdesk.models import (
+    Agent,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Direction,
+    Message,
+    MessageStatus,
+    Store,
+    utcnow,
+)
+
+INBOUND = "inbound"
+
+
+def touch_conversation(session: Session, *, store_id: int, customer_id: int, at: datetime) -> Conversation:
+    """The conversation for this customer at this store (created when new), marked active at ``at``."""
+    conversation = _find(session, store_id, customer_id)
+    if conversation is None:
+        try:
+            with session.begin_nested():
+                conversation = Conversation(store_id=store_id, customer_id=customer_id, last_message_at=at)
+                session.add(conversation)
+        except IntegrityError:  # created concurrently
+            conversation = _find(session, store_id, customer_id)
+    conversation.last_message_at = max(conversation.last_message_at, at)
+    return conversation
+
+
+def _find(session: Session, store_id: int, customer_id: int) -> Conversation | None:
+    return session.scalar(
+        select(Conversation).where(Conversation.store_id == store_id, Conversation.customer_id == customer_id)
+    )
+
+
+def find_inbound(session: Session, provider_sid: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.provider_sid == provider_sid))
+
+
+def receive_inbound(
+    session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str,
+) -> Message | None:
+    """Record a text from a customer and put the conversation in the reply queue.
+
+    Returns None when this provider sid was already recorded (a retried webhook).
+    """
+    if find_inbound(session, provider_sid) is not None:
+        return None
+    now = utcnow()
+    conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=now)
+    message = Message(
+        store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
+        direction=Direction.IN, kind=INBOUND, body=body, status=MessageStatus.RECEIVED,
+        provider_sid=provider_sid, created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same MessageSid raced us
+        return None
+    conversation.status = ConversationStatus.OPEN
+    conversation.waiting_since = conversation.waiting_since or now
+    conversation.unread += 1
+    return message
+
+
+def mark_read(conversation: Conversation) -> None:
+    conversation.unread = 0
+
+
+def assign(conversation: Conversation, agent: Agent | None) -> None:
+    conversation.assigned_agent_id = agent.id if agent else None
+
+
+def close(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.CLOSED
+    conversation.waiting_since = None
+
+
+def reopen(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.OPEN
+
+
+def add_note(session: Session, *, store: Store, customer: Customer, body: str, dedupe_key: str) -> Message | None:
+    """An internal note for the agents (never sent); it puts the conversation in the queue."""
+    if session.scalar(select(Message.id).where(Message.dedupe_key == dedupe_key)) is not None:
+        return None
+    now = utcnow()
+    conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=now)
+    note = Message(store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
+                   direction=Direction.OUT, kind="note", body=body, status=MessageStatus.NOTE,
+                   dedupe_key=dedupe_key, created_at=now)
+    session.add(note)
+    conversation.status = ConversationStatus.OPEN
+    conversation.waiting_since = conversation.waiting_since or now
+    conversation.unread += 1
+    return note

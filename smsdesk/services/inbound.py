@@ -1,0 +1,83 @@
+"""What happens when a customer texts in: keywords first, then the agents' queue."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
+from smsdesk.services.conversations import receive_inbound, touch_conversation
+from smsdesk.services.customers import set_opted_out
+from smsdesk.services.outbox import cancel_pending, enqueue_kind
+from smsdesk.services.template_store import resolve_template
+from smsdesk.services.templates import build_context, render_message
+
+# Carrier keyword families (CTIA; Twilio's defaults). Only a message that IS the keyword counts.
+STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+START_WORDS = {"START", "YES", "UNSTOP", "SUBSCRIBE"}
+HELP_WORDS = {"HELP", "INFO"}
+
+
+def keyword(body: str) -> str | None:
+    """'stop', 'start' or 'help' when the whole message is such a keyword, else None."""
+    words = re.sub(r"[^A-Za-z ]+", " ", body or "").upper().split()
+    cleaned = " ".join(words)
+    for name, family in (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS)):
+        if cleaned in family:
+            return name
+    return None
+
+
+def handle_inbound(session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str) -> str | None:
+    """Record the text and act on keywords; returns a reply to send inline (TwiML) or None."""
+    message = receive_inbound(session, store=store, customer=customer, body=body, provider_sid=provider_sid)
+    if message is None:
+        return None  # a retried webhook: already handled
+    word = keyword(body)
+    if word == "stop":
+        _opt_out(session, store=store, customer=customer, message=message)
+    elif word == "start":
+        _opt_in(session, store=store, customer=customer, message=message)
+    elif word == "help":
+        _answered(session, message)
+        return _help(session, store=store, customer=customer)
+    return None
+
+
+def _context(store: Store, customer: Customer) -> dict:
+    return build_context(store={"name": store.name, "support_contact": store.help_text},
+                         customer={"first_name": customer.first_name})
+
+
+def _opt_out(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
+    if set_opted_out(session, customer, True, source="keyword", reason=message.body.strip()[:255]):
+        cancel_pending(session, reason="opted out", customer_id=customer.id)
+        # Sent even though opted out: the confirmation is the one text a STOP allows.
+        enqueue_kind(session, store=store, customer=customer, kind="opt_out_confirmation",
+                     context=_context(store, customer), dedupe_key=f"optout:{message.id}")
+    _answered(session, message)
+
+
+def _opt_in(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
+    if set_opted_out(session, customer, False, source="keyword", reason=message.body.strip()[:255]):
+        enqueue_kind(session, store=store, customer=customer, kind="opt_in_confirmation",
+                     context=_context(store, customer), dedupe_key=f"optin:{message.id}")
+    _answered(session, message)
+
+
+def _help(session: Session, *, store: Store, customer: Customer) -> str | None:
+    """HELP is answered inline (TwiML) and recorded in the thread as sent."""
+    template = resolve_template(session, store_id=store.id, kind="help_reply")
+    text = render_message(template.body, _context(store, customer))
+    conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=utcnow())
+    session.add(Message(store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
+                        direction=Direction.OUT, kind="help_reply", body=text, status=MessageStatus.SENT,
+                        reason="answered inline (TwiML)"))
+    return text
+
+
+def _answered(session: Session, message: Message) -> None:
+    """A keyword is answered automatically: it does not wait for an agent."""
+    conversation = session.get(Conversation, message.conversation_id)
+    if conversation.waiting_since == message.created_at:  # nothing else was waiting before it
+        conversation.waiting_since = None

@@ -1,0 +1,98 @@
+"""The outbox: every outbound text is a ``messages`` row first, sent later by a job."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from smsdesk.models import (
+    PENDING_STATUSES,
+    Customer,
+    Direction,
+    Message,
+    MessageStatus,
+    Store,
+    utcnow,
+)
+from smsdesk.services import audit
+from smsdesk.services.conversations import touch_conversation
+from smsdesk.services.segments import segment_info
+from smsdesk.services.template_store import resolve_template
+from smsdesk.services.templates import TemplateError, render_message
+
+LEASE = 60  # seconds a claimed message stays ours before reconcile may look at it
+
+
+def find_by_dedupe_key(session: Session, key: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.dedupe_key == key))
+
+
+def enqueue_kind(
+    session: Session, *, store: Store, customer: Customer, kind: str, context: Mapping[str, Any],
+    dedupe_key: str | None, due_at: datetime | None = None, order_id: int | None = None,
+    checkout_id: int | None = None,
+) -> Message | None:
+    """Render the store's template for ``kind`` and queue it; None if disabled or a duplicate.
+
+    ``due_at`` defaults to now plus the template's delay.
+    """
+    if dedupe_key and find_by_dedupe_key(session, dedupe_key) is not None:
+        return None
+    template = resolve_template(session, store_id=store.id, kind=kind)
+    if not template.enabled:
+        return None
+    try:
+        body = render_message(template.body, context)
+    except TemplateError as exc:  # a template saved before a variable went away: say so, send nothing
+        audit.record(session, "template_error", store_id=store.id, customer_id=customer.id,
+                     reason=str(exc), detail={"kind": kind})
+        return None
+    if due_at is None:
+        due_at = utcnow() + timedelta(minutes=template.delay_minutes)
+    return enqueue_text(
+        session, store=store, customer=customer, kind=kind, body=body, dedupe_key=dedupe_key,
+        due_at=due_at, marketing=template.spec.marketing, validity_seconds=template.spec.validity_seconds,
+        order_id=order_id, checkout_id=checkout_id,
+    )
+
+
+def enqueue_text(
+    session: Session, *, store: Store, customer: Customer, kind: str, body: str,
+    dedupe_key: str | None = None, due_at: datetime | None = None, marketing: bool = False,
+    validity_seconds: int | None = None, order_id: int | None = None, checkout_id: int | None = None,
+    agent_id: int | None = None,
+) -> Message | None:
+    """Insert one outbound row; a concurrent duplicate (same dedupe_key) returns None."""
+    now = utcnow()
+    due_at = due_at or now
+    info = segment_info(body)
+    conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=now)
+    message = Message(
+        store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
+        direction=Direction.OUT, kind=kind, body=body,
+        status=MessageStatus.SCHEDULED if due_at > now else MessageStatus.QUEUED,
+        due_at=due_at, dedupe_key=dedupe_key, marketing=marketing, segments=info.segments,
+        encoding=info.encoding, validity_seconds=validity_seconds, order_id=order_id,
+        checkout_id=checkout_id, agent_id=agent_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same event raced us to the same dedupe_key
+        return None
+    return message
+
+
+def cancel_pending(session: Session, *, reason: str, **filters: Any) -> int:
+    """Cancel scheduled/queued outbound rows matching ``filters``; returns how many."""
+    conditions = [getattr(Message, name) == value for name, value in filters.items()]
+    result = session.execute(
+        update(Message)
+        .where(Message.status.in_(PENDING_STATUSES), Message.direction == Direction.OUT, *conditions)
+        .values(status=MessageStatus.CANCELLED, reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -1,0 +1,35 @@
+"""Agents' replies to customers."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from smsdesk.models import Agent, Conversation, Message
+from smsdesk.services.outbox import enqueue_text
+
+AGENT_REPLY = "agent_reply"
+MAX_BODY = 1600  # characters: Twilio's limit for one message body
+
+
+class CustomerOptedOut(Exception):
+    """The customer opted out of texts from this store; agents can't text them."""
+
+
+class InvalidReply(ValueError):
+    """A reply must have text, and no more than Twilio takes."""
+
+
+def reply(session: Session, *, conversation: Conversation, agent: Agent, body: str) -> Message:
+    """Queue an agent's reply; answering takes the conversation out of the waiting queue."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidReply("reply body is empty")
+    if len(body) > MAX_BODY:
+        raise InvalidReply(f"reply is {len(body)} characters; the limit is {MAX_BODY}")
+    customer = conversation.customer
+    if customer.opted_out:
+        raise CustomerOptedOut(f"{customer.phone} opted out of texts from this store")
+    message = enqueue_text(session, store=conversation.store, customer=customer, kind=AGENT_REPLY,
+                           body=body, agent_id=agent.id)
+    conversation.waiting_since = None
+    conversation.unread = 0
+    return message

@@ -1,0 +1,390 @@
+"""Message kinds, their default texts, and safe rendering of owner templates.
+
+Pure functions, no DB and no Flask. Owners edit message bodies as Jinja2
+templates; they are rendered in a sandbox with StrictUndefined so a typo is an
+error in the editor, never a silently broken text to a customer.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import StrictUndefined, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+MAX_BODY_LENGTH = 1600  # Twilio rejects longer message bodies
+_MAX_REPEAT_LENGTH = 10_000  # cap on "x" * n so a template cannot exhaust memory
+_MAX_POWER_BITS = 4096  # cap on int ** int results for the same reason (CPU)
+
+# --------------------------------------------------------------------------
+# Variables and kinds
+# --------------------------------------------------------------------------
+
+VARIABLES: frozenset[str] = frozenset({
+    "store.name", "store.support_contact",
+    "customer.first_name",
+    "order.number", "order.total", "order.currency", "order.status_url",
+    "tracking.number", "tracking.company", "tracking.url",
+    "cart.recovery_url", "cart.total", "cart.item_count", "cart.first_item",
+})
+# Top-level names ("order") and their fields, derived so the two never disagree.
+NAMESPACES: dict[str, tuple[str, ...]] = {}
+for _name in sorted(VARIABLES):
+    _ns, _field = _name.split(".", 1)
+    NAMESPACES.setdefault(_ns, ())
+    NAMESPACES[_ns] += (_field,)
+
+ORDER_VALIDITY_SECONDS = 4 * 3600  # an order update older than 4 h is stale
+MARKETING_VALIDITY_SECONDS = 3600  # a late cart reminder may land in quiet hours
+KEYWORD_VALIDITY_SECONDS = 3600  # a HELP/STOP answer only makes sense right away
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A message kind: its default template and how it is sent."""
+
+    kind: str
+    label: str
+    default_body: str
+    marketing: bool = False
+    default_enabled: bool = True
+    default_delay_minutes: int = 0
+    validity_seconds: int = ORDER_VALIDITY_SECONDS
+    variables: tuple[str, ...] = ()
+
+
+# Shared template fragments: greet by first name only when we have one.
+_HI = "{% if customer.first_name %}Hi {{ customer.first_name }}, your{% else %}Your{% endif %}"
+_STORE_VARS = ("store.name", "store.support_contact")
+_ORDER_VARS = _STORE_VARS + ("customer.first_name", "order.number", "order.total",
+                             "order.currency", "order.status_url")
+_TRACKING_VARS = _ORDER_VARS + ("tracking.number", "tracking.company", "tracking.url")
+_CART_VARS = _STORE_VARS + ("customer.first_name", "cart.recovery_url", "cart.total",
+                            "cart.item_count", "cart.first_item")
+
+
+def _order_kind(kind: str, label: str, body: str, variables: tuple[str, ...]) -> KindSpec:
+    return KindSpec(kind, label, body, variables=variables)
+
+
+def _cart_kind(kind: str, label: str, body: str, enabled: bool, delay: int) -> KindSpec:
+    return KindSpec(kind, label, body, marketing=True, default_enabled=enabled,
+                    default_delay_minutes=delay,
+                    validity_seconds=MARKETING_VALIDITY_SECONDS, variables=_CART_VARS)
+
+
+def _keyword_kind(kind: str, label: str, body: str) -> KindSpec:
+    return KindSpec(kind, label, body, validity_seconds=KEYWORD_VALIDITY_SECONDS,
+                    variables=_STORE_VARS)
+
+
+_KIND_LIST = (
+    _order_kind(
+        "order_confirmed", "Order confirmed",
+        "{{ store.name }}: {% if customer.first_name %}Hi {{ customer.first_name }}, thanks"
+        "{% else %}Thanks{% endif %} for your order #{{ order.number }}! "
+        "We'll text you when it ships."
+        "{% if order.status_url %} Details: {{ order.status_url }}{% endif %}",
+        _ORDER_VARS),
+    _order_kind(
+        "order_shipped", "Order shipped",
+        "{{ store.name }}: " + _HI + " order #{{ order.number }} has shipped"
+        "{% if tracking.company %} with {{ tracking.company }}{% endif %}!"
+        "{% if tracking.number %} Tracking number: {{ tracking.number }}{% endif %}"
+        "{% if tracking.url %} {{ tracking.url }}{% endif %}",
+        _TRACKING_VARS),
+    _order_kind(
+        "out_for_delivery", "Out for delivery",
+        "{{ store.name }}: " + _HI + " order #{{ order.number }} is out for delivery "
+        "and should arrive today.{% if tracking.url %} Track it: {{ tracking.url }}{% endif %}",
+        _TRACKING_VARS),
+    _order_kind(
+        "ready_for_pickup", "Ready for pickup",
+        "{{ store.name }}: " + _HI + " order #{{ order.number }} is ready for pickup. "
+        "Please show this text when you collect it.",
+        _ORDER_VARS),
+    _order_kind(
+        "delivered", "Delivered",
+        "{{ store.name }}: " + _HI + " order #{{ order.number }} has been delivered. "
+        "Enjoy! Questions? Just reply to this text.",
+        _TRACKING_VARS),
+    _order_kind(
+        "order_cancelled", "Order cancelled",
+        "{{ store.name }}: " + _HI + " order #{{ order.number }} has been cancelled. "
+        "Questions? Just reply to this text.",
+        _ORDER_VARS),
+    _cart_kind(
+        "cart_reminder_1", "Cart reminder 1",
+        "{{ store.name }}: {% if customer.first_name %}Hi {{ customer.first_name }}, you"
+        "{% else %}You{% endif %} left "
+        "{% if cart.first_item %}{{ cart.first_item }}{% else %}something{% endif %}"
+        " in your cart. Complete your order: {{ cart.recovery_url }} Reply STOP to opt out.",
+        enabled=True, delay=60),
+    _cart_kind(
+        "cart_reminder_2", "Cart reminder 2",
+        "{{ store.name }}: Still thinking it over"
+        "{% if customer.first_name %}, {{ customer.first_name }}{% endif %}? "
+        "We saved your cart for you: {{ cart.recovery_url }} Reply STOP to opt out.",
+        enabled=False, delay=1440),
+    _keyword_kind(
+        "help_reply", "HELP reply",
+        "{{ store.name }}: order updates & cart reminders. Msg frequency varies. "
+        "Msg & data rates may apply. Reply STOP to opt out."
+        "{% if store.support_contact %} Help: {{ store.support_contact }}{% endif %}"),
+    _keyword_kind(
+        "opt_out_confirmation", "Opt-out confirmation (STOP)",
+        "You're unsubscribed from {{ store.name }} texts. No more messages will be sent. "
+        "Reply START to resubscribe."),
+    _keyword_kind(
+        "opt_in_confirmation", "Opt-in confirmation (START)",
+        "You're resubscribed to {{ store.name }} texts. Msg frequency varies. "
+        "Msg & data rates may apply. Reply HELP for help, STOP to opt out."),
+)
+KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST}
+
+# --------------------------------------------------------------------------
+# Contexts
+# --------------------------------------------------------------------------
+
+
+def empty_context() -> dict[str, dict[str, Any]]:
+    """Every variable present and empty, so templates can test ``{% if x %}``."""
+    return {ns: {field: "" for field in fields} for ns, fields in NAMESPACES.items()}
+
+
+def build_context(*, store: Mapping | None = None, customer: Mapping | None = None,
+                  order: Mapping | None = None, tracking: Mapping | None = None,
+                  cart: Mapping | None = None) -> dict[str, dict[str, Any]]:
+    """Merge the given plain dicts over ``empty_context()``.
+
+    None values become "" because a template would otherwise print "None".
+    """
+    context = empty_context()
+    parts = {"store": store, "customer": customer, "order": order,
+             "tracking": tracking, "cart": cart}
+    for ns, values in parts.items():
+        for key, value in (values or {}).items():
+            context[ns][key] = "" if value is None else value
+    return context
+
+
+def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, Any]]:
+    """Realistic data for previews and for validating a template once."""
+    return build_context(
+        store={"name": store_name,
+               "support_contact": "support@shop.example.com"},
+        customer={"first_name": "Emma"},
+        order={"number": "1042", "total": "54.00", "currency": "USD",
+               "status_url": "https://shop.example.com/orders/1042"},
+        tracking={"number": "1Z999AA10123456784", "company": "UPS",
+                  "url": "https://www.ups.com/track?tracknum=1Z999AA10123456784"},
+        cart={"recovery_url": "https://shop.example.com/cart/r/8f3a2c9d",
+              "total": "54.00", "item_count": 2, "first_item": "Wool Mittens"},
+    )
+
+# --------------------------------------------------------------------------
+# Errors and the sandbox
+# --------------------------------------------------------------------------
+
+
+class TemplateError(ValueError):
+    """A template that cannot be used; ``str()`` reads "line 2: <reason>"."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        super().__init__(f"line {line}: {reason}" if line else reason)
+
+
+class _SmsSandbox(SandboxedEnvironment):
+    """The stock sandbox blocks attribute escapes; this also caps the two
+    operators that let a one-line template exhaust memory or CPU."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            if isinstance(left, int) and isinstance(right, int) \
+                    and left.bit_length() * right > _MAX_POWER_BITS:
+                raise SecurityError("number too large")
+            return left**right
+        for seq, count in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
+                    and len(seq) * count > _MAX_REPEAT_LENGTH:
+                raise SecurityError("repeated sequence too long")
+        return operator.mul(left, right)
+
+
+# One environment for the process: compiled templates and filters are shared.
+_ENV = _SmsSandbox(
+    undefined=StrictUndefined,
+    autoescape=False,  # SMS is plain text, HTML escaping would show "&amp;"
+    keep_trailing_newline=False,
+    trim_blocks=True,  # a "{% if %}" on its own line leaves no blank line
+    lstrip_blocks=True,
+)
+_FORBIDDEN_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(body: str) -> jinja2.Template:
+    """Compile once per distinct body: bodies repeat for every message."""
+    try:
+        return _ENV.from_string(body)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+
+
+# --------------------------------------------------------------------------
+# Rendering and validation
+# --------------------------------------------------------------------------
+
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """Collapse the whitespace empty variables and blocks leave behind."""
+    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def render_message(body: str, context: Mapping) -> str:
+    """Render ``body`` with ``context``; raises TemplateError on any failure."""
+    template = _compile(body)
+    try:
+        return _tidy(template.render(dict(context)))
+    except jinja2.UndefinedError as exc:
+        raise _undefined_error(body, context, exc) from None
+    except SecurityError as exc:
+        raise TemplateError(f"not allowed: {exc.message}", _error_line(exc)) from None
+    except Exception as exc:  # a user template can raise anything (TypeError, ...)
+        reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise TemplateError(reason, _error_line(exc)) from None
+
+
+def _error_line(exc: BaseException) -> int | None:
+    """Template line of a render error: Jinja rewrites tracebacks so the
+    template's frames are named "<template>" and carry template line numbers."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
+    return frames[-1].lineno if frames else None
+
+
+def _undefined_error(body: str, context: Mapping, exc: jinja2.UndefinedError) -> TemplateError:
+    """Name the full dotted variable that failed ("order.numbr"), if we can."""
+    for name, line in _variable_paths(_compile_ast(body)):
+        if not _resolves(name, context):
+            word = "unknown" if not _is_known(name) else "missing"
+            return TemplateError(f"{word} variable '{name}'", line)
+    return TemplateError(exc.message or "undefined variable", _error_line(exc))
+
+
+def _resolves(name: str, context: Mapping) -> bool:
+    """True if the dotted ``name`` exists in ``context``'s nested mappings."""
+    value: Any = context
+    for part in name.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False
+        value = value[part]
+    return True
+
+
+def validate_template(body: str) -> None:
+    """Raise TemplateError unless ``body`` is a usable message template.
+
+    Checks syntax, that every variable is one of VARIABLES (with its line),
+    no include/import, and that it renders with sample data within
+    MAX_BODY_LENGTH characters.
+    """
+    if not body or not body.strip():
+        raise TemplateError("template is empty")
+    _compile(body)  # syntax errors, with their line
+    ast = _compile_ast(body)
+    for node in ast.find_all(_FORBIDDEN_NODES):
+        tag = type(node).__name__.lower().replace("fromimport", "import")
+        raise TemplateError(f"'{tag}' is not allowed", node.lineno)
+    for name, line in _variable_paths(ast):
+        if not _is_known(name):
+            raise TemplateError(f"unknown variable '{name}'", line)
+    text = render_message(body, sample_context())
+    if not text:
+        raise TemplateError("template renders to an empty message")
+    if len(text) > MAX_BODY_LENGTH:
+        raise TemplateError(
+            f"message is {len(text)} characters long; the maximum is {MAX_BODY_LENGTH}")
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_ast(body: str) -> nodes.Template:
+    """Parsed AST of ``body`` (cached like ``_compile``), for static checks."""
+    try:
+        return _ENV.parse(body)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.message or "syntax error", exc.lineno) from None
+
+
+def _is_known(name: str) -> bool:
+    """A full variable, or a bare namespace (``{% if tracking %}``)."""
+    return name in VARIABLES or name in NAMESPACES
+
+
+def _variable_paths(ast: nodes.Template) -> list[tuple[str, int]]:
+    """Dotted context variables used by a template, with their lines, in order.
+
+    ``meta.find_undeclared_variables`` only yields top-level names ("order");
+    walking Getattr/Getitem chains recovers "order.numbr". Names the template
+    defines itself ({% set %}, loop variables) and Jinja globals are skipped.
+    """
+    roots = meta.find_undeclared_variables(ast) - set(_ENV.globals)
+    found: list[tuple[str, int]] = []
+    _walk(ast, roots, found)
+    return sorted(found, key=lambda item: item[1])
+
+
+def _walk(node: nodes.Node, roots: set[str], found: list[tuple[str, int]]) -> None:
+    """Collect the outermost variable chains below ``node`` into ``found``."""
+    if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+        # {{ customer.first_name.title() }}: the last attribute is a method
+        # (the sandbox decides if it is safe), the variable is the rest.
+        receiver = node.node.node
+        if not _record(receiver, roots, found):
+            _walk(receiver, roots, found)
+        children = [*node.args, *node.kwargs, node.dyn_args, node.dyn_kwargs]
+        for child in filter(None, children):
+            _walk(child, roots, found)
+        return
+    if _record(node, roots, found):
+        return
+    for child in node.iter_child_nodes():
+        _walk(child, roots, found)
+
+
+def _record(node: nodes.Node, roots: set[str], found: list[tuple[str, int]]) -> bool:
+    """Record ``node`` if it is a dotted variable chain; True if it was a chain."""
+    path = _dotted(node)
+    if path is None:
+        return False
+    if path[0] in roots:
+        found.append((".".join(path), node.lineno))
+    return True
+
+
+def _dotted(node: nodes.Node) -> tuple[str, ...] | None:
+    """("order", "number") for ``order.number`` / ``order['number']``, else None."""
+    if isinstance(node, nodes.Name):
+        return (node.name,)
+    if isinstance(node, nodes.Getattr):
+        base = _dotted(node.node)
+        return None if base is None else base + (node.attr,)
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) \
+            and isinstance(node.arg.value, str):
+        base = _dotted(node.node)
+        return None if base is None else base + (node.arg.value,)
+    return None

@@ -1,0 +1,129 @@
+"""Fixtures: a migrated test database (SQLite by default, or $SMSDESK_TEST_DATABASE_URL),
+the app wired to a real Twilio-compatible HTTP server, and a client per test."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from smsdesk import db
+from smsdesk.app import create_app
+from smsdesk.models import Base
+from tests import factories
+from tests.support.twilio_server import TwilioTestServer
+
+PUBLIC_URL = "https://smsdesk.test"
+TWILIO_SID = "AC" + "1" * 32
+TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
+
+
+class TestSession(Session):
+    def fresh(self) -> None:
+        """Forget everything loaded: the next read sees what the app committed since."""
+        self.rollback()
+        self.expire_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("SMSDESK_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = db.make_engine(database_url)
+    with engine.begin() as conn:  # start from nothing, then migrate the way `smsdesk init` does
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table after a test that touched the database."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine = request.getfixturevalue("engine")
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def twilio_server_session():
+    with TwilioTestServer(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def twilio_server(twilio_server_session):
+    twilio_server_session.reset()
+    yield twilio_server_session
+    twilio_server_session.reset()
+
+
+def app_settings(database_url: str, twilio_url: str) -> dict:
+    return {
+        "server": {"public_url": PUBLIC_URL, "secret_key": "test-secret-key", "max_body_bytes": 65536},
+        "database": {"url": database_url},
+        "sms": {"provider": "twilio"},
+        "twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "api_base": twilio_url},
+        "scheduler": {"enabled": False},
+    }
+
+
+@pytest.fixture
+def app(engine, database_url, twilio_server):
+    app = create_app(app_settings(database_url, twilio_server.url))
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["smsdesk.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app, database_url):
+    """A session for arranging and asserting; commit what the app must see.
+
+    On SQLite it begins DEFERRED so a test's open read never holds the write lock the app
+    needs; call ``db_session.fresh()`` before reading what the app wrote since.
+    """
+    engine = db.make_engine(database_url, sqlite_begin="DEFERRED")
+    session = TestSession(engine, expire_on_commit=False)
+    yield session
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def make(db_session):
+    """Factories bound to the test's session: make.store(...), make.agent(...), make.token(...)."""
+    return factories.Factory(db_session)
+
+
+@pytest.fixture
+def drain(app):
+    """Run the sender job once, as the scheduler would; returns provider calls made."""
+    from jobs.send_due import send_due
+    from jobs.scheduler import status_callback_url
+
+    def run() -> int:
+        return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],
+                        status_callback=status_callback_url(app))
+    return run

@@ -1,0 +1,89 @@
+"""Factories for rows and signed requests, so tests don't copy fixtures around."""
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+from smsdesk.models import Agent, Customer, Store
+from smsdesk.services.auth import create_agent, create_token
+from smsdesk.services.customers import get_or_create_customer
+from smsdesk.services.stores import create_store
+from webhooks.base import hmac_sha256_base64
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+_seq = itertools.count(1)
+
+
+def sample(relative: str) -> Any:
+    """A payload from ../shared/samples, parsed."""
+    return json.loads((SAMPLES / relative).read_text())
+
+
+def shopify_order(**changes: Any) -> dict:
+    """The real Shopify order sample as an orders/create webhook sends it (unwrapped)."""
+    order = copy.deepcopy(sample("shopify/order_get_rest_2025-07.json")["order"])
+    order.update(changes)
+    return order
+
+
+def shopify_headers(store: Store, body: bytes, *, topic: str = "orders/create", event_id: str | None = None,
+                    secret: str | None = None) -> dict:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": store.domain,
+        "X-Shopify-Hmac-Sha256": hmac_sha256_base64((secret or store.webhook_secret).encode(), body),
+        "X-Shopify-Event-Id": event_id or f"evt-{next(_seq)}",
+        "X-Shopify-Webhook-Id": f"wh-{next(_seq)}",
+        "X-Shopify-API-Version": "2025-07",
+    }
+
+
+def twilio_signature(auth_token: str, url: str, params: dict) -> str:
+    return RequestValidator(auth_token).compute_signature(url, params)
+
+
+def inbound_sms(store: Store, *, from_: str, body: str, sid: str | None = None) -> dict:
+    """Form params of an inbound-SMS webhook, shaped like the real capture in the samples."""
+    sid = sid or f"SM{next(_seq):032x}"
+    return {"ToCountry": "US", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received",
+            "Body": body, "FromCountry": "US", "To": store.from_number or "", "NumSegments": "1",
+            "MessageSid": sid, "AccountSid": "AC" + "1" * 32, "From": from_, "ApiVersion": "2010-04-01"}
+
+
+class Factory:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def store(self, **fields: Any) -> Store:
+        n = next(_seq)
+        values = {"slug": f"shop-{n}", "name": "Acme Outfitters", "platform": "shopify",
+                  "domain": f"shop-{n}.myshopify.com", "webhook_secret": f"secret-{n}",
+                  "from_number": "+15005550006", "timezone": "America/New_York", "country": "US"}
+        values.update(fields)
+        store = create_store(self.session, **values)
+        self.session.commit()
+        return store
+
+    def agent(self, *, email: str | None = None, password: str = "correct horse battery", role: str = "agent") -> Agent:
+        agent = create_agent(self.session, email=email or f"agent{next(_seq)}@example.com", password=password, role=role)
+        self.session.commit()
+        return agent
+
+    def token(self, agent: Agent | None = None, *, role: str = "agent") -> str:
+        token = create_token(self.session, agent or self.agent(role=role))
+        self.session.commit()
+        return token
+
+    def customer(self, store: Store, phone: str = "+15025550123", **fields: Any) -> Customer:
+        customer = get_or_create_customer(self.session, store_id=store.id, phone=phone)
+        for key, value in fields.items():
+            setattr(customer, key, value)
+        self.session.commit()
+        return customer

@@ -1,0 +1,370 @@
+"""Message kinds, default templates, rendering and validation."""
+
+import re
+
+import pytest
+
+from smsdesk.services.segments import segment_info
+from smsdesk.services.templates import (
+    KINDS,
+    MAX_BODY_LENGTH,
+    VARIABLES,
+    KindSpec,
+    TemplateError,
+    build_context,
+    empty_context,
+    render_message,
+    sample_context,
+    validate_template,
+)
+
+ALL_KINDS = [
+    "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
+    "delivered", "order_cancelled", "cart_reminder_1", "cart_reminder_2",
+    "help_reply", "opt_out_confirmation", "opt_in_confirmation",
+]
+CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
+ORDER_KINDS = ALL_KINDS[:6]
+
+# What a real send has at minimum: the store, the order number, the cart link.
+MINIMAL = build_context(
+    store={"name": "Acme Outfitters"},
+    order={"number": "1042"},
+    cart={"recovery_url": "https://shop.example.com/cart/r/8f3a2c9d"},
+)
+
+
+def assert_reads_well(text: str) -> None:
+    """No traces of empty variables: double spaces, orphan punctuation."""
+    assert text == text.strip()
+    assert "  " not in text
+    assert not re.search(r"\s[,.!?:]", text), text
+    assert not re.search(r"[,:]\s*[.!?]", text), text
+    assert not re.search(r"#(\s|$|[.!?,])", text), text
+    assert "None" not in text
+
+
+# --- kinds -----------------------------------------------------------------
+
+
+def test_every_kind_is_defined_in_order():
+    assert list(KINDS) == ALL_KINDS
+    for kind, spec in KINDS.items():
+        assert isinstance(spec, KindSpec) and spec.kind == kind and spec.label
+
+
+def test_kind_spec_is_frozen():
+    with pytest.raises(AttributeError):
+        KINDS["order_confirmed"].default_enabled = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kind", "marketing", "enabled", "delay", "validity"),
+    [
+        ("order_confirmed", False, True, 0, 14400),
+        ("order_shipped", False, True, 0, 14400),
+        ("out_for_delivery", False, True, 0, 14400),
+        ("ready_for_pickup", False, True, 0, 14400),
+        ("delivered", False, True, 0, 14400),
+        ("order_cancelled", False, True, 0, 14400),
+        ("cart_reminder_1", True, True, 60, 3600),
+        ("cart_reminder_2", True, False, 1440, 3600),
+        ("help_reply", False, True, 0, 3600),
+        ("opt_out_confirmation", False, True, 0, 3600),
+        ("opt_in_confirmation", False, True, 0, 3600),
+    ],
+)
+def test_kind_settings(kind, marketing, enabled, delay, validity):
+    spec = KINDS[kind]
+    assert (spec.marketing, spec.default_enabled, spec.default_delay_minutes,
+            spec.validity_seconds) == (marketing, enabled, delay, validity)
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_kind_variables_are_known_and_cover_the_default(kind):
+    spec = KINDS[kind]
+    assert set(spec.variables) <= VARIABLES
+    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart)\.\w+", spec.default_body))
+    assert used <= set(spec.variables)
+
+
+def test_variables():
+    assert VARIABLES == {
+        "store.name", "store.support_contact", "customer.first_name", "order.number",
+        "order.total", "order.currency", "order.status_url", "tracking.number",
+        "tracking.company", "tracking.url", "cart.recovery_url", "cart.total",
+        "cart.item_count", "cart.first_item",
+    }
+
+
+# --- default templates -----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_default_template_validates(kind):
+    validate_template(KINDS[kind].default_body)
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_default_template_with_sample_data(kind):
+    text = render_message(KINDS[kind].default_body, sample_context())
+    assert_reads_well(text)
+    assert "Acme Outfitters" in text
+    info = segment_info(text)
+    assert info.encoding == "GSM-7"
+    assert info.segments <= (2 if kind == "help_reply" else 1), text
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_default_template_without_first_name_or_optional_fields(kind):
+    text = render_message(KINDS[kind].default_body, MINIMAL)
+    assert_reads_well(text)
+    assert "Acme Outfitters" in text
+    assert text[0].isupper()
+    assert segment_info(text).segments == 1
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_default_template_renders_with_empty_context(kind):
+    text = render_message(KINDS[kind].default_body, empty_context())
+    assert "  " not in text and text == text.strip()
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_default_template_with_long_values_stays_within_two_segments(kind):
+    ctx = sample_context("The Really Long Name Outdoor Supply Co")
+    ctx["customer"]["first_name"] = "Maximiliane"
+    ctx["cart"]["first_item"] = "Merino Wool Hiking Socks (3-pack)"
+    assert segment_info(render_message(KINDS[kind].default_body, ctx)).segments <= 2
+
+
+@pytest.mark.parametrize("kind", ORDER_KINDS)
+def test_order_texts_start_with_store_and_name_the_order(kind):
+    text = render_message(KINDS[kind].default_body, sample_context())
+    assert text.startswith("Acme Outfitters: ")
+    assert "#1042" in text
+
+
+def test_greeting_uses_first_name_when_present():
+    body = KINDS["order_confirmed"].default_body
+    assert render_message(body, sample_context()).startswith("Acme Outfitters: Hi Emma, thanks")
+    assert render_message(body, MINIMAL).startswith("Acme Outfitters: Thanks for your order #1042!")
+
+
+def test_order_shipped_includes_tracking_when_present():
+    body = KINDS["order_shipped"].default_body
+    full = render_message(body, sample_context())
+    for part in ("UPS", "1Z999AA10123456784", "https://www.ups.com/track?tracknum="):
+        assert part in full
+    assert render_message(body, MINIMAL) == "Acme Outfitters: Your order #1042 has shipped!"
+    only_url = build_context(store={"name": "Acme"}, order={"number": "7"},
+                             tracking={"url": "https://t.example/7"})
+    assert render_message(body, only_url) == "Acme: Your order #7 has shipped! https://t.example/7"
+
+
+@pytest.mark.parametrize("kind", CART_KINDS)
+def test_cart_reminders_link_the_cart_and_end_with_opt_out(kind):
+    text = render_message(KINDS[kind].default_body, sample_context())
+    assert "https://shop.example.com/cart/r/8f3a2c9d" in text
+    assert text.endswith("Reply STOP to opt out.")
+    assert KINDS[kind].marketing
+
+
+def test_help_reply_has_what_ctia_asks():
+    text = render_message(KINDS["help_reply"].default_body, sample_context())
+    for part in ("Acme Outfitters", "order updates", "cart reminders", "Msg frequency varies",
+                 "Msg & data rates may apply", "Reply STOP to opt out",
+                 "support@shop.example.com"):
+        assert part in text
+
+
+def test_opt_out_and_opt_in_confirmations():
+    ctx = sample_context()
+    out = render_message(KINDS["opt_out_confirmation"].default_body, ctx)
+    assert out == ("You're unsubscribed from Acme Outfitters texts. "
+                   "No more messages will be sent. Reply START to resubscribe.")
+    back = render_message(KINDS["opt_in_confirmation"].default_body, ctx)
+    assert "Acme Outfitters" in back and "STOP" in back and "HELP" in back
+
+
+# --- contexts --------------------------------------------------------------
+
+
+def test_empty_context_has_every_variable_empty():
+    ctx = empty_context()
+    for name in VARIABLES:
+        ns, field = name.split(".")
+        assert ctx[ns][field] == ""
+
+
+def test_empty_context_is_a_fresh_copy():
+    empty_context()["store"]["name"] = "changed"
+    assert empty_context()["store"]["name"] == ""
+
+
+def test_sample_context_has_every_variable_filled():
+    ctx = sample_context("Fjord & Co")
+    assert ctx["store"]["name"] == "Fjord & Co"
+    for name in VARIABLES:
+        ns, field = name.split(".")
+        assert ctx[ns][field] not in ("", None)
+
+
+def test_build_context_merges_over_empty_and_blanks_none():
+    ctx = build_context(store={"name": "Acme"}, order={"number": "9", "total": None},
+                        customer={"first_name": "Jo", "email": "jo@example.org"})
+    assert ctx["store"] == {"name": "Acme", "support_contact": ""}
+    assert ctx["order"]["number"] == "9" and ctx["order"]["total"] == ""
+    assert ctx["customer"]["email"] == "jo@example.org"  # extra keys are kept
+    assert ctx["cart"]["recovery_url"] == ""
+    with pytest.raises(TypeError):
+        build_context(shop={"name": "x"})  # type: ignore[call-arg]
+
+
+# --- rendering -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("{{ store.name }}: hello", "Acme Outfitters: hello"),
+        ("Total {{ order.total }} {{ order.currency }}", "Total 54.00 USD"),
+        ("{{ order['number'] }}", "1042"),
+        ("{{ customer.first_name | upper }}", "EMMA"),
+        ("{{ customer.first_name.lower() }}", "emma"),
+        ("A & B <b>", "A & B <b>"),  # plain text: no HTML escaping
+        ("  padded  \n", "padded"),
+        # blocks on their own lines leave no blank lines or indentation behind
+        ("Hi\n{% if customer.first_name %}\n  {{ customer.first_name }}\n{% endif %}\nBye",
+         "Hi\nEmma\nBye"),
+        ("Hi {{ tracking.number }}  there", "Hi 1Z999AA10123456784 there"),
+        ("{% set n = cart.item_count %}{{ n }} item{{ 's' if n != 1 }}", "2 items"),
+    ],
+)
+def test_render_message(body, expected):
+    assert render_message(body, sample_context()) == expected
+
+
+def test_empty_variables_do_not_leave_double_spaces():
+    body = "Order {{ order.number }} {{ tracking.company }} {{ tracking.number }} shipped"
+    assert render_message(body, MINIMAL) == "Order 1042 shipped"
+
+
+def test_render_caches_compiled_templates():
+    from smsdesk.services import templates
+
+    body = "{{ store.name }} cache check"
+    render_message(body, sample_context())
+    hits = templates._compile.cache_info().hits
+    render_message(body, sample_context())
+    assert templates._compile.cache_info().hits == hits + 1
+
+
+def test_render_unknown_variable_names_it_and_its_line():
+    with pytest.raises(TemplateError) as err:
+        render_message("Hi\n{{ order.numbr }}", sample_context())
+    assert err.value.line == 2
+    assert "order.numbr" in err.value.reason
+    assert str(err.value) == "line 2: unknown variable 'order.numbr'"
+
+
+def test_render_missing_context_value_names_it():
+    with pytest.raises(TemplateError) as err:
+        render_message("{{ store.name }}: {{ order.number }}", {"store": {"name": "Acme"}})
+    assert "order.number" in str(err.value)
+    assert err.value.line == 1
+
+
+def test_render_syntax_error_has_line():
+    with pytest.raises(TemplateError) as err:
+        render_message("one\ntwo\n{{ order.number }", sample_context())
+    assert err.value.line == 3
+
+
+# --- validation ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "reason_part"),
+    [
+        ("", None, "template is empty"),
+        ("  \n ", None, "template is empty"),
+        ("Hi {{ order.numbr }}", 1, "unknown variable 'order.numbr'"),
+        ("Hi\n{{ customer.first_name }}\n{{ order.numbr }}", 3, "unknown variable 'order.numbr'"),
+        ("{{ customer.last_name }}", 1, "unknown variable 'customer.last_name'"),
+        ("{{ shop.name }}", 1, "unknown variable 'shop.name'"),
+        ("{{ phone }}", 1, "unknown variable 'phone'"),
+        ("{{ order['numbr'] }}", 1, "unknown variable 'order.numbr'"),
+        ("{% if tracking.urll %}x{% endif %}", 1, "unknown variable 'tracking.urll'"),
+        ("{{ cart.first_item.name.upper() }}", 1, "unknown variable 'cart.first_item.name'"),
+        ("{{ (order.numbr ~ '!').upper() }}", 1, "unknown variable 'order.numbr'"),
+        ("{{ 'a'.join([customer.frist_name]) }}", 1, "unknown variable 'customer.frist_name'"),
+        ("line 1\n{% if order.number %}\nno end", 3, "endif"),
+        ("a\n{{ order.number }", 2, "unexpected"),
+        ("{{ store.name | nosuchfilter }}", 1, "nosuchfilter"),
+        ("{% include 'other' %}", 1, "'include' is not allowed"),
+        ("{% import 'macros' as m %}", 1, "is not allowed"),
+        ("{{ 1 / 0 }}", 1, "division by zero"),
+        ("{{ 'x' * 2000 }}", None, "maximum is 1600"),
+        ("{{ '' }}", None, "empty"),
+    ],
+)
+def test_validate_template_errors(body, line, reason_part):
+    with pytest.raises(TemplateError) as err:
+        validate_template(body)
+    assert err.value.line == line
+    assert reason_part in err.value.reason
+    assert str(err.value) == (f"line {line}: {err.value.reason}" if line else err.value.reason)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ store.name }}: {{ order.number }} {{ order.total }} {{ order.currency }}",
+        "{% if tracking %}{{ tracking.url }}{% endif %}",
+        "{% for i in range(2) %}{{ loop.index }}{% endfor %}",
+        "{% set name = customer.first_name or 'there' %}Hi {{ name }}",
+        "{{ customer.first_name.title() }} {{ cart.item_count }} {{ cart.total }}",
+        "{{ 'x' * (1600 - 1) }}",
+        "Just text.",
+    ],
+)
+def test_validate_template_accepts(body):
+    validate_template(body)
+
+
+def test_max_body_length_is_twilios():
+    assert MAX_BODY_LENGTH == 1600
+    validate_template("x" * MAX_BODY_LENGTH)
+    with pytest.raises(TemplateError):
+        validate_template("x" * (MAX_BODY_LENGTH + 1))
+
+
+# --- sandbox ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ ''.__class__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ store.name.__class__ }}",
+        "{{ range.__globals__ }}",
+        "{{ lipsum.__globals__['os'] }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ 'x' * 100000000 }}",  # memory
+        "{{ 99 ** 99 ** 99 ** 99 }}",  # CPU (Jinja reads it left to right)
+    ],
+)
+def test_sandbox_blocks_unsafe_access(body):
+    with pytest.raises(TemplateError):
+        render_message(body, sample_context())
+    with pytest.raises(TemplateError):
+        validate_template(body)
+
+
+def test_sandbox_error_is_reported_as_not_allowed():
+    with pytest.raises(TemplateError) as err:
+        render_message("ok\n{{ ''.__class__ }}", {})
+    assert err.value.line == 2
+    assert "unsafe" in err.value.reason

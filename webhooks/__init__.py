@@ -1,0 +1,98 @@
+"""Inbound webhooks: one adapter module per shop platform, plus Twilio's callbacks.
+
+Every shop request goes the same way: find the store -> verify -> decode -> drop
+duplicates -> parse into normalized events -> apply them and record the delivery in one
+transaction -> answer. No network call happens here (DESIGN §1).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from smsdesk.db import get_session
+from smsdesk.models import WebhookDelivery
+from smsdesk.services.events import apply_event
+from webhooks.base import BadPayload, WebhookAdapter
+from webhooks.shopify import ShopifyAdapter
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+ADAPTERS: dict[str, WebhookAdapter] = {adapter.source: adapter for adapter in (ShopifyAdapter(),)}
+
+
+def answer(status: str, code: int = 200, message: str = ""):
+    body = {"status": status}
+    if message:
+        body["message"] = message
+    return jsonify(body), code
+
+
+@bp.post("/<source>")
+def receive_by_header(source: str):
+    adapter = ADAPTERS.get(source)
+    if adapter is None or adapter.path_has_slug:
+        return answer("error", 404, f"no webhook endpoint for {source!r}")
+    return receive(adapter, slug=None)
+
+
+@bp.post("/<source>/<slug>")
+def receive_by_slug(source: str, slug: str):
+    adapter = ADAPTERS.get(source)
+    if adapter is None or not adapter.path_has_slug:
+        return answer("error", 404, f"no webhook endpoint for {source!r}")
+    return receive(adapter, slug=slug)
+
+
+def receive(adapter: WebhookAdapter, *, slug: str | None):
+    body = request.get_data(cache=True)  # raises 413 past server.max_body_bytes
+    session = get_session()
+    store = adapter.find_store(session, request, slug)
+    if store is None:
+        return answer("error", 404, "unknown store")
+    if not adapter.verify(store, request, body):
+        log.warning("webhook %s for store %s: bad signature", adapter.source, store.slug)
+        return answer("error", 401, "invalid signature")
+    if adapter.is_ping(request, body):
+        return answer("ok")
+    try:
+        topic = adapter.topic(request, body)
+        events = adapter.parse(store, topic, adapter.load(body))
+    except BadPayload as exc:
+        return answer("error", 400, str(exc))
+    return record(adapter, store=store, topic=topic, delivery_id=adapter.delivery_id(request, body), events=events)
+
+
+def record(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, events: list):
+    """Apply the events and remember the delivery, in one transaction."""
+    session = get_session()
+    if _seen(session, store.id, adapter.source, delivery_id):
+        return answer("duplicate")
+    status = "processed" if events else "ignored"
+    try:
+        with session.begin_nested():
+            session.add(WebhookDelivery(store_id=store.id, source=adapter.source, delivery_id=delivery_id[:255],
+                                        topic=topic[:100], status=status))
+        for event in events:
+            apply_event(session, store=store, event=event, source=adapter.source)
+        session.commit()
+    except IntegrityError:  # the same delivery is being processed by a concurrent request
+        session.rollback()
+        return answer("duplicate")
+    return answer("accepted" if events else "ignored")
+
+
+def _seen(session, store_id: int, source: str, delivery_id: str) -> bool:
+    return session.scalar(select(WebhookDelivery.id).where(
+        WebhookDelivery.store_id == store_id, WebhookDelivery.source == source,
+        WebhookDelivery.delivery_id == delivery_id[:255])) is not None
+
+
+def init_app(app) -> None:
+    from webhooks import twilio  # its module imports this package, so it is loaded here
+
+    app.register_blueprint(bp)
+    app.register_blueprint(twilio.bp)

@@ -1,0 +1,98 @@
+"""What every shop-platform adapter looks like: find store -> verify -> parse -> events."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from abc import ABC, abstractmethod
+from typing import Any
+
+from flask import Request
+from sqlalchemy.orm import Session
+
+from smsdesk.events import CustomerInfo, Event
+from smsdesk.models import Store
+from smsdesk.services.phones import normalize_phone
+from smsdesk.services.stores import get_store
+
+
+class BadPayload(ValueError):
+    """The body can't be understood; the receiver answers 400 with this message."""
+
+
+class WebhookAdapter(ABC):
+    """One shop platform. Subclasses set ``source`` and implement ``verify`` and ``parse``."""
+
+    source = ""
+    path_has_slug = True  # /webhooks/<source>/<store_slug>; Shopify finds the store by header
+
+    def find_store(self, session: Session, request: Request, slug: str | None) -> Store | None:
+        store = get_store(session, slug) if slug else None
+        return store if store is not None and store.platform.value == self.source else None
+
+    @abstractmethod
+    def verify(self, store: Store, request: Request, body: bytes) -> bool:
+        """True when the request carries a valid signature for this store."""
+
+    def is_ping(self, request: Request, body: bytes) -> bool:
+        """A platform's "hello" request that carries no event (answered 200, recorded nowhere)."""
+        return False
+
+    def topic(self, request: Request, body: bytes) -> str:
+        return ""
+
+    def delivery_id(self, request: Request, body: bytes) -> str:
+        """The platform's id for this delivery, used to drop retries; a body hash by default."""
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+
+    @abstractmethod
+    def parse(self, store: Store, topic: str, payload: Any) -> list[Event]:
+        """The normalized events in this payload; [] for a topic smsdesk ignores."""
+
+    def load(self, body: bytes) -> Any:
+        """Decode the body (JSON by default); raises BadPayload."""
+        return load_json(body)
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadPayload(f"body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise BadPayload("body must be a JSON object")
+    return payload
+
+
+def hmac_sha256_base64(secret: bytes, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+
+
+def signature_matches(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of two signatures."""
+    return bool(given) and hmac.compare_digest(expected.encode(), given.strip().encode())
+
+
+def text(value: Any) -> str:
+    """A payload value as a stripped string ('' for None)."""
+    return "" if value is None else str(value).strip()
+
+
+def require(payload: dict, key: str) -> Any:
+    value = payload.get(key)
+    if value in (None, ""):
+        raise BadPayload(f"missing field {key!r}")
+    return value
+
+
+def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_name: Any = "",
+                  last_name: Any = "", email: Any = "", consent: bool | None = None) -> CustomerInfo:
+    """Build CustomerInfo from candidate (phone, country) pairs, the first usable one winning."""
+    phone = None
+    for raw, country in phones:
+        phone = normalize_phone(text(raw) or None, text(country) or default_country)
+        if phone:
+            break
+    return CustomerInfo(phone=phone, first_name=text(first_name), last_name=text(last_name),
+                        email=text(email), marketing_consent=consent)

@@ -1,0 +1,82 @@
+"""Twilio: inbound SMS from customers and message status callbacks, both signed."""
+from __future__ import annotations
+
+import logging
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import or_, select
+from twilio.request_validator import RequestValidator
+
+from smsdesk.db import get_session
+from smsdesk.models import Store
+from smsdesk.services.customers import get_or_create_customer
+from smsdesk.services.delivery import apply_status
+from smsdesk.services.inbound import handle_inbound
+from smsdesk.services.phones import normalize_phone
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
+
+
+def twiml(message: str | None = None) -> Response:
+    inner = f"<Message>{escape(message)}</Message>" if message else ""
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>', mimetype="text/xml")
+
+
+@bp.before_request
+def check_signature():
+    config = current_app.config["SMSDESK"]
+    if not config.twilio.validate_signatures:
+        return None
+    url = config.server.public_url.rstrip("/") + request.full_path.rstrip("?")
+    validator = RequestValidator(config.twilio.auth_token)
+    if not validator.validate(url, request.form.to_dict(), request.headers.get("X-Twilio-Signature", "")):
+        log.warning("twilio webhook %s: bad signature", request.path)
+        return jsonify({"status": "error", "message": "invalid Twilio signature"}), 403
+    return None
+
+
+@bp.post("/sms")
+def inbound_sms():
+    form = request.form
+    sid, body = form.get("MessageSid") or form.get("SmsSid"), form.get("Body", "")
+    if not sid or not form.get("From"):
+        return jsonify({"status": "error", "message": "MessageSid and From are required"}), 400
+    session = get_session()
+    store = find_store(session, to=form.get("To", ""), service_sid=form.get("MessagingServiceSid"))
+    if store is None:
+        log.warning("inbound SMS %s to %s: no store sends from that number or service", sid, form.get("To"))
+        return twiml()
+    phone = normalize_phone(form["From"], form.get("FromCountry") or store.country)
+    if phone is None:
+        log.warning("inbound SMS %s: unusable From number", sid)
+        return twiml()
+    customer = get_or_create_customer(session, store_id=store.id, phone=phone)
+    answer_text = handle_inbound(session, store=store, customer=customer, body=body, provider_sid=sid)
+    session.commit()
+    return twiml(answer_text)
+
+
+def find_store(session, *, to: str, service_sid: str | None) -> Store | None:
+    """The store by its messaging service (a pool of numbers), else by the number texted."""
+    conditions = [Store.from_number == to] if to else []
+    if service_sid:
+        by_service = session.scalar(select(Store).where(Store.messaging_service_sid == service_sid))
+        if by_service is not None:
+            return by_service
+    return session.scalar(select(Store).where(or_(*conditions)).order_by(Store.id)) if conditions else None
+
+
+@bp.post("/status")
+def status_callback():
+    form = request.form
+    sid, status = form.get("MessageSid") or form.get("SmsSid"), form.get("MessageStatus") or form.get("SmsStatus")
+    if not sid or not status:
+        return jsonify({"status": "error", "message": "MessageSid and MessageStatus are required"}), 400
+    session = get_session()
+    found = apply_status(session, sid=sid, status=status, error_code=form.get("ErrorCode"))
+    session.commit()
+    if not found:
+        log.info("status callback for unknown message %s (%s)", sid, status)
+    return jsonify({"status": "ok"})
