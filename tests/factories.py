@@ -49,11 +49,12 @@ def twilio_signature(auth_token: str, url: str, params: dict) -> str:
     return RequestValidator(auth_token).compute_signature(url, params)
 
 
-def inbound_sms(store: Store, *, from_: str, body: str, sid: str | None = None) -> dict:
+def inbound_sms(store: Store | None = None, *, from_: str, body: str, sid: str | None = None,
+                to: str | None = None) -> dict:
     """Form params of an inbound-SMS webhook, shaped like the real capture in the samples."""
     sid = sid or f"SM{next(_seq):032x}"
     return {"ToCountry": "US", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received",
-            "Body": body, "FromCountry": "US", "To": store.from_number or "", "NumSegments": "1",
+            "Body": body, "FromCountry": "US", "To": to or store.from_number or "", "NumSegments": "1",
             "MessageSid": sid, "AccountSid": "AC" + "1" * 32, "From": from_, "ApiVersion": "2010-04-01"}
 
 

@@ -1,0 +1,112 @@
+"""The agents' JSON API: auth, the reply queue, a thread, replying."""
+import pytest
+
+from tests.factories import inbound_sms
+from tests.webhooks.test_twilio import post_signed
+
+
+@pytest.fixture
+def auth(make):
+    return {"Authorization": f"Bearer {make.token()}"}
+
+
+def text_in(client, store, phone="+15025550123", body="Where is my parcel?"):
+    assert post_signed(client, "/webhooks/twilio/sms", inbound_sms(store, from_=phone, body=body)).status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic dXNlcjpwYXNz", "sd_token"])
+def test_missing_or_wrong_token_is_401(client, make, header):
+    make.token()
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/conversations", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"] == "unauthorized" and response.json["message"]
+
+
+def test_open_conversations_oldest_waiting_first(client, make, auth):
+    store = make.store()
+    text_in(client, store, "+15025550101", "first")
+    text_in(client, store, "+15025550102", "second")
+    rows = client.get("/api/conversations", headers=auth).json["conversations"]
+    assert [r["customer_phone"] for r in rows] == ["+15025550101", "+15025550102"]
+    first = rows[0]
+    assert first["status"] == "open" and first["unread"] == 1 and first["store"] == store.slug
+    assert first["last_message"]["body"] == "first" and first["last_message"]["direction"] == "in"
+    assert first["waiting_since"].endswith("Z")
+
+
+def test_conversation_detail_and_reply(client, make, auth, drain, twilio_server):
+    store = make.store()
+    text_in(client, store)
+    conversation_id = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    response = client.post(f"/api/conversations/{conversation_id}/messages", json={"body": "On its way!"},
+                           headers=auth)
+    assert response.status_code == 202 and response.json["message"]["status"] == "queued"
+    assert drain() == 1
+    sent = twilio_server.messages
+    assert [(m["to"], m["body"]) for m in sent] == [("+15025550123", "On its way!")]
+    detail = client.get(f"/api/conversations/{conversation_id}", headers=auth).json
+    assert [(m["direction"], m["body"], m["status"]) for m in detail["messages"]] == [
+        ("in", "Where is my parcel?", "received"), ("out", "On its way!", "sent")]
+    assert detail["waiting_since"] is None and detail["unread"] == 0
+
+
+def test_reply_to_opted_out_customer_is_409(client, make, auth):
+    store = make.store()
+    text_in(client, store, body="STOP")
+    conversation_id = client.get("/api/conversations?status=all", headers=auth).json["conversations"][0]["id"]
+    response = client.post(f"/api/conversations/{conversation_id}/messages", json={"body": "hi"}, headers=auth)
+    assert response.status_code == 409 and response.json["error"] == "opted_out"
+
+
+@pytest.mark.parametrize("payload, status", [({"body": ""}, 422), ({"body": "x" * 1601}, 422), ({}, 422)])
+def test_bad_reply_is_4xx(client, make, auth, payload, status):
+    store = make.store()
+    text_in(client, store)
+    conversation_id = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    response = client.post(f"/api/conversations/{conversation_id}/messages", json=payload, headers=auth)
+    assert response.status_code == status and response.json["message"]
+
+
+def test_reply_body_not_json_is_400(client, make, auth):
+    store = make.store()
+    text_in(client, store)
+    conversation_id = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    response = client.post(f"/api/conversations/{conversation_id}/messages", data="nope", headers=auth)
+    assert response.status_code == 400 and response.json["error"]
+
+
+def test_unknown_conversation_is_404(client, auth):
+    assert client.get("/api/conversations/999", headers=auth).status_code == 404
+
+
+def test_bad_status_filter_is_400(client, auth):
+    assert client.get("/api/conversations?status=maybe", headers=auth).status_code == 400
+
+
+def test_assign_close_reopen(client, make, auth):
+    store = make.store()
+    colleague = make.agent(email="sam@example.com")
+    text_in(client, store)
+    cid = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    assert client.post(f"/api/conversations/{cid}/assign", json={"email": colleague.email},
+                       headers=auth).json["assigned_to"] == "sam@example.com"
+    assert client.post(f"/api/conversations/{cid}/assign", json={"email": "who@example.com"},
+                       headers=auth).status_code == 422
+    assert client.post(f"/api/conversations/{cid}/close", headers=auth).json["status"] == "closed"
+    assert client.get("/api/conversations", headers=auth).json["conversations"] == []
+    assert client.post(f"/api/conversations/{cid}/reopen", headers=auth).json["status"] == "open"
+
+
+def test_filters_by_store_and_search(client, make, auth):
+    one, two = make.store(from_number="+15005550001"), make.store(from_number="+15005550002")
+    text_in(client, one, "+15025550101")
+    text_in(client, two, "+15025550102")
+    by_store = client.get(f"/api/conversations?store={two.slug}", headers=auth).json["conversations"]
+    assert [r["customer_phone"] for r in by_store] == ["+15025550102"]
+    found = client.get("/api/conversations?q=550101", headers=auth).json["conversations"]
+    assert [r["customer_phone"] for r in found] == ["+15025550101"]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json == {"status": "ok", "db": "ok"}

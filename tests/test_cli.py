@@ -1,0 +1,83 @@
+"""The smsdesk command: init, store, agent, token; bad input exits non-zero with one line."""
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from smsdesk.cli import main
+from smsdesk.models import Agent, Store
+from smsdesk.services.auth import agent_for_token
+
+
+@pytest.fixture
+def cli(engine, database_url, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no stray ./smsdesk.toml
+    env = {"SMSDESK_DATABASE_URL": database_url, "SMSDESK_SCHEDULER_ENABLED": "false"}
+
+    def run(*args):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return run
+
+
+def test_init_is_idempotent(cli):
+    for _ in range(2):
+        result = cli("init")
+        assert result.exit_code == 0 and "database ready" in result.output
+
+
+def test_store_add_and_list(cli, db_session):
+    result = cli("store", "add", "--slug", "acme", "--name", "Acme", "--platform", "shopify",
+                 "--domain", "Acme.myshopify.com", "--webhook-secret", "s3cret", "--from-number", "(415) 555-0100")
+    assert result.exit_code == 0 and "/webhooks/shopify" in result.output
+    store = db_session.scalar(select(Store))
+    assert (store.domain, store.from_number) == ("acme.myshopify.com", "+14155550100")
+    listed = cli("store", "list")
+    assert "acme\tshopify\tAcme\tacme.myshopify.com\t+14155550100" in listed.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--slug", "Bad Slug!"], "slug must be lowercase"),
+    (["--timezone", "Mars/Olympus"], "unknown time zone"),
+    (["--from-number", "not-a-phone"], "is not a phone number"),
+    (["--platform", "magento"], "Invalid value for '--platform'"),
+])
+def test_store_add_bad_input(cli, db_session, args, message):
+    base = {"--slug": "acme", "--name": "Acme", "--platform": "woocommerce", "--webhook-secret": "s"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    result = cli("store", "add", *[x for pair in base.items() for x in pair])
+    assert result.exit_code != 0 and message in result.output
+    assert db_session.scalar(select(Store)) is None
+
+
+def test_duplicate_slug_is_refused(cli):
+    args = ["store", "add", "--slug", "acme", "--name", "A", "--platform", "generic", "--webhook-secret", "s"]
+    assert cli(*args).exit_code == 0
+    again = cli(*args)
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_agent_and_token(cli, db_session):
+    assert cli("agent", "add", "--email", "Ann@Example.com", "--password", "long enough pw",
+               "--role", "owner").exit_code == 0
+    result = cli("token", "create", "--email", "ann@example.com")
+    token = result.output.strip()
+    assert result.exit_code == 0 and token.startswith("sd_")
+    agent = agent_for_token(db_session, token)
+    assert agent.email == "ann@example.com" and agent.role.value == "owner"
+    assert token not in db_session.scalar(select(Agent.password_hash))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["agent", "add", "--email", "nope", "--password", "long enough"], "not an email address"),
+    (["agent", "add", "--email", "a@b.co", "--password", "short"], "at least 8"),
+    (["token", "create", "--email", "ghost@example.com"], "no agent with email"),
+])
+def test_bad_agent_input(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code != 0 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_bad_config_value_is_one_line(cli, monkeypatch):
+    result = CliRunner().invoke(main, ["init"], env={"SMSDESK_SERVER_MAX_BODY_BYTES": "huge"})
+    assert result.exit_code != 0
+    assert result.output.strip() == "Error: configuration: server.max_body_bytes: expected an integer, got 'huge'"
