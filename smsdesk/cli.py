@@ -112,6 +112,23 @@ def worker(ctx: click.Context) -> None:
     scheduler.shutdown(wait=True)
 
 
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create a demo store and post sample orders, so the simulator shows texts."""
+    from smsdesk.demo import ensure_demo_store, post_demo_orders
+
+    app = make_app(ctx)
+    _upgrade(app)
+    with sessions(app).begin() as session:
+        secret = ensure_demo_store(session).webhook_secret
+    statuses = post_demo_orders(app, secret)
+    if any(status != 200 for status in statuses):
+        raise Fail(f"demo webhooks were refused: HTTP {statuses}")
+    click.echo(f"posted {len(statuses)} demo orders to store 'demo'; texts go out on the next "
+               "scheduler tick of `smsdesk run` (see /simulator)")
+
+
 def _start_scheduler(app):
     if not app.config["SMSDESK"].scheduler.enabled:
         return None

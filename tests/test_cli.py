@@ -81,3 +81,14 @@ def test_bad_config_value_is_one_line(cli, monkeypatch):
     result = CliRunner().invoke(main, ["init"], env={"SMSDESK_SERVER_MAX_BODY_BYTES": "huge"})
     assert result.exit_code != 0
     assert result.output.strip() == "Error: configuration: server.max_body_bytes: expected an integer, got 'huge'"
+
+
+def test_demo_posts_orders_that_queue_texts(cli, db_session):
+    from smsdesk.models import Message
+
+    for _ in range(2):  # running it again adds nothing
+        result = cli("demo")
+        assert result.exit_code == 0, result.output
+    messages = db_session.scalars(select(Message).order_by(Message.id)).all()
+    assert [m.kind for m in messages] == ["order_confirmed", "order_confirmed"]
+    assert "#1001" in messages[0].body and "Demo Outfitters" in messages[0].body
