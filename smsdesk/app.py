@@ -8,10 +8,11 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from smsdesk import api, db, sms
+from smsdesk import api, db, sms, web
 from smsdesk.config import Config, load_config
 
 log = logging.getLogger(__name__)
+INSECURE_SECRET = "change-me"  # the documented example value
 
 
 def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None,
@@ -24,19 +25,14 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app = Flask(__name__)
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
-    for subsystem in (db, sms, webhooks, api, jobs.scheduler):
+    for subsystem in (db, sms, webhooks, api, web, jobs.scheduler):
         subsystem.init_app(app)
-    _register_web(app)
+    if config.server.secret_key == INSECURE_SECRET:
+        log.warning("server.secret_key is the example value; set a random one before going live")
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
     return app
-
-
-def _register_web(app: Flask) -> None:
-    from smsdesk import web
-
-    web.init_app(app)
 
 
 def healthz():
