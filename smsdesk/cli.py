@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from smsdesk import db
+from smsdesk import __version__, db
 from smsdesk.config import ConfigError, load_config
 from smsdesk.models import Platform, Role
 from smsdesk.services.auth import InvalidAgent, create_agent, create_token, find_agent
@@ -44,15 +44,29 @@ def sessions(app):
 
 
 @click.group()
+@click.version_option(__version__, prog_name="smsdesk")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (default: $SMSDESK_CONFIG, else ./smsdesk.toml if present).")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None) -> None:
     """smsdesk: SMS order notifications and a reply inbox for online stores."""
     ctx.ensure_object(dict)["config_path"] = config_path
 
 
-@main.command()
+def main(args: list[str] | None = None) -> int:
+    """The console script: click's errors (usage ones included) as one line on stderr."""
+    try:
+        cli.main(args=args, prog_name="smsdesk", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    return 0
+
+
+@cli.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (idempotent)."""
@@ -68,7 +82,7 @@ def _upgrade(app) -> None:
         raise Fail(f"cannot prepare the database: {str(exc).splitlines()[0]}") from None
 
 
-@main.command()
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
@@ -96,7 +110,7 @@ def run(ctx: click.Context, host: str, port: int) -> None:
             scheduler.shutdown(wait=True)
 
 
-@main.command()
+@cli.command()
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run the scheduler only (send, reconcile, fetch); any number may share PostgreSQL."""
@@ -112,7 +126,7 @@ def worker(ctx: click.Context) -> None:
     scheduler.shutdown(wait=True)
 
 
-@main.command()
+@cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Create a demo store and post sample orders, so the simulator shows texts."""
@@ -143,7 +157,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-@main.group()
+@cli.group()
 def store() -> None:
     """Add and list stores."""
 
@@ -187,7 +201,7 @@ def store_list(ctx: click.Context) -> None:
             click.echo(f"{row.slug}\t{row.platform.value}\t{row.name}\t{row.domain or '-'}\t{sender}")
 
 
-@main.group()
+@cli.group()
 def agent() -> None:
     """Manage agents and owners."""
 
@@ -208,7 +222,7 @@ def agent_add(ctx: click.Context, email: str, password: str, role: str) -> None:
         click.echo(f"{created.role.value} {created.email} added")
 
 
-@main.group()
+@cli.group()
 def token() -> None:
     """API tokens."""
 

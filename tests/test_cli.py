@@ -3,7 +3,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from smsdesk.cli import main
+from smsdesk.cli import cli as smsdesk_cli
 from smsdesk.models import Agent, Store
 from smsdesk.services.auth import agent_for_token
 
@@ -14,7 +14,7 @@ def cli(engine, database_url, monkeypatch, tmp_path):
     env = {"SMSDESK_DATABASE_URL": database_url, "SMSDESK_SCHEDULER_ENABLED": "false"}
 
     def run(*args):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return CliRunner().invoke(smsdesk_cli, list(args), env=env, catch_exceptions=False)
     return run
 
 
@@ -78,7 +78,7 @@ def test_bad_agent_input(cli, args, message):
 
 
 def test_bad_config_value_is_one_line(cli, monkeypatch):
-    result = CliRunner().invoke(main, ["init"], env={"SMSDESK_SERVER_MAX_BODY_BYTES": "huge"})
+    result = CliRunner().invoke(smsdesk_cli, ["init"], env={"SMSDESK_SERVER_MAX_BODY_BYTES": "huge"})
     assert result.exit_code != 0
     assert result.output.strip() == "Error: configuration: server.max_body_bytes: expected an integer, got 'huge'"
 
@@ -92,3 +92,16 @@ def test_demo_posts_orders_that_queue_texts(cli, db_session):
     messages = db_session.scalars(select(Message).order_by(Message.id)).all()
     assert [m.kind for m in messages] == ["order_confirmed", "order_confirmed"]
     assert "#1001" in messages[0].body and "Demo Outfitters" in messages[0].body
+
+
+@pytest.mark.parametrize("args, message", [
+    (["store", "add", "--slug", "x"], "Error: Missing option '--name'."),
+    (["frobnicate"], "Error: No such command 'frobnicate'."),
+])
+def test_console_script_errors_are_one_line(args, message, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "smsdesk.cli", *args], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and result.stderr.strip() == message and result.stdout == ""
