@@ -54,7 +54,7 @@ def _wait_healthy(base: str, process, timeout: float = 20.0) -> None:
         try:
             if requests.get(base + "/healthz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             time.sleep(0.1)
     raise TimeoutError("smsdesk run did not become healthy")
 

@@ -1,6 +1,7 @@
 """Agents, their passwords and their API tokens (stored hashed; a token is shown once)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -43,11 +44,18 @@ def find_agent(session: Session, email: str) -> Agent | None:
 
 
 def check_password(session: Session, email: str, password: str) -> Agent | None:
-    """The agent if the password matches, else None."""
+    """The agent if the password matches, else None (in the same time either way)."""
     agent = find_agent(session, email)
-    if agent is not None and check_password_hash(agent.password_hash, password or ""):
+    # Hash even for an unknown email, so response time does not reveal which emails exist.
+    stored = agent.password_hash if agent is not None else _dummy_hash()
+    if check_password_hash(stored, password or "") and agent is not None:
         return agent
     return None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def create_token(session: Session, agent: Agent) -> str:
