@@ -4,10 +4,12 @@ from __future__ import annotations
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
 from jobs.send_due import send_due
 
 RECONCILE_EVERY = 30.0  # seconds
+FETCH_PENDING_EVERY = 5.0  # seconds between sweeps for BigCommerce deliveries to fetch
 
 
 def status_callback_url(app: Flask) -> str:
@@ -22,9 +24,14 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     callback = status_callback_url(app) if provider.name == "twilio" else None
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     # APScheduler logs a job's exception and runs it again on the next tick.
-    scheduler.add_job(send_due, "interval", args=(sessions, provider), kwargs={"status_callback": callback},
+    lease = config.scheduler.lease_seconds
+    scheduler.add_job(send_due, "interval", args=(sessions, provider),
+                      kwargs={"status_callback": callback, "lease": lease},
                       seconds=config.scheduler.interval_seconds, id="send_due")
-    scheduler.add_job(reconcile, "interval", args=(sessions, provider), seconds=RECONCILE_EVERY, id="reconcile")
+    # A stranded text waits at most a lease plus half a lease before reconcile looks it up.
+    scheduler.add_job(reconcile, "interval", args=(sessions, provider), seconds=min(RECONCILE_EVERY, lease / 2),
+                      id="reconcile")
+    scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
     return scheduler
 
 

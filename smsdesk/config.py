@@ -49,6 +49,9 @@ class TwilioConfig:
 class SchedulerConfig:
     enabled: bool = True
     interval_seconds: float = 1.0
+    # How long a claimed text belongs to one worker before reconcile may look at it; the
+    # provider call's timeout is kept well inside it (DESIGN §1).
+    lease_seconds: float = 60.0
 
 
 @dataclass
@@ -173,5 +176,7 @@ def _check(config: Config) -> None:
         raise ConfigError("server.max_body_bytes: must be positive")
     if config.scheduler.interval_seconds <= 0:
         raise ConfigError("scheduler.interval_seconds: must be positive")
+    if config.scheduler.lease_seconds <= 0:
+        raise ConfigError("scheduler.lease_seconds: must be positive")
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")

@@ -122,6 +122,8 @@ class Store(Base):
     quiet_hours: Mapped[str] = mapped_column(String(11), default="20:00-08:00")
     rate_per_second: Mapped[float] = mapped_column(Float, default=1.0)
     help_text: Mapped[str] = mapped_column(Text, default="")
+    # False when the platform (e.g. Twilio Advanced Opt-Out) already confirms a STOP itself.
+    send_opt_out_confirmation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     api_base: Mapped[str | None] = mapped_column(String(255))
     api_token: Mapped[str | None] = mapped_column(String(255))
     store_hash: Mapped[str | None] = mapped_column(String(64))
@@ -281,6 +283,7 @@ class Message(Base):
     segments: Mapped[int] = mapped_column(Integer, default=1)
     encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
     validity_seconds: Mapped[int | None]
+    slot_at: Mapped[datetime | None]  # send slot reserved under the sender's rate limit (sender_slots)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
@@ -290,6 +293,16 @@ class Message(Base):
 
     customer: Mapped[Customer] = relationship()
     store: Mapped[Store] = relationship()
+
+
+class SenderSlot(Base):
+    """Per-sender rate limit shared by all workers: the next free send slot of a number/service."""
+
+    __tablename__ = "sender_slots"
+
+    sender_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_free_at: Mapped[datetime]
+    paused_until: Mapped[datetime | None]  # the provider said "slow down" (429, queue overflow)
 
 
 class Template(Base):
@@ -321,3 +334,15 @@ class AuditEvent(Base):
     source: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[dict[str, Any] | None]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedReply(Base):
+    """A ready-made answer agents insert into a reply; owners manage them (all stores, or one)."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)  # None: every store
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

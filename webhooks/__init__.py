@@ -2,7 +2,9 @@
 
 Every shop request goes the same way: find the store -> verify -> decode -> drop
 duplicates -> parse into normalized events -> apply them and record the delivery in one
-transaction -> answer. No network call happens here (DESIGN §1).
+transaction -> answer. No network call happens here (DESIGN §1): a platform whose payloads
+only name what changed (BigCommerce) has its delivery recorded as ``pending`` for the
+fetch job (jobs/fetch_pending.py).
 """
 from __future__ import annotations
 
@@ -13,15 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from smsdesk.db import get_session
-from smsdesk.models import WebhookDelivery
+from smsdesk.models import WebhookDelivery, utcnow
 from smsdesk.services.events import apply_event
 from webhooks.base import BadPayload, WebhookAdapter
+from webhooks.bigcommerce import BigCommerceAdapter
+from webhooks.generic import GenericAdapter
 from webhooks.shopify import ShopifyAdapter
+from webhooks.woocommerce import WooCommerceAdapter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
-ADAPTERS: dict[str, WebhookAdapter] = {adapter.source: adapter for adapter in (ShopifyAdapter(),)}
+ADAPTERS: dict[str, WebhookAdapter] = {adapter.source: adapter for adapter in (
+    ShopifyAdapter(), WooCommerceAdapter(), BigCommerceAdapter(), GenericAdapter())}
 
 
 def answer(status: str, code: int = 200, message: str = ""):
@@ -53,17 +59,21 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
     store = adapter.find_store(session, request, slug)
     if store is None:
         return answer("error", 404, "unknown store")
+    if adapter.is_ping(request, body):  # unsigned by the platform (WooCommerce), and it changes nothing
+        return answer("ok")
     if not adapter.verify(store, request, body):
         log.warning("webhook %s for store %s: bad signature", adapter.source, store.slug)
         return answer("error", 401, "invalid signature")
-    if adapter.is_ping(request, body):
-        return answer("ok")
     try:
         topic = adapter.topic(request, body)
-        events = adapter.parse(store, topic, adapter.load(body))
+        payload = adapter.load(body)
+        events = adapter.parse(store, topic, payload)
     except BadPayload as exc:
         return answer("error", 400, str(exc))
-    return record(adapter, store=store, topic=topic, delivery_id=adapter.delivery_id(request, body), events=events)
+    delivery_id = adapter.delivery_id(request, body)
+    if adapter.fetches_later(topic):
+        return record_pending(adapter, store=store, topic=topic, delivery_id=delivery_id, payload=payload)
+    return record(adapter, store=store, topic=topic, delivery_id=delivery_id, events=events)
 
 
 def record(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, events: list):
@@ -83,6 +93,22 @@ def record(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, even
         session.rollback()
         return answer("duplicate")
     return answer("accepted" if events else "ignored")
+
+
+def record_pending(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, payload: dict):
+    """Remember a thin delivery for the fetch job, due now; a repeat of it is a duplicate."""
+    session = get_session()
+    if _seen(session, store.id, adapter.source, delivery_id):
+        return answer("duplicate")
+    try:
+        session.add(WebhookDelivery(store_id=store.id, source=adapter.source, delivery_id=delivery_id[:255],
+                                    topic=topic[:100], status="pending", payload=payload,
+                                    next_attempt_at=utcnow()))
+        session.commit()
+    except IntegrityError:  # the same delivery is being recorded by a concurrent request
+        session.rollback()
+        return answer("duplicate")
+    return answer("accepted")
 
 
 def _seen(session, store_id: int, source: str, delivery_id: str) -> bool:

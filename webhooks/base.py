@@ -11,7 +11,7 @@ from typing import Any
 from flask import Request
 from sqlalchemy.orm import Session
 
-from smsdesk.events import CustomerInfo, Event
+from smsdesk.events import CartItem, CustomerInfo, Event
 from smsdesk.models import Store
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import get_store
@@ -36,7 +36,16 @@ class WebhookAdapter(ABC):
         """True when the request carries a valid signature for this store."""
 
     def is_ping(self, request: Request, body: bytes) -> bool:
-        """A platform's "hello" request that carries no event (answered 200, recorded nowhere)."""
+        """A platform's "hello" request that carries no event (answered 200, recorded nowhere).
+
+        Checked before ``verify`` because a platform may send it unsigned, so it must match
+        the exact ping body and nothing else.
+        """
+        return False
+
+    def fetches_later(self, topic: str) -> bool:
+        """True when this topic's payload only names what changed: the delivery is recorded
+        ``pending`` and jobs/fetch_pending.py fetches the details from the platform's API."""
         return False
 
     def topic(self, request: Request, body: bytes) -> str:
@@ -86,6 +95,18 @@ def require(payload: dict, key: str) -> Any:
     return value
 
 
+MAX_ID_LENGTH = 64  # characters of a platform's order id (models.Order.external_id)
+MAX_TOKEN_LENGTH = 255  # characters of a checkout token (models.Checkout.token)
+
+
+def require_id(payload: dict, key: str, limit: int = MAX_ID_LENGTH) -> str:
+    """A required id as text; BadPayload when longer than we store (cutting could merge two)."""
+    value = text(require(payload, key))
+    if len(value) > limit:
+        raise BadPayload(f"field {key!r} is longer than {limit} characters")
+    return value
+
+
 def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_name: Any = "",
                   last_name: Any = "", email: Any = "", consent: bool | None = None) -> CustomerInfo:
     """Build CustomerInfo from candidate (phone, country) pairs, the first usable one winning."""
@@ -96,3 +117,21 @@ def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_
             break
     return CustomerInfo(phone=phone, first_name=text(first_name), last_name=text(last_name),
                         email=text(email), marketing_consent=consent)
+
+
+MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one
+
+
+def cart_items(line_items: Any, *, title_keys: tuple[str, ...] = ("title", "name")) -> tuple[CartItem, ...]:
+    """A platform's line items as CartItems (the first title key present wins), capped."""
+    items = [item for item in line_items or [] if isinstance(item, dict)][:MAX_CART_ITEMS]
+    return tuple(CartItem(title=next((text(i[k]) for k in title_keys if text(i.get(k))), ""),
+                          quantity=quantity(i.get("quantity"))) for i in items)
+
+
+def quantity(value: Any) -> int:
+    """A line item's quantity, at least 1 (platforms send numbers, strings or nothing)."""
+    try:
+        return max(int(float(value)), 1)
+    except (TypeError, ValueError, OverflowError):
+        return 1

@@ -75,8 +75,9 @@ def status_callback():
     if not sid or not status:
         return jsonify({"status": "error", "message": "MessageSid and MessageStatus are required"}), 400
     session = get_session()
-    found = apply_status(session, sid=sid, status=status, error_code=form.get("ErrorCode"))
+    found = apply_status(session, sid=sid, status=status, error_code=form.get("ErrorCode"),
+                         message_id=request.args.get("message_id", type=int))
     session.commit()
     if not found:
-        log.info("status callback for unknown message %s (%s)", sid, status)
+        log.info("status callback for unknown message %s (%s)", sid[:64], status[:40])
     return jsonify({"status": "ok"})

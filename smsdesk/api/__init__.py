@@ -55,6 +55,6 @@ def http_error(exc: HTTPException):
 
 
 def init_app(app) -> None:
-    from smsdesk.api import conversations  # noqa: F401 - registers routes on bp
+    from smsdesk.api import conversations, deliveries, stores, templates  # noqa: F401 - register routes on bp
 
     app.register_blueprint(bp)

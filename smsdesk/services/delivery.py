@@ -1,34 +1,91 @@
-"""Delivery state of outbound texts: provider answers and status callbacks."""
+"""Delivery state of outbound texts: provider status callbacks.
+
+A callback only ever moves a message forward (queued < sent < delivered/undelivered/
+failed), so callbacks arriving out of order or twice change nothing. The callback URL
+carries our message id, so a callback that beats our own "sent" commit (or a crash
+before it) still finds its message and proves the provider took the text.
+"""
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smsdesk.models import Message, MessageStatus, utcnow
+from smsdesk.models import Direction, Message, MessageStatus, utcnow
+from smsdesk.services import audit
+from smsdesk.services.sending import UNSUBSCRIBED, opt_out_unsubscribed
 
-# Twilio's statuses mapped onto ours, with a rank: a message only moves up.
+log = logging.getLogger(__name__)
+
+# Twilio's statuses mapped onto ours.
 TWILIO_STATUS = {
     "accepted": MessageStatus.SENT, "scheduled": MessageStatus.SENT, "queued": MessageStatus.SENT,
     "sending": MessageStatus.SENT, "sent": MessageStatus.SENT,
     "delivered": MessageStatus.DELIVERED, "partially_delivered": MessageStatus.DELIVERED,
     "undelivered": MessageStatus.UNDELIVERED, "failed": MessageStatus.FAILED, "canceled": MessageStatus.CANCELLED,
 }
-RANK = {MessageStatus.SENDING: 1, MessageStatus.SENT: 2, MessageStatus.DELIVERED: 3,
-        MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3, MessageStatus.CANCELLED: 3}
-TERMINAL = {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED, MessageStatus.CANCELLED}
+# A message only moves to a higher rank; rank 3 is terminal.
+RANK = {MessageStatus.SCHEDULED: 0, MessageStatus.QUEUED: 0, MessageStatus.SENDING: 1, MessageStatus.SENT: 2,
+        MessageStatus.DELIVERED: 3, MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3,
+        MessageStatus.CANCELLED: 3, MessageStatus.SUPPRESSED: 3}
+FAILED = {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+MAX_CODE_DIGITS = 6  # Twilio's codes have five; anything longer is not one (and would overflow)
+MAX_ID = 2**31 - 1  # message ids are 32-bit integers
+# Twilio's delivery error codes, as short reasons for the API and the audit trail.
+CARRIER_ERRORS = {
+    30001: "queue_overflow", 30002: "account_suspended", 30003: "unreachable_handset",
+    30004: "message_blocked", 30005: "unknown_destination", 30006: "landline_or_unreachable_carrier",
+    30007: "carrier_filtered", 30008: "unknown_error", 30034: "unregistered_a2p_10dlc",
+    UNSUBSCRIBED: "recipient_unsubscribed",
+}
 
 
-def apply_status(session: Session, *, sid: str, status: str, error_code: str | None = None) -> bool:
-    """Move a message forward on a provider status; False when the sid is unknown."""
-    message = session.scalar(select(Message).where(Message.provider_sid == sid))
+def apply_status(session: Session, *, sid: str, status: str, error_code: str | None = None,
+                 message_id: int | None = None) -> bool:
+    """Move a message forward on a provider status; False when no message matches."""
+    message = find_message(session, sid=sid, message_id=message_id)
     if message is None:
         return False
+    message.provider_sid = message.provider_sid or sid
     new = TWILIO_STATUS.get(status.strip().lower())
-    if new is None or message.status in TERMINAL or RANK.get(new, 0) <= RANK.get(message.status, 0):
-        return True  # unknown, stale or out-of-order callback: never move backwards
-    message.status = new
-    if error_code and error_code.isdigit():
-        message.error_code = int(error_code)
-        message.reason = f"carrier error {error_code}"
-    message.updated_at = utcnow()
+    if new is None:
+        log.warning("message %s: unknown provider status %r ignored", message.id, status[:40])
+        return True
+    if RANK[new] <= RANK.get(message.status, 3):
+        return True  # stale or out-of-order callback: never move backwards
+    _advance(session, message, new, _code(error_code))
     return True
+
+
+def find_message(session: Session, *, sid: str, message_id: int | None) -> Message | None:
+    """Our outbound message by provider sid, else by the id in its callback URL."""
+    message = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+    if message is not None or message_id is None or not 0 < message_id <= MAX_ID:
+        return message
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None or message.direction != Direction.OUT or message.provider_sid not in (None, sid):
+        return None  # not ours to update: that row already has another sid
+    return message
+
+
+def _advance(session: Session, message: Message, new: MessageStatus, code: int | None) -> None:
+    message.status, message.claimed_until, message.slot_at = new, None, None
+    message.sent_at = message.sent_at or utcnow()
+    if new not in FAILED:
+        if RANK[new] == 2:
+            message.reason = ""  # the provider has it: earlier retry notes no longer apply
+        return
+    message.error_code = code
+    message.reason = f"{CARRIER_ERRORS.get(code, 'carrier_error')}: error {code}" if code else "carrier_error"
+    audit.record(session, "delivery_failed", store_id=message.store_id, customer_id=message.customer_id,
+                 message_id=message.id, reason=message.reason, source="status_callback",
+                 detail={"code": code, "status": new.value})
+    if code == UNSUBSCRIBED:
+        opt_out_unsubscribed(session, message.customer_id)
+
+
+def _code(error_code: str | None) -> int | None:
+    """Twilio's error code (five digits) from a callback; None when absent or not a code."""
+    text = (error_code or "").strip()
+    return int(text) if text.isdigit() and len(text) <= MAX_CODE_DIGITS and int(text) > 0 else None

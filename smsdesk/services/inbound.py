@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy.orm import Session
 
@@ -12,17 +13,26 @@ from smsdesk.services.outbox import cancel_pending, enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import build_context, render_message
 
-# Carrier keyword families (CTIA; Twilio's defaults). Only a message that IS the keyword counts.
-STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
+# Carrier keyword families (CTIA; Twilio's defaults, plus the French ones Canadian carriers
+# require). Only a message that IS the keyword counts: "don't stop my order" is no opt-out.
+STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+              "OPT OUT", "ARRET", "STOP TEXTING", "STOP SENDING", "STOP MESSAGING"}
 START_WORDS = {"START", "YES", "UNSTOP", "SUBSCRIBE"}
-HELP_WORDS = {"HELP", "INFO"}
+HELP_WORDS = {"HELP", "INFO", "AIDE"}
+# Politeness around a keyword does not change it: "Stop please", "STOP THANKS", "Unsubscribe me".
+FILLER_WORDS = {"PLEASE", "PLS", "PLZ", "THANKS", "THANK", "YOU", "THX", "TY", "ME", "NOW"}
+FAMILIES = (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS))
 
 
 def keyword(body: str) -> str | None:
-    """'stop', 'start' or 'help' when the whole message is such a keyword, else None."""
-    words = re.sub(r"[^A-Za-z ]+", " ", body or "").upper().split()
+    """'stop', 'start' or 'help' when the whole message is such a keyword, else None.
+
+    Case, accents, spaces, punctuation and emoji are ignored (" Stop. ", "Arrêt", "STOP 🛑").
+    """
+    plain = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode()
+    words = [w for w in re.sub(r"[^A-Za-z]+", " ", plain).upper().split() if w not in FILLER_WORDS]
     cleaned = " ".join(words)
-    for name, family in (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS)):
+    for name, family in FAMILIES:
         if cleaned in family:
             return name
     return None
@@ -50,19 +60,23 @@ def _context(store: Store, customer: Customer) -> dict:
 
 
 def _opt_out(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
+    """Opt out; pending texts are cancelled and, once, a confirmation goes out."""
     if set_opted_out(session, customer, True, source="keyword", reason=message.body.strip()[:255]):
         cancel_pending(session, reason="opted out", customer_id=customer.id)
-        # Sent even though opted out: the confirmation is the one text a STOP allows.
-        enqueue_kind(session, store=store, customer=customer, kind="opt_out_confirmation",
-                     context=_context(store, customer), dedupe_key=f"optout:{message.id}")
+        # Sent even though opted out: the confirmation is the one text a STOP allows. Not
+        # when the platform confirms itself (Twilio Advanced Opt-Out): that would be two.
+        if store.send_opt_out_confirmation:
+            enqueue_kind(session, store=store, customer=customer, kind="opt_out_confirmation",
+                         context=_context(store, customer), dedupe_key=f"optout:{message.id}")
     _answered(session, message)
 
 
 def _opt_in(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
+    """Opt back in; a "yes" from a customer who never opted out is an answer for the agents."""
     if set_opted_out(session, customer, False, source="keyword", reason=message.body.strip()[:255]):
         enqueue_kind(session, store=store, customer=customer, kind="opt_in_confirmation",
                      context=_context(store, customer), dedupe_key=f"optin:{message.id}")
-    _answered(session, message)
+        _answered(session, message)
 
 
 def _help(session: Session, *, store: Store, customer: Customer) -> str | None:

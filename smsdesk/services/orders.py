@@ -7,24 +7,36 @@ from sqlalchemy.orm import Session
 
 from smsdesk.events import OrderCancelled, OrderInfo, OrderPlaced, ShipmentUpdated, Tracking
 from smsdesk.models import Customer, Order, Store
-from smsdesk.services import audit
+from smsdesk.services import audit, checkouts
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.templates import build_context
 
-# An order only moves forward; a late "shipped" after "delivered" changes nothing.
-STAGES = {"placed": 0, "shipped": 1, "in_transit": 1, "out_for_delivery": 2,
+# An order only moves forward; a late "shipped" after "delivered" changes nothing. "new" is a
+# stub recorded from an event that came before its order (a shipment without a phone).
+STAGES = {"new": -1, "placed": 0, "shipped": 1, "in_transit": 1, "out_for_delivery": 2,
           "ready_for_pickup": 2, "delivered": 3, "cancelled": 9}
 KIND_FOR_STATUS = {"placed": "order_confirmed", "shipped": "order_shipped", "in_transit": "order_shipped",
                    "out_for_delivery": "out_for_delivery", "ready_for_pickup": "ready_for_pickup",
                    "delivered": "delivered", "cancelled": "order_cancelled"}
 
 
+# Column sizes (models.Order): a platform's over-long value is cut, never a failed insert.
+FIELD_LIMITS = {"number": 64, "total": 32, "currency": 3, "status_url": 4000, "checkout_token": 255}
+TRACKING_LIMIT = 255  # characters of tracking number / company kept
+
+
 def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: str) -> Order:
+    """Record the order and confirm it; an order that earlier events already moved on gets the
+    text for where it is now instead (never "confirmed" after "shipped")."""
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
-    _advance(session, store=store, order=order, customer=customer, status="placed")
+    checkouts.order_placed_cancels(session, store=store, order=order, customer=_customer_of(session, order))
+    if STAGES.get(order.status, -1) > STAGES["placed"]:
+        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status=order.status)
+    else:
+        _advance(session, store=store, order=order, customer=customer, status="placed")
     return order
 
 
@@ -56,10 +68,10 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
                 session.add(order)
         except IntegrityError:  # the same order raced us from another delivery
             order = _find_order(session, store.id, info.external_id)
-    for attr in ("number", "total", "currency", "status_url", "checkout_token"):
+    for attr, limit in FIELD_LIMITS.items():
         value = getattr(info, attr)
         if value:
-            setattr(order, attr, value)
+            setattr(order, attr, value[:limit])
     if customer is not None:
         order.customer_id = customer.id
         order.phone = customer.phone
@@ -75,8 +87,8 @@ def _customer_of(session: Session, order: Order) -> Customer | None:
 
 
 def _set_tracking(order: Order, tracking: Tracking) -> None:
-    order.tracking_number = tracking.number or order.tracking_number
-    order.tracking_company = tracking.company or order.tracking_company
+    order.tracking_number = tracking.number[:TRACKING_LIMIT] or order.tracking_number
+    order.tracking_company = tracking.company[:TRACKING_LIMIT] or order.tracking_company
     order.tracking_url = tracking.url or order.tracking_url
 
 
@@ -85,8 +97,16 @@ def _advance(session: Session, *, store: Store, order: Order, customer: Customer
     current = STAGES.get(order.status, -1)
     if STAGES[status] < current or (status != "cancelled" and order.status == "cancelled"):
         return  # stale or out-of-order event: nothing to say
+    delivered_before = order.status == "delivered"
     if STAGES[status] > current:
         order.status = "shipped" if status == "in_transit" else status
+    if status == "cancelled" and delivered_before:
+        return  # a refund after delivery: "your order has been cancelled" would be nonsense now
+    _text_stage(session, store=store, order=order, customer=customer, status=status)
+
+
+def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
+    """Queue the text for one stage; its dedupe key makes it once per order and stage."""
     if customer is None:
         return  # recorded; no usable phone, so nothing to send
     kind = KIND_FOR_STATUS[status]
@@ -101,7 +121,8 @@ def order_context(store: Store, order: Order, customer: Customer) -> dict:
     return build_context(
         store={"name": store.name, "support_contact": store.help_text},
         customer={"first_name": customer.first_name},
-        order={"number": order.number, "total": order.total, "currency": order.currency,
+        # A platform that sent no order number still names the order: "#" alone would read as a bug.
+        order={"number": order.number or order.external_id, "total": order.total, "currency": order.currency,
                "status_url": order.status_url},
         tracking={"number": order.tracking_number, "company": order.tracking_company, "url": order.tracking_url},
     )

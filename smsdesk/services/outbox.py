@@ -23,7 +23,6 @@ from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import TemplateError, render_message
 
-LEASE = 60  # seconds a claimed message stays ours before reconcile may look at it
 
 
 def find_by_dedupe_key(session: Session, key: str) -> Message | None:

@@ -13,6 +13,7 @@ def create_provider(config: Config) -> SmsProvider:
         return twilio_provider.create_provider(
             account_sid=config.twilio.account_sid, auth_token=config.twilio.auth_token,
             api_base=config.twilio.api_base,
+            timeout=twilio_provider.timeout_for_lease(config.scheduler.lease_seconds),
         )
     from smsdesk.sms.simulator import SimulatorProvider
 

@@ -52,6 +52,9 @@ FIND_SENT_LIMIT = 50  # most recent messages to one number that find_sent looks 
 # further than sent_after. A match inside the window is the same text to the same number.
 FIND_SENT_CLOCK_SKEW = timedelta(seconds=60)
 HTTP_POOL_SIZE = 32
+# Connect and read each get the timeout, so a call can take about twice it: a third of
+# the lease keeps a live send from outlasting its lease (reconcile would then resend).
+LEASE_TIMEOUT_SHARE = 3
 
 # ClientBase does ``environment or os.environ``: an empty dict would still read
 # TWILIO_ACCOUNT_SID / TWILIO_REGION / TWILIO_EDGE from the process, so pass a non-empty one.
@@ -143,20 +146,25 @@ class TwilioProvider:
         return _sent_message(message)
 
     def find_sent(self, to: str, body: str, *, sent_after: datetime) -> SentMessage | None:
-        """Most recent message to ``to`` with exactly ``body``, sent at/after ``sent_after``.
+        """Most recent message to ``to`` with exactly ``body``, created at/after ``sent_after``.
+
+        Not filtered by ``DateSent`` at Twilio: a text still queued there (validity
+        period, sender queue) has no date_sent yet and such a filter would miss it, which
+        would make reconcile send it again. So the newest ``FIND_SENT_LIMIT`` messages
+        to that phone are listed and matched on body and date_created.
 
         ``sent_after`` may be naive (taken as UTC). If the lookup itself fails, the same
         ``SendError`` subclasses as ``send`` are raised: the outcome is still unknown.
         """
         since = _as_utc(sent_after) - self._clock_skew
         try:
-            messages = self._client.messages.list(to=to, date_sent_after=since, limit=FIND_SENT_LIMIT)
+            messages = self._client.messages.list(to=to, limit=FIND_SENT_LIMIT)
         except _API_ERRORS as exc:
             raise self._to_send_error(exc) from exc
-        for message in messages:
-            if message.body == body and _not_before(message, since):
-                return _sent_message(message)
-        return None
+        matches = [m for m in messages if m.body == body and _not_before(m, since)]
+        if not matches:
+            return None
+        return _sent_message(max(matches, key=_created_at))
 
     def _to_send_error(self, exc: Exception) -> SendError:
         if isinstance(exc, _TRANSPORT_ERRORS):
@@ -171,6 +179,11 @@ class TwilioProvider:
         response = getattr(self._client.http_client, "last_response", None)
         headers = getattr(response, "headers", None) or {}
         return parse_retry_after(headers.get("Retry-After"))
+
+
+def timeout_for_lease(lease_seconds: float) -> float:
+    """The request timeout that keeps a live send well inside its lease (connect + read)."""
+    return min(DEFAULT_TIMEOUT, lease_seconds / LEASE_TIMEOUT_SHARE)
 
 
 def create_provider(
@@ -279,6 +292,11 @@ def _never_connected(exc: Exception) -> bool:
 def _not_before(message, since: datetime) -> bool:
     when = message.date_created or message.date_sent
     return not isinstance(when, datetime) or _as_utc(when) >= since
+
+
+def _created_at(message) -> datetime:
+    when = message.date_created or message.date_sent
+    return _as_utc(when) if isinstance(when, datetime) else datetime.max.replace(tzinfo=timezone.utc)
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -1,8 +1,49 @@
-"""The web UI for agents and owners (inbox, templates, dashboard, phone simulator)."""
+"""The web UI for agents and owners (inbox, templates, dashboard, phone simulator).
+
+Server-rendered pages; a little JavaScript polls small HTML fragments for live updates.
+Every form and state-changing request carries a CSRF token (Flask-WTF); the webhook and
+JSON API blueprints are exempt because they authenticate with signatures and tokens.
+"""
 from __future__ import annotations
 
-from flask import Flask, redirect
+from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/web")
+csrf = CSRFProtect()
+
+SESSION_HOURS = 12  # a working day; after that the agent logs in again
+EXEMPT_PREFIXES = ("/api", "/webhooks")  # signed or token-authenticated; no browser session there
 
 
 def init_app(app: Flask) -> None:
-    app.add_url_rule("/", "index", lambda: redirect("/healthz"))
+    """Register the pages, CSRF protection and the session cookie settings."""
+    from datetime import timedelta
+
+    from smsdesk.web import auth, canned, dashboard, editor, inbox, simulator  # noqa: F401 - register views
+
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+                      WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600)  # seconds: a form token lives as long as a session
+    csrf.init_app(app)
+    for blueprint in list(app.blueprints.values()):
+        if (blueprint.url_prefix or "").startswith(EXEMPT_PREFIXES):
+            csrf.exempt(blueprint)
+    auth.init_app(app)
+    app.register_blueprint(bp)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("web.inbox")))
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _page_error(exc):
+    """Forbidden and not-found pages in the app's own look, with the reason."""
+    return render_template("error.html", title=exc.name, message=exc.description), exc.code
+
+
+def _csrf_error(exc: CSRFError):
+    """A missing or stale form token: explain, and offer a way back."""
+    return render_template("error.html", title="Form expired",
+                           message=f"{exc.description} Reload the page and try again."), 400

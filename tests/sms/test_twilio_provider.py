@@ -20,6 +20,7 @@ from smsdesk.sms.twilio_provider import (
     TwilioProvider,
     create_provider,
     parse_retry_after,
+    timeout_for_lease,
 )
 
 try:  # pytest puts tests/ on sys.path while tests/ has no __init__.py
@@ -216,7 +217,17 @@ def test_server_error_after_accepting_is_found_again(twilio_server, provider):
     assert found is not None and (found.sid, found.status, found.segments) == (message["sid"], "queued", 1)
     query = twilio_server.requests[-1].query
     assert query["To"] == TO
-    assert query["DateSent>"] == (before - FIND_SENT_CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "DateSent>" not in query  # a text still queued at Twilio has no date_sent yet
+
+
+def test_find_sent_sees_a_text_still_queued_without_date_sent(twilio_server, provider):
+    twilio_server.date_sent_on_accept = False  # real Twilio: date_sent is null while queued
+    before = utcnow()
+    sent = provider.send(TO, BODY, sender=Sender(from_number=FROM))
+
+    assert twilio_server.messages[0]["date_sent"] is None
+    assert provider.find_sent(TO, BODY, sent_after=before).sid == sent.sid
+    assert provider.find_sent(TO, BODY, sent_after=before + FIND_SENT_CLOCK_SKEW + timedelta(seconds=5)) is None
 
 
 def test_dropped_connection_is_ambiguous(twilio_server, provider):
@@ -445,3 +456,8 @@ def test_parse_retry_after_accepts_seconds_and_dates():
     assert 55 <= parse_retry_after(in_a_minute) <= 60
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize("lease, timeout", [(60.0, 10.0), (300.0, 10.0), (9.0, 3.0), (1.0, 1 / 3)])
+def test_request_timeout_stays_inside_the_send_lease(lease, timeout):
+    assert timeout_for_lease(lease) == pytest.approx(timeout)

@@ -8,7 +8,9 @@ text was already taken, timeouts, dropped connections) and posts signed status c
 Simplifications compared with Twilio, on purpose:
 
 * ``date_sent`` is set when a message is accepted (Twilio fills it once the carrier
-  took the text), so ``DateSent`` filters always see accepted messages.
+  took the text), so ``DateSent`` filters always see accepted messages. Set
+  ``date_sent_on_accept = False`` for Twilio's real behaviour: null until the text
+  leaves the queue (status sent/delivered/...), invisible to ``DateSent`` filters.
 * Messages start ``queued`` even when sent through a messaging service (Twilio answers
   ``accepted`` with ``from: null`` there); ``from`` is null in that case here too.
 * Responses use HTTP/1.0, one request per connection, so a stopped server can never keep
@@ -22,6 +24,7 @@ import json
 import math
 import re
 import secrets
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -64,6 +67,18 @@ def count_segments(body: str) -> int:
         units = len(body.encode("utf-16-le")) // 2  # UCS-2 counts UTF-16 code units
         single, part = 70, 67
     return 1 if units <= single else math.ceil(units / part)
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unreachable_url() -> str:
+    """A local base URL nobody listens on: every connection is refused (Twilio unreachable)."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def twilio_error(status: int, code: int, message: str) -> dict:
@@ -217,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
             accepted = app._accept(form)
         if failure is not None:
             app._sleep(failure.delay)
+        elif accepted is not None:
+            app._sleep(app.create_delay)  # widens the window between "taken" and "answered"
         if failure is None or (failure.status < 300 and not failure.drop):
             self._send_json(201, accepted)
         elif not failure.drop:  # a dropped connection: answer nothing, the socket just closes
@@ -293,6 +310,8 @@ class TwilioTestServer:
         self.auth_token = auth_token
         self.auto_callbacks: list[str] = []  # statuses posted, in order, after each accepted message
         self.auto_callback_delay = 0.0  # seconds before each automatic callback
+        self.create_delay = 0.0  # seconds every successful message POST waits after accepting
+        self.date_sent_on_accept = True  # False: date_sent stays null while "queued" (real Twilio)
         self.callback_timeout = callback_timeout
         self._cond = threading.Condition()
         self._stopping = threading.Event()
@@ -384,6 +403,8 @@ class TwilioTestServer:
             self._clear()
             self.auto_callbacks = []
             self.auto_callback_delay = 0.0
+            self.create_delay = 0.0
+            self.date_sent_on_accept = True
 
     # -- failure injection -----------------------------------------------------
 
@@ -429,6 +450,9 @@ class TwilioTestServer:
             message["status"] = status
             message["error_code"] = (error_code or UNKNOWN_DELIVERY_ERROR) if failed else None
             message["date_updated"] = format_datetime(_now())
+            if self._meta[sid]["sent"] is None and status not in ("accepted", "queued", "scheduled", "canceled"):
+                self._meta[sid]["sent"] = _now()
+                message["date_sent"] = message["date_updated"]
 
     def send_status_callback(
         self,
@@ -499,7 +523,7 @@ class TwilioTestServer:
             "api_version": API_VERSION,
             "body": form["Body"],
             "date_created": stamp,
-            "date_sent": stamp,
+            "date_sent": stamp if self.date_sent_on_accept else None,
             "date_updated": stamp,
             "direction": "outbound-api",
             "error_code": None,
@@ -517,7 +541,11 @@ class TwilioTestServer:
             "to": form["To"],
             "uri": f"{base}.json",
         }
-        meta = {"sent": now, "status_callback": form.get("StatusCallback"), "validity_period": form.get("ValidityPeriod")}
+        meta = {
+            "sent": now if self.date_sent_on_accept else None,
+            "status_callback": form.get("StatusCallback"),
+            "validity_period": form.get("ValidityPeriod"),
+        }
         with self._cond:
             self._messages[sid] = message
             self._meta[sid] = meta
@@ -540,6 +568,8 @@ class TwilioTestServer:
                 if query.get("From") and message["from"] != query["From"]:
                     continue
                 sent = self._meta[sid]["sent"]
+                if dates and sent is None:
+                    continue  # Twilio: no date_sent yet, so no DateSent filter matches it
                 if all(_date_matches(sent, name, wanted) for name, wanted in dates.items()):
                     found.append(dict(message))
             return found

@@ -1,11 +1,20 @@
-"""POST /webhooks/shopify: signature, store lookup, dedupe, and the order_confirmed text."""
+"""POST /webhooks/shopify: signature, store lookup, dedupe, every order topic's texts, checkouts."""
 import json
+import random
 
 import pytest
 from sqlalchemy import func, select
 
-from smsdesk.models import Customer, Message, Order, WebhookDelivery
+from smsdesk.models import Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
 from tests.factories import shopify_headers, shopify_order
+from tests.webhooks.payloads import (
+    UNPACED,
+    shopify_cancelled_order,
+    shopify_checkout,
+    shopify_fulfillment,
+    shopify_fulfillment_update,
+)
+from webhooks.base import MAX_CART_ITEMS
 
 
 def post_order(client, store, order, **kw):
@@ -105,3 +114,223 @@ def test_other_topic_is_ignored(client, make, db_session):
     response = post_order(client, store, {"id": 1}, topic="products/create")
     assert response.json == {"status": "ignored"}
     assert count(db_session, Message) == 0
+
+
+# -- the order life cycle ------------------------------------------------------------
+
+STORE = "Acme Outfitters"
+STATUS_URL = ("https://jsmith.myshopify.com/548380009/orders/b1946ac92492d2347c6235b4d2611184/"
+              "authenticate?key=imasecretipod")
+UPS_URL = "https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1Z001985YW99744790"
+CONFIRMED = (f"{STORE}: Hi Bob, thanks for your order #1001! We'll text you when it ships. "
+             f"Details: {STATUS_URL}")
+SHIPPED = (f"{STORE}: Hi Bob, your order #1001 has shipped! Tracking number: MS1562678 "
+           "https://www.my-shipping-company.com?tracking_number=MS1562678")
+OUT_FOR_DELIVERY = f"{STORE}: Hi Bob, your order #1001 is out for delivery and should arrive today. Track it: {UPS_URL}"
+DELIVERED = f"{STORE}: Hi Bob, your order #1001 has been delivered. Enjoy! Questions? Just reply to this text."
+CANCELLED = f"{STORE}: Hi Bob, your order #1001 has been cancelled. Questions? Just reply to this text."
+STAGE_OF_KIND = {"order_confirmed": 0, "order_shipped": 1, "out_for_delivery": 2, "delivered": 3}
+
+
+def post(client, store, payload, topic, **kw):
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    return client.post("/webhooks/shopify", data=body, headers=shopify_headers(store, body, topic=topic, **kw))
+
+
+def life_cycle() -> list[tuple[str, dict]]:
+    return [("orders/create", shopify_order()),
+            ("fulfillments/create", shopify_fulfillment()),
+            ("fulfillments/update", shopify_fulfillment_update("in_transit")),
+            ("fulfillments/update", shopify_fulfillment_update("out_for_delivery")),
+            ("fulfillments/update", shopify_fulfillment_update("delivered"))]
+
+
+def texts(twilio_server) -> list[str]:
+    return [m["body"] for m in twilio_server.messages]
+
+
+def test_life_cycle_texts_each_stage_once(client, make, drain, twilio_server):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    for topic, payload in life_cycle():
+        assert post(client, store, payload, topic).json == {"status": "accepted"}
+        drain()
+    assert texts(twilio_server) == [CONFIRMED, SHIPPED, OUT_FOR_DELIVERY, DELIVERED]
+    assert {m["to"] for m in twilio_server.messages} == {"+557734881234"}
+
+
+def test_cancelled_order_is_texted_once(client, make, drain, twilio_server):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    post(client, store, shopify_order(), "orders/create")
+    post(client, store, shopify_cancelled_order(), "orders/cancelled")
+    post(client, store, shopify_cancelled_order(), "orders/cancelled")  # Shopify retries with a new id
+    drain()
+    assert texts(twilio_server) == [CONFIRMED, CANCELLED]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_replayed_and_shuffled_deliveries_never_text_twice_or_backwards(client, make, drain, twilio_server, seed):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    deliveries = [(topic, payload, f"evt-{i}") for i, (topic, payload) in enumerate(life_cycle())]
+    deliveries = deliveries * 2 + [(topic, payload, None) for topic, payload, _ in deliveries]  # + new ids
+    random.Random(seed).shuffle(deliveries)
+    for topic, payload, event_id in deliveries:
+        assert post(client, store, payload, topic, event_id=event_id).status_code == 200
+        drain()
+    kinds = [m.kind for m in sent_messages(make.session)]
+    assert len(kinds) == len(set(kinds))
+    assert [STAGE_OF_KIND[k] for k in kinds] == sorted(STAGE_OF_KIND[k] for k in kinds)
+    assert kinds[-1] == "delivered" and len(twilio_server.messages) == len(kinds)
+
+
+def sent_messages(session):
+    session.rollback()
+    session.expire_all()
+    return list(session.scalars(select(Message).where(Message.status != MessageStatus.NOTE).order_by(Message.id)))
+
+
+def test_fulfillment_before_its_order_texts_shipped_when_the_order_arrives(client, make, drain, twilio_server):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    assert post(client, store, shopify_fulfillment(), "fulfillments/create").json["status"] == "accepted"
+    drain()
+    assert twilio_server.messages == []  # no phone yet: recorded, nothing sent
+    post(client, store, shopify_order(), "orders/create")
+    drain()
+    assert texts(twilio_server) == [SHIPPED]  # never "confirmed" after the parcel left
+
+
+@pytest.mark.parametrize("shipment_status", ["failure", "attempted_delivery"])
+def test_delivery_failure_is_a_note_for_agents_not_a_text(client, make, db_session, drain, twilio_server,
+                                                          shipment_status):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    post(client, store, shopify_order(), "orders/create")
+    post(client, store, shopify_fulfillment_update(shipment_status), "fulfillments/update")
+    drain()
+    assert texts(twilio_server) == [CONFIRMED]
+    db_session.fresh()
+    note = db_session.scalar(select(Message).where(Message.status == MessageStatus.NOTE))
+    assert note.body == "Carrier reported a delivery failure for order #1001 (UPS 1Z001985YW99744790)."
+
+
+@pytest.mark.parametrize("status", ["cancelled", "failure", "error", "pending"])
+def test_fulfillment_that_did_not_ship_sends_nothing(client, make, drain, twilio_server, status):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    post(client, store, shopify_order(), "orders/create")
+    assert post(client, store, shopify_fulfillment(status=status), "fulfillments/create").json["status"] == "ignored"
+    drain()
+    assert texts(twilio_server) == [CONFIRMED]
+
+
+@pytest.mark.parametrize("topic", ["orders/fulfilled", "orders/partially_fulfilled"])
+def test_fulfilled_order_texts_shipped_with_its_tracking(client, make, drain, twilio_server, topic):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    order = shopify_order()
+    order["fulfillments"][0]["status"] = "success"  # the sample's one fulfillment had failed
+    post(client, store, order, topic)
+    drain()
+    assert texts(twilio_server) == [
+        f"{STORE}: Hi Bob, your order #1001 has shipped with USPS! Tracking number: 1Z1234512345123456 "
+        "https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1=1Z1234512345123456"]
+
+
+def test_fulfilled_order_without_shipped_fulfillments_is_ignored(client, make, db_session):
+    store = make.store()
+    assert post(client, store, shopify_order(), "orders/fulfilled").json == {"status": "ignored"}
+    assert count(db_session, Message) == 0
+
+
+@pytest.mark.parametrize(("changes", "phone"), [
+    ({"phone": None, "customer": None, "billing_address": None,
+      "shipping_address": {"phone": "030 1234567", "country_code": "DE", "first_name": "Zoë"}}, "+49301234567"),
+    ({"phone": "07700 900123", "shipping_address": {"country_code": "GB"}}, "+447700900123"),
+    ({"phone": "0033 6 12 34 56 78"}, "+33612345678"),
+])
+def test_foreign_numbers_use_the_address_country(client, make, db_session, changes, phone):
+    store = make.store()
+    post(client, store, shopify_order(**changes), "orders/create")
+    db_session.fresh()
+    assert db_session.scalar(select(Customer.phone)) == phone
+
+
+def test_unicode_name_and_emoji_reach_the_customer_unchanged(client, make, drain, twilio_server):
+    store = make.store(name="Café Ünïcode ☕", rate_per_second=UNPACED)
+    order = shopify_order(customer=dict(shopify_order()["customer"], first_name="Zoë 🎉"))
+    post(client, store, order, "orders/create")
+    drain()
+    assert texts(twilio_server) == [f"Café Ünïcode ☕: Hi Zoë 🎉, thanks for your order #1001! "
+                                    f"We'll text you when it ships. Details: {STATUS_URL}"]
+
+
+def test_fulfillment_without_order_id_is_400(client, make, db_session):
+    store = make.store()
+    fulfillment = shopify_fulfillment()
+    del fulfillment["order_id"]
+    assert post(client, store, fulfillment, "fulfillments/create").status_code == 400
+    assert count(db_session, WebhookDelivery) == 0
+
+
+# -- checkouts (the events only; services/checkouts.py decides what to send) -----------
+
+def test_checkout_create_records_the_checkout(client, make, db_session):
+    store = make.store()
+    assert post(client, store, shopify_checkout(), "checkouts/create").json["status"] == "accepted"
+    db_session.fresh()
+    checkout = db_session.scalar(select(Checkout))
+    assert (checkout.token, checkout.phone, checkout.total, checkout.currency) == (
+        "2a1ace52255252df566af0faaedfbfa7", "+15024592181", "379.69", "USD")
+    assert checkout.recovery_url == ("https://checkout.local/548380009/checkouts/"
+                                     "2a1ace52255252df566af0faaedfbfa7/recover")
+    assert checkout.items[0] == {"title": "IPod Nano - 8GB", "quantity": 1}
+    assert checkout.marketing_consent is False
+
+
+def test_checkout_sms_consent_and_marketing_phone(client, make, db_session):
+    store = make.store()
+    checkout = shopify_checkout(buyer_accepts_sms_marketing=True, sms_marketing_phone="+4915112345678")
+    post(client, store, checkout, "checkouts/update")
+    db_session.fresh()
+    customer = db_session.scalar(select(Customer))
+    assert (customer.phone, customer.marketing_consent) == ("+4915112345678", True)
+
+
+def test_huge_checkout_is_accepted_with_items_capped(client, make, db_session):
+    store = make.store()
+    items = [{"title": f"Sock {n} 🧦", "quantity": n} for n in range(1, 601)]
+    assert post(client, store, shopify_checkout(line_items=items), "checkouts/update").status_code == 200
+    db_session.fresh()
+    stored = db_session.scalar(select(Checkout)).items
+    assert len(stored) == MAX_CART_ITEMS and stored[0] == {"title": "Sock 1 🧦", "quantity": 1}
+
+
+def test_completed_checkout_is_closed(client, make, db_session):
+    store = make.store()
+    post(client, store, shopify_checkout(), "checkouts/create")
+    post(client, store, shopify_checkout(completed_at="2025-07-02T11:40:00-05:00"), "checkouts/update")
+    db_session.fresh()
+    assert db_session.scalar(select(Checkout)).status == "completed"
+
+
+def test_checkout_without_token_is_400(client, make):
+    store = make.store()
+    checkout = shopify_checkout()
+    del checkout["token"]
+    assert post(client, store, checkout, "checkouts/create").status_code == 400
+
+
+@pytest.mark.parametrize("topic", ["orders/cancelled", "fulfillments/create", "checkouts/create"])
+def test_bad_signature_on_every_topic_is_401(client, make, db_session, topic):
+    store = make.store()
+    response = post(client, store, shopify_order(), topic, secret="wrong")
+    assert response.status_code == 401
+    assert count(db_session, WebhookDelivery) == 0 and count(db_session, Order) == 0
+
+
+@pytest.mark.parametrize(("topic", "payload"), [
+    ("orders/create", shopify_order(id=10 ** 70)),
+    ("fulfillments/create", shopify_fulfillment(order_id="9" * 65)),
+    ("checkouts/create", shopify_checkout(token="t" * 256)),
+])
+def test_ids_longer_than_we_store_are_400(client, make, db_session, topic, payload):
+    store = make.store()
+    response = post(client, store, payload, topic)
+    assert response.status_code == 400 and "longer" in response.json["message"]
+    assert count(db_session, WebhookDelivery) == 0

@@ -114,3 +114,16 @@ def test_status_bad_signature_is_403(client, make):
     response = post_signed(client, "/webhooks/twilio/status", {"MessageSid": "SMx", "MessageStatus": "sent"},
                            token="nope")
     assert response.status_code == 403
+
+
+def test_status_callback_finds_a_message_by_its_callback_id(client, make, db_session):
+    """Twilio's callback can arrive before the sender committed the sid: the URL's id finds it."""
+    store = make.store()
+    make.customer(store)
+    message = queued_message(db_session, store, None)
+    path = f"/webhooks/twilio/status?message_id={message.id}"
+    response = post_signed(client, path, {"MessageSid": "SM" + "f" * 32, "MessageStatus": "sent"})
+    assert response.status_code == 200
+    db_session.fresh()
+    stored = db_session.get(Message, message.id)
+    assert (stored.status.value, stored.provider_sid) == ("sent", "SM" + "f" * 32)

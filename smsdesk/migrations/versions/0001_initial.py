@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 01:03:58.158726
+Create Date: 2026-11-25 01:13:40.034360
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,6 +25,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agents')),
     sa.UniqueConstraint('email', name=op.f('uq_agents_email'))
     )
+    op.create_table('sender_slots',
+    sa.Column('sender_key', sa.String(length=64), nullable=False),
+    sa.Column('next_free_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('paused_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('sender_key', name=op.f('pk_sender_slots'))
+    )
     op.create_table('stores',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=64), nullable=False),
@@ -39,6 +45,7 @@ def upgrade() -> None:
     sa.Column('quiet_hours', sa.String(length=11), nullable=False),
     sa.Column('rate_per_second', sa.Float(), nullable=False),
     sa.Column('help_text', sa.Text(), nullable=False),
+    sa.Column('send_opt_out_confirmation', sa.Boolean(), server_default='1', nullable=False),
     sa.Column('api_base', sa.String(length=255), nullable=True),
     sa.Column('api_token', sa.String(length=255), nullable=True),
     sa.Column('store_hash', sa.String(length=64), nullable=True),
@@ -63,6 +70,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_agent_id'), ['agent_id'], unique=False)
+
+    op.create_table('canned_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_canned_replies_store_id_stores')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_replies'))
+    )
+    with op.batch_alter_table('canned_replies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_canned_replies_store_id'), ['store_id'], unique=False)
 
     op.create_table('customers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -199,6 +218,7 @@ def upgrade() -> None:
     sa.Column('segments', sa.Integer(), nullable=False),
     sa.Column('encoding', sa.String(length=8), nullable=False),
     sa.Column('validity_seconds', sa.Integer(), nullable=True),
+    sa.Column('slot_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('checkout_id', sa.Integer(), nullable=True),
     sa.Column('agent_id', sa.Integer(), nullable=True),
@@ -280,6 +300,10 @@ def downgrade() -> None:
     op.drop_table('webhook_deliveries')
     op.drop_table('templates')
     op.drop_table('customers')
+    with op.batch_alter_table('canned_replies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_canned_replies_store_id'))
+
+    op.drop_table('canned_replies')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_agent_id'))
 
@@ -289,5 +313,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stores_from_number'))
 
     op.drop_table('stores')
+    op.drop_table('sender_slots')
     op.drop_table('agents')
     # ### end Alembic commands ###

@@ -1,0 +1,132 @@
+"""Fetch what BigCommerce's thin callbacks name, then apply the events (DESIGN §1).
+
+The webhook request recorded each callback as a ``pending`` WebhookDelivery due now. This
+job claims due ones (SKIP LOCKED on PostgreSQL, under a lease so a crashed worker's claim
+comes back), calls the store's API outside any transaction, and applies the events in one
+transaction. Failures that may pass (429, 5xx, connection errors) are retried with
+exponential backoff (honouring Retry-After); after MAX_ATTEMPTS, or on an error that will
+not pass (404, a refused token), the delivery is ``failed`` with the reason in ``error``.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from smsdesk.models import Store, WebhookDelivery, utcnow
+from smsdesk.platforms.bigcommerce import fetch_events
+from smsdesk.platforms.bigcommerce_api import BigCommerceClient, Credentials, FetchError
+from smsdesk.services import audit
+from smsdesk.services.events import apply_event
+
+log = logging.getLogger(__name__)
+SOURCE = "bigcommerce"
+BATCH = 5  # deliveries claimed per transaction
+# Seconds a claimed delivery belongs to one worker: a whole batch at its worst (3 requests
+# each, every one running into the connect + read timeouts of bigcommerce_api) fits in it.
+LEASE = 300
+MAX_ATTEMPTS = 6  # fetches before a retryable failure becomes "failed"
+BACKOFF_BASE = 5.0  # seconds; doubled per attempt, with full jitter
+BACKOFF_CAP = 900.0  # seconds
+
+
+def backoff(attempts: int) -> float:
+    """Exponential backoff with full jitter, in seconds."""
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0)))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed delivery, as plain data for the API calls made outside the transaction."""
+
+    delivery_id: int
+    payload: dict[str, Any]
+    country: str
+    credentials: Credentials
+
+
+def fetch_pending(sessions: sessionmaker[Session], *, client_factory: Callable[[Credentials], Any] = BigCommerceClient,
+                  clock: Callable[[], datetime] = utcnow, delay: Callable[[int], float] = backoff,
+                  batch: int = BATCH) -> int:
+    """Process due pending deliveries until none are left; returns how many were tried."""
+    tried = 0
+    while True:
+        with sessions.begin() as session:
+            claimed = [load(session, i) for i in claim_due(session, limit=batch, now=clock())]
+        for job in claimed:
+            process(sessions, job, client_factory=client_factory, clock=clock, delay=delay)
+        tried += len(claimed)
+        if len(claimed) < batch:
+            return tried
+
+
+def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
+    """Lease up to ``limit`` due pending deliveries and return their ids (one more attempt each)."""
+    ids = list(session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+               WebhookDelivery.source == SOURCE)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    if ids:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
+            .values(next_attempt_at=now + timedelta(seconds=LEASE), attempts=WebhookDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def load(session: Session, delivery_id: int) -> Claimed:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    store = session.get(Store, delivery.store_id)
+    credentials = Credentials(api_base=store.api_base or "", store_hash=store.store_hash or "",
+                              api_token=store.api_token or "")
+    return Claimed(delivery_id=delivery.id, payload=delivery.payload or {}, country=store.country,
+                   credentials=credentials)
+
+
+def process(sessions: sessionmaker[Session], job: Claimed, *, client_factory: Callable[[Credentials], Any],
+            clock: Callable[[], datetime], delay: Callable[[int], float]) -> None:
+    """Fetch one delivery's order and apply its events; on failure retry later or give up."""
+    try:
+        events = fetch_events(client_factory(job.credentials), job.payload, default_country=job.country)
+        with sessions.begin() as session:
+            delivery = session.get(WebhookDelivery, job.delivery_id)
+            store = session.get(Store, delivery.store_id)
+            for event in events:
+                apply_event(session, store=store, event=event, source=SOURCE)
+            delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
+    except FetchError as exc:
+        _failed_attempt(sessions, job.delivery_id, reason=exc.reason, retryable=exc.retryable,
+                        retry_after=exc.retry_after, now=clock(), delay=delay)
+    except Exception as exc:  # noqa: BLE001 - a bad API answer must not stop the other deliveries
+        log.exception("bigcommerce delivery %s: could not be applied", job.delivery_id)
+        _failed_attempt(sessions, job.delivery_id, reason=f"internal error: {type(exc).__name__}",
+                        retryable=True, retry_after=None, now=clock(), delay=delay)
+
+
+def _failed_attempt(sessions: sessionmaker[Session], delivery_id: int, *, reason: str, retryable: bool,
+                    retry_after: float | None, now: datetime, delay: Callable[[int], float]) -> None:
+    with sessions.begin() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery.error = reason[:500]
+        if retryable and delivery.attempts < MAX_ATTEMPTS:
+            wait = max(retry_after or 0.0, delay(delivery.attempts))
+            delivery.next_attempt_at = now + timedelta(seconds=wait)
+            log.info("bigcommerce delivery %s: %s; retrying in %.0f s", delivery_id, reason, wait)
+            return
+        delivery.status, delivery.next_attempt_at = "failed", None
+        if retryable:
+            delivery.error = f"gave up after {delivery.attempts} attempts: {reason}"[:500]
+        audit.record(session, "fetch_failed", store_id=delivery.store_id, reason=delivery.error[:255],
+                     source=SOURCE, detail={"delivery": delivery.delivery_id, "topic": delivery.topic})
+        log.warning("bigcommerce delivery %s failed: %s", delivery_id, delivery.error)

@@ -1,0 +1,71 @@
+"""Owner API for a store's settings: ``GET`` and ``PATCH /api/stores/<slug>`` (DESIGN §5)."""
+from __future__ import annotations
+
+from smsdesk.api import bp, error, json_body, owner_required
+from smsdesk.db import get_session
+from smsdesk.models import Store
+from smsdesk.services.stores import InvalidStore, get_store, update_store
+
+# Settings an owner may change here, and the JSON type each must have.
+EDITABLE = {"name": str, "timezone": str, "quiet_hours": str, "from_number": (str, type(None)),
+            "messaging_service_sid": (str, type(None)), "rate_per_second": (int, float), "help_text": str,
+            # false when the platform or Twilio already confirms STOP (no second confirmation)
+            "send_opt_out_confirmation": bool}
+MAX_LENGTHS = {"name": 200, "timezone": 64, "quiet_hours": 11, "from_number": 20,
+               "messaging_service_sid": 40, "help_text": 1000}  # characters, as the columns allow
+
+
+def store_dict(store: Store) -> dict:
+    """The settings of a store as the API shows them (never its secrets)."""
+    return {"slug": store.slug, "name": store.name, "platform": store.platform.value, "domain": store.domain,
+            "country": store.country, "timezone": store.timezone, "quiet_hours": store.quiet_hours,
+            "from_number": store.from_number, "messaging_service_sid": store.messaging_service_sid,
+            "rate_per_second": store.rate_per_second, "help_text": store.help_text,
+            "send_opt_out_confirmation": store.send_opt_out_confirmation}
+
+
+def settings_changes(payload: dict) -> dict:
+    """The accepted fields of a PATCH body, cleaned; raises InvalidStore naming a bad one."""
+    unknown = sorted(set(payload) - set(EDITABLE))
+    if unknown:
+        raise InvalidStore(f"unknown setting(s): {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
+    changes = {}
+    for key, value in payload.items():
+        wants_bool = EDITABLE[key] is bool
+        if isinstance(value, bool) != wants_bool or not isinstance(value, EDITABLE[key]):
+            raise InvalidStore(f"{key} has the wrong type")
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_LENGTHS[key]:
+                raise InvalidStore(f"{key} is longer than {MAX_LENGTHS[key]} characters")
+            if key in ("from_number", "messaging_service_sid") and not value:
+                value = None  # an empty field clears the setting
+        changes[key] = value
+    return changes
+
+
+@bp.get("/stores/<slug>")
+@owner_required
+def show_store(slug: str):
+    """A store's settings."""
+    store = get_store(get_session(), slug)
+    if store is None:
+        return error("not_found", f"no store {slug!r}", 404)
+    return store_dict(store)
+
+
+@bp.patch("/stores/<slug>")
+@owner_required
+def patch_store(slug: str):
+    """Change some settings; 422 names a bad value."""
+    session = get_session()
+    store = get_store(session, slug)
+    if store is None:
+        return error("not_found", f"no store {slug!r}", 404)
+    try:
+        update_store(session, store, settings_changes(json_body()))
+    except InvalidStore as exc:
+        session.rollback()
+        return error("invalid_value", str(exc), 422)
+    session.commit()
+    return store_dict(store)

@@ -1,0 +1,129 @@
+"""Owner API for a store's message templates: list, save, preview (DESIGN §5).
+
+``template_dict`` and ``preview_dict`` are also what the web template editor shows, so
+the API and the page can never disagree about segments or encoding.
+"""
+from __future__ import annotations
+
+from flask import Response, request
+
+from smsdesk.api import bp, error, json_body, owner_required
+from smsdesk.db import get_session
+from smsdesk.models import Store
+from smsdesk.services.segments import non_gsm_characters, segment_info
+from smsdesk.services.stores import get_store
+from smsdesk.services.template_store import ResolvedTemplate, resolve_template, save_template
+from smsdesk.services.templates import KINDS, TemplateError, render_message, sample_context
+
+
+def preview_dict(store: Store, body: str) -> dict:
+    """``body`` rendered with sample data, with its segments and encoding; raises TemplateError."""
+    text = render_message(body, sample_context(store.name))
+    info = segment_info(text)
+    forcing = non_gsm_characters(text)
+    # What the text would cost without the characters that force UCS-2 (the editor warns).
+    gsm7 = segment_info("".join(ch for ch in text if ch not in forcing)).segments if forcing else info.segments
+    return {"text": text, "segments": info.segments, "encoding": info.encoding,
+            "characters": info.characters, "per_segment": info.per_segment,
+            "non_gsm_characters": forcing, "segments_without_non_gsm": gsm7}
+
+
+def template_dict(store: Store, template: ResolvedTemplate) -> dict:
+    """One kind as the API lists it; segments/encoding are of the sample rendering."""
+    data = {"kind": template.spec.kind, "label": template.spec.label, "body": template.body,
+            "enabled": template.enabled, "delay_minutes": template.delay_minutes,
+            "customized": template.customized, "marketing": template.spec.marketing,
+            "variables": list(template.spec.variables), "segments": None, "encoding": None, "error": None}
+    try:
+        preview = preview_dict(store, template.body)
+    except TemplateError as exc:  # a saved body that no longer renders: show why, don't fail the list
+        data["error"] = template_error_dict(exc)
+    else:
+        data.update(segments=preview["segments"], encoding=preview["encoding"])
+    return data
+
+
+def template_error_dict(exc: TemplateError) -> dict:
+    """A TemplateError as JSON: line, reason, message."""
+    return {"line": exc.line, "reason": exc.reason, "message": str(exc)}
+
+
+def _store_or_404(slug: str) -> Store | Response:
+    store = get_store(get_session(), slug)
+    return store if store is not None else error("not_found", f"no store {slug!r}", 404)
+
+
+def _kind_error(kind: str):
+    return error("unknown_kind", f"unknown message kind {kind!r}; one of {', '.join(KINDS)}", 404)
+
+
+@bp.get("/stores/<slug>/templates")
+@owner_required
+def list_templates(slug: str):
+    """Every message kind of the store."""
+    store = _store_or_404(slug)
+    if not isinstance(store, Store):
+        return store
+    session = get_session()
+    return {"templates": [template_dict(store, resolve_template(session, store_id=store.id, kind=kind))
+                          for kind in KINDS]}
+
+
+@bp.put("/stores/<slug>/templates/<kind>")
+@owner_required
+def put_template(slug: str, kind: str):
+    """Save body / enabled / delay; 422 with the template error."""
+    store = _store_or_404(slug)
+    if not isinstance(store, Store):
+        return store
+    if kind not in KINDS:
+        return _kind_error(kind)
+    payload = json_body()
+    problem = _check_fields(payload)
+    if problem:
+        return error("invalid_value", problem, 422)
+    session = get_session()
+    try:
+        saved = save_template(session, store_id=store.id, kind=kind, body=payload.get("body"),
+                              enabled=payload.get("enabled"), delay_minutes=payload.get("delay_minutes"))
+    except TemplateError as exc:
+        session.rollback()
+        return {"error": "invalid_template", "message": str(exc), "line": exc.line, "reason": exc.reason}, 422
+    except ValueError as exc:
+        session.rollback()
+        return error("invalid_value", str(exc), 422)
+    session.commit()
+    return template_dict(store, saved)
+
+
+def _check_fields(payload: dict) -> str | None:
+    """Type problems in a template PUT, as a message, or None."""
+    if "body" in payload and not isinstance(payload["body"], str):
+        return "body must be a string"
+    if "enabled" in payload and not isinstance(payload["enabled"], bool):
+        return "enabled must be true or false"
+    delay = payload.get("delay_minutes")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int)):
+        return "delay_minutes must be a whole number of minutes"
+    return None
+
+
+@bp.post("/stores/<slug>/templates/<kind>/preview")
+@owner_required
+def preview_template(slug: str, kind: str):
+    """Render a body (or the saved one) with sample data."""
+    store = _store_or_404(slug)
+    if not isinstance(store, Store):
+        return store
+    if kind not in KINDS:
+        return _kind_error(kind)
+    payload = json_body() if request.get_data() else {}  # an empty request previews the saved body
+    body = payload.get("body")
+    if body is None:
+        body = resolve_template(get_session(), store_id=store.id, kind=kind).body
+    if not isinstance(body, str):
+        return error("invalid_value", "body must be a string", 422)
+    try:
+        return preview_dict(store, body)
+    except TemplateError as exc:
+        return {"error": "invalid_template", "message": str(exc), "line": exc.line, "reason": exc.reason}, 422

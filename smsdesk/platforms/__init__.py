@@ -1,0 +1,1 @@
+"""Shop platforms' own APIs, for payloads that only name what changed (BigCommerce)."""

@@ -1,0 +1,171 @@
+"""BigCommerce orders -> normalized events (no HTTP here: the client is passed in).
+
+A callback only names the order; what the customer hears depends on the order's status
+*now* (``status_id``, samples/bigcommerce/v2_order_statuses.json), so a late, replayed or
+shuffled callback still leads to the right text, and the order service texts each stage once.
+
+Status decisions:
+- 7 Awaiting Payment, 9 Awaiting Shipment, 11 Awaiting Fulfillment: order placed (confirmed).
+- 8 Awaiting Pickup: ready for pickup.
+- 2 Shipped, 3 Partially Shipped: shipped, with the tracking of the newest shipment.
+- 10 Completed: delivered. BigCommerce defines it as "shipped/picked up and receipt
+  confirmed" (or a digital download made available), the closest it has to "delivered".
+- 4 Refunded, 5 Cancelled, 6 Declined: cancelled.
+- 0 Incomplete, 1 Pending (checkout not finished), 12 Manual Verification Required,
+  13 Disputed, 14 Partially Refunded: recorded, nothing to tell the customer.
+
+An abandoned cart (store/cart/abandoned) becomes a CheckoutUpdated from the V3 checkout
+(phone and name from its billing or shipping address, items, total) and the cart's
+recovery link. BigCommerce has no SMS marketing consent, so its consent stays unknown.
+A cart that is gone by the time we look (bought or deleted) gives no event.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from smsdesk.events import (
+    CartItem,
+    CheckoutUpdated,
+    CustomerInfo,
+    Event,
+    OrderCancelled,
+    OrderInfo,
+    OrderPlaced,
+    ShipmentUpdated,
+    Tracking,
+)
+from smsdesk.services.phones import normalize_phone
+
+ORDER_SCOPES = ("store/order/created", "store/order/statusUpdated")
+SHIPMENT_SCOPE = "store/shipment/created"
+CART_SCOPE = "store/cart/abandoned"
+FETCHED_SCOPES = ORDER_SCOPES + (SHIPMENT_SCOPE, CART_SCOPE)
+STATUS_FOR_ID = {7: "placed", 9: "placed", 11: "placed", 8: "ready_for_pickup", 2: "shipped", 3: "shipped",
+                 10: "delivered", 4: "cancelled", 5: "cancelled", 6: "cancelled"}
+NEEDS_TRACKING = ("shipped", "delivered")
+ITEM_KINDS = ("physical_items", "digital_items", "custom_items", "gift_certificates")  # a V3 cart's line_items
+MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one
+
+
+class OrderSource(Protocol):
+    """What the mapping needs from the API client (smsdesk.platforms.bigcommerce_api)."""
+
+    def order(self, order_id: str) -> dict: ...
+    def shipping_addresses(self, order_id: str) -> list: ...
+    def shipments(self, order_id: str) -> list: ...
+    def checkout(self, checkout_id: str) -> dict | None: ...
+    def cart_recovery_url(self, cart_id: str) -> str: ...
+
+
+def fetch_events(api: OrderSource, payload: dict, *, default_country: str) -> list[Event]:
+    """Fetch what a recorded callback names and return its events (API errors propagate)."""
+    data = payload.get("data") or {}
+    if payload.get("scope") == CART_SCOPE:
+        return cart_events(api, str(data["id"]), default_country=default_country)
+    is_shipment = payload.get("scope") == SHIPMENT_SCOPE
+    order_id = str(data["orderId"] if is_shipment else data["id"])
+    order = api.order(order_id)
+    status = STATUS_FOR_ID.get(_int(order.get("status_id")))
+    if is_shipment and status != "delivered":
+        status = "shipped"  # the shipment itself says so, whatever the status says yet
+    if status is None:
+        return []
+    customer = order_customer(order, api.shipping_addresses(order_id), default_country=default_country)
+    info = order_info(order)
+    if status == "placed":
+        return [OrderPlaced(order=info, customer=customer)]
+    if status == "cancelled":
+        return [OrderCancelled(order=info, customer=customer)]
+    shipments = api.shipments(order_id) if status in NEEDS_TRACKING else []
+    shipment = pick_shipment(shipments, str(data["id"]) if is_shipment else None)
+    return [ShipmentUpdated(order=info, status=status, tracking=tracking(shipment), customer=customer,
+                            shipment_id=_text(shipment.get("id")))]
+
+
+def order_info(order: dict) -> OrderInfo:
+    """BigCommerce shows the order id to shoppers as the order number; it has no status page URL."""
+    return OrderInfo(external_id=_text(order.get("id")), number=_text(order.get("id")),
+                     total=money(order.get("total_inc_tax")), currency=_text(order.get("currency_code")),
+                     checkout_token=_text(order.get("cart_id")) or None)  # closes the abandoned cart
+
+
+def cart_events(api: OrderSource, cart_id: str, *, default_country: str) -> list[Event]:
+    """An abandoned cart as a CheckoutUpdated keyed by the cart id ([] when the cart is gone)."""
+    checkout = api.checkout(cart_id)
+    if checkout is None:
+        return []
+    cart = _dict(checkout.get("cart"))
+    billing = _dict(checkout.get("billing_address"))
+    addresses = [billing] + [_dict(_dict(c).get("address")) for c in checkout.get("consignments") or []]
+    customer = CustomerInfo(
+        phone=_first_phone(addresses, country_key="country_code", default_country=default_country),
+        first_name=_text(billing.get("first_name")), last_name=_text(billing.get("last_name")),
+        email=_text(cart.get("email") or billing.get("email")))
+    return [CheckoutUpdated(token=cart_id, customer=customer, recovery_url=api.cart_recovery_url(cart_id),
+                            total=money(cart.get("cart_amount")),
+                            currency=_text(_dict(cart.get("currency")).get("code")), items=cart_items(cart))]
+
+
+def cart_items(cart: dict) -> tuple[CartItem, ...]:
+    lines = _dict(cart.get("line_items"))
+    items = [item for kind in ITEM_KINDS for item in lines.get(kind) or [] if isinstance(item, dict)]
+    return tuple(CartItem(title=_text(i.get("name")), quantity=max(_int(i.get("quantity")) or 1, 1))
+                 for i in items[:MAX_CART_ITEMS])
+
+
+def order_customer(order: dict, addresses: list, *, default_country: str) -> CustomerInfo:
+    """The buyer: billing phone first, then each shipping address's, in that address's country."""
+    billing = _dict(order.get("billing_address"))
+    candidates = [billing] + [_dict(a) for a in addresses or []]
+    phone = _first_phone(candidates, country_key="country_iso2", default_country=default_country)
+    return CustomerInfo(phone=phone, first_name=_text(billing.get("first_name")),
+                        last_name=_text(billing.get("last_name")), email=_text(billing.get("email")))
+
+
+def _first_phone(addresses: list[dict], *, country_key: str, default_country: str) -> str | None:
+    """The first address phone that is a usable number, as E.164 in that address's country."""
+    for address in addresses:
+        phone = normalize_phone(_text(address.get("phone")) or None, _text(address.get(country_key)) or default_country)
+        if phone:
+            return phone
+    return None
+
+
+def pick_shipment(shipments: list, shipment_id: str | None) -> dict:
+    """The shipment a callback named, else the newest one (highest id), else {}."""
+    shipments = [s for s in shipments or [] if isinstance(s, dict)]
+    named = [s for s in shipments if shipment_id is not None and _text(s.get("id")) == shipment_id]
+    if named:
+        return named[0]
+    return max(shipments, key=lambda s: _int(s.get("id")) or 0, default={})
+
+
+def tracking(shipment: dict) -> Tracking:
+    company = (shipment.get("shipping_provider_display_name") or shipment.get("tracking_carrier")
+               or shipment.get("shipping_provider"))
+    url = shipment.get("tracking_link") or shipment.get("generated_tracking_link")
+    return Tracking(number=_text(shipment.get("tracking_number")), company=_text(company), url=_text(url))
+
+
+def money(value: Any) -> str:
+    """"69.8400" -> "69.84" (BigCommerce sends four decimals)."""
+    try:
+        return str(Decimal(_text(value)).quantize(Decimal("0.01")))
+    except InvalidOperation:
+        return _text(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,139 @@
+"""The owners' template editor: every kind per store, live preview, test sends, quiet hours."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from smsdesk.api.stores import settings_changes
+from smsdesk.api.templates import preview_dict, template_dict, template_error_dict
+from smsdesk.db import get_session
+from smsdesk.models import Store
+from smsdesk.services.customers import get_or_create_customer
+from smsdesk.services.outbox import enqueue_text
+from smsdesk.services.phones import normalize_phone
+from smsdesk.services.stores import InvalidStore, get_store, list_stores, update_store
+from smsdesk.services.template_store import resolve_template, save_template
+from smsdesk.services.templates import KINDS, TemplateError, VARIABLES, render_message, sample_context
+from smsdesk.web import bp
+from smsdesk.web.auth import owner_required
+
+TEST_KIND = "template_test"  # the kind recorded for "send a test to my phone"
+SETTINGS_FIELDS = ("name", "timezone", "quiet_hours", "help_text")
+
+
+def _store(slug: str | None) -> Store:
+    """The store named in the URL, else the first one; 404 when there is none."""
+    session = get_session()
+    store = get_store(session, slug) if slug else next(iter(list_stores(session)), None)
+    if store is None:
+        abort(404, description="No store yet: add one with `smsdesk store add`." if not slug
+              else f"There is no store {slug!r}.")
+    return store
+
+
+def _kind(kind: str | None) -> str:
+    if kind is None:
+        return next(iter(KINDS))
+    if kind not in KINDS:
+        abort(404, description=f"There is no message kind {kind!r}.")
+    return kind
+
+
+def _page(store: Store, kind: str, *, body: str | None = None, error: dict | None = None, status: int = 200):
+    session = get_session()
+    templates = [template_dict(store, resolve_template(session, store_id=store.id, kind=k)) for k in KINDS]
+    current = next(t for t in templates if t["kind"] == kind)
+    return render_template("templates.html", store=store, stores=list_stores(session), templates=templates,
+                           current=current, body=current["body"] if body is None else body, error=error,
+                           all_variables=sorted(VARIABLES)), status
+
+
+@bp.get("/templates")
+@owner_required
+def templates():
+    """The editor for one kind of one store (the first of each by default)."""
+    return _page(_store(request.args.get("store")), _kind(request.args.get("kind")))
+
+
+@bp.post("/templates/<slug>/<kind>")
+@owner_required
+def save(slug: str, kind: str):
+    """Save a template; an invalid one is shown again with its line and reason (422)."""
+    store, kind = _store(slug), _kind(kind)
+    session = get_session()
+    delay = request.form.get("delay_minutes", "").strip()
+    if delay and not delay.isdigit():
+        return _page(store, kind, body=request.form.get("body"),
+                     error={"line": None, "reason": "delay must be a whole number of minutes"}, status=422)
+    try:
+        save_template(session, store_id=store.id, kind=kind, body=request.form.get("body", ""),
+                      enabled=request.form.get("enabled") == "on", delay_minutes=int(delay) if delay else None)
+    except TemplateError as exc:
+        session.rollback()
+        return _page(store, kind, body=request.form.get("body"), error=template_error_dict(exc), status=422)
+    except ValueError as exc:
+        session.rollback()
+        return _page(store, kind, body=request.form.get("body"), error={"line": None, "reason": str(exc)},
+                     status=422)
+    session.commit()
+    flash(f"Saved “{KINDS[kind].label}”.", "ok")
+    return redirect(url_for("web.templates", store=store.slug, kind=kind))
+
+
+@bp.post("/templates/<slug>/<kind>/preview")
+@owner_required
+def preview(slug: str, kind: str):
+    """Live preview for the editor: JSON, like the API's preview."""
+    store, _ = _store(slug), _kind(kind)
+    payload = request.get_json(silent=True)
+    body = payload.get("body") if isinstance(payload, dict) else None
+    if not isinstance(body, str):
+        return {"error": "invalid_body", "message": "send {\"body\": \"...\"}"}, 400
+    try:
+        return preview_dict(store, body)
+    except TemplateError as exc:
+        return {"error": "invalid_template"} | template_error_dict(exc), 422
+
+
+@bp.post("/templates/<slug>/<kind>/test")
+@owner_required
+def send_test(slug: str, kind: str):
+    """Queue the template, rendered with sample data, to the owner's own phone."""
+    store, kind = _store(slug), _kind(kind)
+    session = get_session()
+    phone = normalize_phone(request.form.get("phone", ""), store.country)
+    back = redirect(url_for("web.templates", store=store.slug, kind=kind))
+    if phone is None:
+        flash("That is not a phone number we can text.", "error")
+        return back
+    customer = get_or_create_customer(session, store_id=store.id, phone=phone)
+    if customer.opted_out:
+        flash(f"{phone} opted out of texts from {store.name}; text START from it first.", "error")
+        return back
+    try:
+        text = render_message(resolve_template(session, store_id=store.id, kind=kind).body,
+                              sample_context(store.name))
+    except TemplateError as exc:
+        flash(f"The saved template does not render: {exc}", "error")
+        return back
+    enqueue_text(session, store=store, customer=customer, kind=TEST_KIND, body=text)
+    session.commit()
+    flash(f"Test text queued to {phone}.", "ok")
+    return back
+
+
+@bp.post("/templates/<slug>/settings")
+@owner_required
+def save_settings(slug: str):
+    """Store settings shown beside the templates: name, time zone, quiet hours, help contact."""
+    store = _store(slug)
+    session = get_session()
+    form = {key: request.form[key] for key in SETTINGS_FIELDS if key in request.form}
+    try:
+        update_store(session, store, settings_changes(form))
+    except InvalidStore as exc:
+        session.rollback()
+        flash(f"Not saved: {exc}", "error")
+    else:
+        session.commit()
+        flash("Store settings saved.", "ok")
+    return redirect(url_for("web.templates", store=slug, kind=request.args.get("kind")))

@@ -1,0 +1,165 @@
+"""The agents' inbox: the reply queue, a conversation, replying, assigning, closing.
+
+The list and the thread are also served as HTML fragments that the page polls, so a reply
+or a delivery status shows up without a reload and is rendered (and escaped) in one place.
+"""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from smsdesk.db import get_session
+from smsdesk.models import Agent, CannedReply, Conversation
+from smsdesk.services import conversations as service
+from smsdesk.services.queries import conversation_detail, list_conversations
+from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
+from smsdesk.services.segments import non_gsm_characters, segment_info
+from smsdesk.services.stores import list_stores
+from smsdesk.web import bp
+from smsdesk.web.auth import current_agent, login_required
+
+STATUSES = ("open", "closed", "all")
+POLL_SECONDS = 3  # how often open pages ask for new texts and statuses
+MAX_SEARCH = 100  # characters
+
+
+def _filters() -> dict:
+    """The list filters from the query string, cleaned (unknown values fall back to defaults)."""
+    status = request.args.get("status", "open")
+    return {"status": status if status in STATUSES else "open",
+            "store": request.args.get("store", "").strip()[:64],
+            "mine": request.args.get("mine") == "1",
+            "q": request.args.get("q", "").strip()[:MAX_SEARCH]}
+
+
+def _conversations(filters: dict) -> list[dict]:
+    return list_conversations(get_session(), status=filters["status"], store_slug=filters["store"] or None,
+                              search=filters["q"] or None,
+                              assigned_to=current_agent().id if filters["mine"] else None)
+
+
+def _load(conversation_id: int) -> Conversation:
+    conversation = get_session().get(Conversation, conversation_id)
+    if conversation is None:
+        abort(404, description=f"There is no conversation {conversation_id}.")
+    return conversation
+
+
+def _list_args(filters: dict) -> dict:
+    """Filters as query arguments for links (defaults left out)."""
+    args = {"status": filters["status"], "store": filters["store"], "q": filters["q"],
+            "mine": "1" if filters["mine"] else ""}
+    return {key: value for key, value in args.items() if value and not (key == "status" and value == "open")}
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    """The reply queue with its filters."""
+    filters = _filters()
+    return render_template("inbox.html", filters=filters, list_args=_list_args(filters),
+                           conversations=_conversations(filters), stores=list_stores(get_session()),
+                           detail=None, poll_seconds=POLL_SECONDS)
+
+
+@bp.get("/inbox/list")
+@login_required
+def inbox_list():
+    """The conversation list fragment (polled)."""
+    filters = _filters()
+    return render_template("_conversation_list.html", conversations=_conversations(filters),
+                           list_args=_list_args(filters), current_id=request.args.get("current", type=int))
+
+
+@bp.get("/inbox/<int:conversation_id>")
+@login_required
+def conversation(conversation_id: int):
+    """A conversation beside the queue; opening it marks it read."""
+    session = get_session()
+    current = _load(conversation_id)
+    service.mark_read(current)
+    session.commit()
+    filters = _filters()
+    return render_template(
+        "inbox.html", filters=filters, list_args=_list_args(filters), conversations=_conversations(filters),
+        stores=list_stores(session), detail=conversation_detail(session, current), conversation=current,
+        agents=session.scalars(select(Agent).order_by(Agent.email)).all(),
+        canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS)
+
+
+@bp.get("/inbox/<int:conversation_id>/thread")
+@login_required
+def thread(conversation_id: int):
+    """The thread fragment; seeing it counts as reading it."""
+    session = get_session()
+    current = _load(conversation_id)
+    if current.unread:
+        service.mark_read(current)
+        session.commit()
+    return render_template("_thread.html", detail=conversation_detail(session, current))
+
+
+def _canned_for(store_id: int) -> list[CannedReply]:
+    return get_session().scalars(select(CannedReply).where(
+        or_(CannedReply.store_id.is_(None), CannedReply.store_id == store_id)).order_by(CannedReply.title)).all()
+
+
+def _back(conversation_id: int):
+    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args))
+
+
+@bp.post("/inbox/<int:conversation_id>/reply")
+@login_required
+def send_reply(conversation_id: int):
+    """Queue the agent's reply; an opted-out customer or a bad body is refused with a message."""
+    session = get_session()
+    current = _load(conversation_id)
+    try:
+        reply(session, conversation=current, agent=current_agent(), body=request.form.get("body", ""))
+    except (CustomerOptedOut, InvalidReply) as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _back(conversation_id)
+    session.commit()
+    return _back(conversation_id)
+
+
+@bp.post("/inbox/<int:conversation_id>/assign")
+@login_required
+def assign(conversation_id: int):
+    """Assign to me, to another agent, or to nobody."""
+    session = get_session()
+    current = _load(conversation_id)
+    choice = request.form.get("agent_id", "")  # "me", an agent id, or "" for nobody
+    agent = current_agent() if choice == "me" else session.get(Agent, int(choice)) if choice.isdigit() else None
+    if choice and agent is None:
+        flash("That agent does not exist.", "error")
+        return _back(conversation_id)
+    service.assign(current, agent)
+    session.commit()
+    flash(f"Assigned to {agent.email}." if agent else "Unassigned.", "ok")
+    return _back(conversation_id)
+
+
+@bp.post("/inbox/<int:conversation_id>/<any(close, reopen):action>")
+@login_required
+def change_status(conversation_id: int, action: str):
+    """Close or reopen the conversation."""
+    session = get_session()
+    getattr(service, action)(_load(conversation_id))
+    session.commit()
+    flash("Conversation closed." if action == "close" else "Conversation reopened.", "ok")
+    return _back(conversation_id)
+
+
+@bp.post("/segments")
+@login_required
+def segments():
+    """Segment count and encoding of a draft (the reply box counts while the agent types)."""
+    payload = request.get_json(silent=True)
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(text, str):
+        return {"error": "invalid_body", "message": "send {\"text\": \"...\"}"}, 400
+    info = segment_info(text)
+    return {"segments": info.segments, "encoding": info.encoding, "characters": info.characters,
+            "per_segment": info.per_segment, "non_gsm_characters": non_gsm_characters(text)}

@@ -1,0 +1,72 @@
+"""The phone simulator: with the ``simulator`` provider, play the customer in the browser.
+
+A reply typed here goes through ``handle_inbound``, the same path as Twilio's inbound
+webhook, so keywords (STOP, HELP) and the agents' queue behave exactly as in production.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from smsdesk.db import get_session
+from smsdesk.models import Customer, Direction, Message, MessageStatus, Store
+from smsdesk.services.inbound import handle_inbound
+from smsdesk.web import bp
+from smsdesk.web.auth import login_required
+
+PHONES_SHOWN = 200  # customers listed, newest first
+SIMULATED_SID_PREFIX = "SMsim"
+# What the customer's phone shows: texts that left smsdesk, and their own texts.
+ON_PHONE = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.RECEIVED)
+MAX_TEXT = 1600  # characters, as Twilio takes
+
+
+def _require_simulator() -> None:
+    if current_app.extensions["smsdesk.provider"].name != "simulator":
+        abort(404, description="The phone simulator is only there when [sms] provider = \"simulator\".")
+
+
+def _phone_messages(customer: Customer) -> list[Message]:
+    return get_session().scalars(select(Message).where(
+        Message.customer_id == customer.id, Message.status.in_(ON_PHONE)).order_by(Message.created_at, Message.id)
+    ).all()
+
+
+@bp.get("/simulator")
+@login_required
+def simulator():
+    """The customers' phones; the selected one shows its texts."""
+    _require_simulator()
+    session = get_session()
+    customers = session.scalars(select(Customer).join(Store).order_by(Customer.id.desc()).limit(PHONES_SHOWN)).all()
+    current = session.get(Customer, request.args.get("customer", type=int) or 0) or next(iter(customers), None)
+    return render_template("simulator.html", customers=customers, current=current,
+                           messages=_phone_messages(current) if current else [], Direction=Direction)
+
+
+@bp.get("/simulator/<int:customer_id>/screen")
+@login_required
+def simulator_screen(customer_id: int):
+    """The phone's screen as a fragment, polled for new texts."""
+    _require_simulator()
+    customer = get_session().get(Customer, customer_id) or abort(404)
+    return render_template("_phone_screen.html", messages=_phone_messages(customer), Direction=Direction)
+
+
+@bp.post("/simulator/<int:customer_id>/reply")
+@login_required
+def simulator_reply(customer_id: int):
+    """Text the store as this customer."""
+    _require_simulator()
+    session = get_session()
+    customer = session.get(Customer, customer_id) or abort(404)
+    body = request.form.get("body", "").strip()
+    if not body or len(body) > MAX_TEXT:
+        flash(f"Type a text of 1 to {MAX_TEXT} characters.", "error")
+    else:
+        sid = SIMULATED_SID_PREFIX + secrets.token_hex(14)
+        handle_inbound(session, store=customer.store, customer=customer, body=body, provider_sid=sid)
+        session.commit()
+    return redirect(url_for("web.simulator", customer=customer_id))

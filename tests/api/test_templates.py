@@ -1,0 +1,100 @@
+"""Owner template API: list, save (422 with the line and reason), preview; owners only."""
+import pytest
+
+from smsdesk.services.templates import KINDS
+
+
+@pytest.fixture
+def owner(make):
+    return {"Authorization": f"Bearer {make.token(role='owner')}"}
+
+
+def test_lists_every_kind_with_segments(client, make, owner):
+    store = make.store()
+    rows = client.get(f"/api/stores/{store.slug}/templates", headers=owner).json["templates"]
+    assert [r["kind"] for r in rows] == list(KINDS)
+    first = rows[0]
+    assert first["body"] == KINDS["order_confirmed"].default_body and first["enabled"] is True
+    assert first["encoding"] == "GSM-7" and first["segments"] >= 1 and first["customized"] is False
+
+
+def test_put_saves_and_reports_segments(client, make, owner):
+    store = make.store()
+    body = "{{ store.name }}: order #{{ order.number }} confirmed 🎉"
+    response = client.put(f"/api/stores/{store.slug}/templates/order_confirmed", headers=owner,
+                          json={"body": body, "enabled": False, "delay_minutes": 5})
+    assert response.status_code == 200
+    assert (response.json["body"], response.json["enabled"], response.json["delay_minutes"]) == (body, False, 5)
+    assert response.json["encoding"] == "UCS-2" and response.json["customized"] is True
+    listed = client.get(f"/api/stores/{store.slug}/templates", headers=owner).json["templates"]
+    assert listed[0]["body"] == body and listed[0]["enabled"] is False
+
+
+@pytest.mark.parametrize("body, line, reason", [
+    ("Hi {{ order.numbr }}", 1, "unknown variable 'order.numbr'"),
+    ("Hi\n{% if order.number %}#{{ order.number }}", 2, "Unexpected end of template"),
+    ("", None, "template is empty"),
+])
+def test_put_refuses_a_bad_template_with_line_and_reason(client, make, owner, body, line, reason):
+    store = make.store()
+    response = client.put(f"/api/stores/{store.slug}/templates/order_shipped", headers=owner, json={"body": body})
+    assert response.status_code == 422
+    assert response.json["error"] == "invalid_template" and response.json["line"] == line
+    assert reason in response.json["reason"]
+    listed = client.get(f"/api/stores/{store.slug}/templates", headers=owner).json["templates"]
+    assert listed[1]["customized"] is False
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"enabled": "yes"}, "enabled"), ({"delay_minutes": "10"}, "delay_minutes"),
+    ({"delay_minutes": -1}, "delay_minutes"), ({"body": 5}, "body"),
+])
+def test_put_refuses_bad_values(client, make, owner, payload, message):
+    store = make.store()
+    response = client.put(f"/api/stores/{store.slug}/templates/cart_reminder_1", headers=owner, json=payload)
+    assert response.status_code == 422 and message in response.json["message"]
+
+
+def test_preview_renders_sample_data(client, make, owner):
+    store = make.store(name="Nordic Knits")
+    response = client.post(f"/api/stores/{store.slug}/templates/order_shipped/preview", headers=owner,
+                           json={"body": "{{ store.name }} ships #{{ order.number }} ✅"})
+    assert response.status_code == 200
+    assert response.json["text"].startswith("Nordic Knits ships #") and response.json["encoding"] == "UCS-2"
+    assert response.json["non_gsm_characters"] == ["✅"]
+
+
+def test_preview_without_body_uses_the_saved_one(client, make, owner):
+    store = make.store(name="Nordic Knits")
+    response = client.post(f"/api/stores/{store.slug}/templates/help_reply/preview", headers=owner)
+    assert response.status_code == 200 and "Nordic Knits" in response.json["text"]
+    assert response.json["segments"] >= 1 and response.json["encoding"] == "GSM-7"
+
+
+def test_preview_of_a_bad_body_is_422(client, make, owner):
+    store = make.store()
+    response = client.post(f"/api/stores/{store.slug}/templates/help_reply/preview", headers=owner,
+                           json={"body": "{{ cart.nope }}"})
+    assert response.status_code == 422 and response.json["reason"] == "unknown variable 'cart.nope'"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/stores/missing/templates"), ("put", "/api/stores/{slug}/templates/no_such_kind"),
+    ("post", "/api/stores/{slug}/templates/no_such_kind/preview"),
+])
+def test_unknown_store_or_kind_is_404(client, make, owner, method, path):
+    store = make.store()
+    response = getattr(client, method)(path.format(slug=store.slug), headers=owner, json={"body": "x"})
+    assert response.status_code == 404 and response.json["error"] in ("not_found", "unknown_kind")
+
+
+def test_agents_token_is_403(client, make):
+    store = make.store()
+    agent = {"Authorization": f"Bearer {make.token(role='agent')}"}
+    response = client.get(f"/api/stores/{store.slug}/templates", headers=agent)
+    assert response.status_code == 403 and response.json["error"] == "forbidden"
+
+
+def test_no_token_is_401(client, make):
+    store = make.store()
+    assert client.get(f"/api/stores/{store.slug}/templates").status_code == 401

@@ -1,0 +1,160 @@
+"""A real browser (Playwright driving Debian's Chromium, headless) against a live smsdesk.
+
+The app serves on a free port with its scheduler running; the Twilio test server accepts
+the sends and posts signed "sent"/"delivered" callbacks back to it, so a reply's status
+changes in the page the way it does in production. Screenshots go to docs/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from smsdesk.app import create_app
+from smsdesk.models import Order
+from tests.conftest import TWILIO_TOKEN, app_settings
+from tests.factories import inbound_sms, twilio_signature
+from tests.web.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1440, "height": 860}
+WAIT_MS = 20_000  # a reply goes queued -> sent -> delivered within a few polls (3 s each)
+SCHEDULER_INTERVAL = 0.2  # seconds between sender sweeps in the live app
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium when missing; the reason it can't be, or None."""
+    if os.path.exists(CHROMIUM):
+        return None
+    if shutil.which("apt-get") is None:
+        return "apt-get is not available to install chromium"
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"]):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            return f"`{' '.join(command)}` failed: {result.stderr.strip()[-300:]}"
+    return None if os.path.exists(CHROMIUM) else f"{CHROMIUM} is still missing after apt-get install"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    problem = _install_chromium()
+    if problem:
+        pytest.skip(f"no Chromium for the browser test: {problem}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(engine, database_url, twilio_server):
+    """smsdesk on a free port with its scheduler; Twilio callbacks come back to it, signed."""
+    settings = app_settings(database_url, twilio_server.url)
+    settings["scheduler"]["interval_seconds"] = SCHEDULER_INTERVAL
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["SMSDESK"].server.public_url = url  # signatures of the callbacks are over this URL
+    thread = threading.Thread(target=server.serve_forever, name="live-smsdesk", daemon=True)
+    thread.start()
+    scheduler = app.extensions["smsdesk.scheduler_factory"]()
+    scheduler.start()
+    twilio_server.auto_callbacks = ["sent", "delivered"]
+    yield app, url
+    scheduler.shutdown(wait=True)
+    server.shutdown()
+    thread.join(timeout=5)
+    app.extensions["smsdesk.engine"].dispose()
+
+
+def text_in(app, url, store, *, phone, body):
+    """An inbound SMS through the real, signed Twilio webhook of the live app."""
+    params = inbound_sms(store, from_=phone, body=body)
+    signature = twilio_signature(TWILIO_TOKEN, url + "/webhooks/twilio/sms", params)
+    response = app.test_client().post("/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+
+
+def seed(app, url, make, db_session: Session):
+    """A store with a few customers, orders and waiting texts, like a real morning."""
+    store = make.store(name="Nordic Knits")
+    people = [("+15025550101", "Emma", "Larsen", "Hi! Where is my order #1042? It said 2 days"),
+              ("+15025550102", "Jonas", "Beck", "Can I change the size of the mittens to M?"),
+              ("+15025550103", "Mia", "Stone", "<script>alert('hi')</script> thanks!")]
+    for number, (phone, first, last, body) in enumerate(people, start=1042):
+        customer = make.customer(store, phone, first_name=first, last_name=last)
+        db_session.add(Order(store_id=store.id, external_id=str(number), number=str(number), customer_id=customer.id,
+                             status="shipped", total="54.00", currency="USD", tracking_company="UPS",
+                             tracking_url=f"https://www.ups.com/track?tracknum=1Z{number}"))
+        db_session.commit()
+        text_in(app, url, store, phone=phone, body=body)
+    return store
+
+
+def log_in(page, url, agent):
+    page.goto(url + "/inbox")  # bounced to /login, and back after it
+    page.fill("input[name=email]", agent.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/inbox")
+
+
+def reply_until_delivered(page, text: str):
+    """Type a reply, watch the live segment count, send it and wait for "delivered"."""
+    page.fill("#reply-body", text)
+    page.locator("#reply-counter", has_text="1 segment").wait_for()
+    page.click(".composer button[type=submit]")
+    page.locator(".bubble-row.out", has_text=text).locator('[data-status="delivered"]').wait_for()
+
+
+def edit_template_and_watch_preview(page, url, store):
+    page.goto(f"{url}/templates?store={store.slug}&kind=order_shipped")
+    page.locator("#preview-text", has_text="Nordic Knits:").wait_for()
+    page.fill("#template-body", "{{ store.name }}: {{ customer.first_name }}, #{{ order.number }} is on its way 🚚")
+    page.locator("#preview-text", has_text="Nordic Knits: Emma, #1042 is on its way 🚚").wait_for()
+    page.locator("#preview-encoding", has_text="UCS-2").wait_for()
+    page.fill("#template-body", "Hi {{ order.numbr }}")
+    page.locator("#preview-error", has_text="unknown variable 'order.numbr'").wait_for()
+    page.fill("#template-body", "{{ store.name }}: {{ customer.first_name }}, order #{{ order.number }} shipped "
+              "with {{ tracking.company }}! Track it: {{ tracking.url }} 🚚")
+    page.locator("#preview-warning", has_text="2 segments instead of 1").wait_for()
+
+
+def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_session):
+    app, url = live_app
+    owner = make.agent(email="owner@knits.example", role="owner")
+    store = seed(app, url, make, db_session)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = chromium.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(WAIT_MS)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    log_in(page, url, owner)
+    page.locator(".conversation", has_text="Mia Stone").wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
+
+    page.click(".conversation >> text=Emma Larsen")
+    page.locator(".thread", has_text="Where is my order #1042?").wait_for()
+    reply_until_delivered(page, "Hi Emma, it left our warehouse today; UPS delivers tomorrow.")
+    page.screenshot(path=str(SCREENSHOTS / "conversation.png"))
+
+    page.click(".conversation >> text=Mia Stone")
+    page.locator(".thread .body", has_text="<script>alert('hi')</script> thanks!").wait_for()
+    assert dialogs == []  # the customer's <script> is shown as text, never run
+
+    edit_template_and_watch_preview(page, url, store)
+    page.screenshot(path=str(SCREENSHOTS / "templates.png"))
+    page.close()

@@ -1,0 +1,32 @@
+"""Owners manage canned replies; agents can't."""
+import pytest
+from sqlalchemy import select
+
+from smsdesk.models import CannedReply
+
+
+def test_owner_adds_and_deletes(browser, owner, make, db_session):
+    store = make.store(name="Nordic Knits")
+    browser.post("/canned", {"title": "Shipping", "body": "We ship in 2 days.", "store": store.slug})
+    html = browser.get("/canned").get_data(as_text=True)
+    assert "Shipping" in html and "We ship in 2 days." in html and "Nordic Knits" in html
+    row = db_session.scalar(select(CannedReply))
+    assert row.store_id == store.id
+    browser.post(f"/canned/{row.id}/delete")
+    db_session.fresh()
+    assert db_session.scalar(select(CannedReply)) is None
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"title": "", "body": "x"}, "title"), ({"title": "t", "body": ""}, "text"),
+    ({"title": "t", "body": "x", "store": "nope"}, "no store"),
+])
+def test_bad_canned_reply_is_refused(browser, owner, db_session, form, words):
+    response = browser.post("/canned", form, follow_redirects=True)
+    assert words in response.get_data(as_text=True)
+    assert db_session.scalar(select(CannedReply)) is None
+
+
+def test_agent_cannot_manage(browser, agent, db_session):
+    assert browser.post("/canned", {"title": "t", "body": "x"}).status_code == 403
+    assert db_session.scalar(select(CannedReply)) is None

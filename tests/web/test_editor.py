@@ -1,0 +1,104 @@
+"""The owners' template editor: kinds, saving (with the error line), preview, test sends, settings."""
+import pytest
+from sqlalchemy import select
+
+from smsdesk.models import Message, Store, Template
+from smsdesk.services.templates import KINDS
+
+
+def test_lists_every_kind_and_the_variables(browser, owner, make):
+    store = make.store()
+    html = browser.get(f"/templates?store={store.slug}&kind=order_shipped").get_data(as_text=True)
+    for spec in KINDS.values():
+        assert spec.label in html
+    assert 'data-insert-variable="tracking.url"' in html and "Order shipped" in html
+
+
+def test_save_template(browser, owner, make, db_session):
+    store = make.store()
+    response = browser.post(f"/templates/{store.slug}/cart_reminder_1",
+                            {"body": "{{ store.name }}: back to {{ cart.recovery_url }}", "delay_minutes": "90"})
+    assert response.status_code == 302
+    row = db_session.scalar(select(Template))
+    assert (row.kind, row.delay_minutes, row.enabled) == ("cart_reminder_1", 90, False)  # box left unticked
+
+
+@pytest.mark.parametrize("body, shown", [
+    ("Hi\n{{ order.numbr }}", "line 2: unknown variable &#39;order.numbr&#39;"),
+    ("{% if %}", "line 1:"),
+    ("", "template is empty"),
+])
+def test_invalid_template_is_refused_with_line_and_reason(browser, owner, make, db_session, body, shown):
+    store = make.store()
+    response = browser.post(f"/templates/{store.slug}/order_shipped", {"body": body, "enabled": "on"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and shown in html
+    assert db_session.scalar(select(Template)) is None
+
+
+def test_bad_delay_is_refused(browser, owner, make):
+    store = make.store()
+    response = browser.post(f"/templates/{store.slug}/cart_reminder_1", {"body": "{{ cart.recovery_url }}",
+                                                                        "delay_minutes": "soon"})
+    assert response.status_code == 422 and "whole number" in response.get_data(as_text=True)
+
+
+def test_preview_renders_and_warns_about_ucs2(browser, owner, make):
+    store = make.store(name="Nordic Knits")
+    response = browser.post_json(f"/templates/{store.slug}/order_shipped/preview",
+                                 {"body": "{{ store.name }}: " + "a" * 130 + " 🎉"})
+    data = response.json
+    assert data["text"].startswith("Nordic Knits: ") and data["encoding"] == "UCS-2"
+    assert data["non_gsm_characters"] == ["🎉"] and data["segments"] == 3 and data["segments_without_non_gsm"] == 1
+
+
+def test_preview_reports_the_error_line(browser, owner, make):
+    store = make.store()
+    response = browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": "ok\n{{ nope.x }}"})
+    assert response.status_code == 422 and response.json["line"] == 2 and "nope.x" in response.json["reason"]
+
+
+def test_preview_needs_csrf_header(browser, owner, make):
+    store = make.store()
+    response = browser.client.post(f"/templates/{store.slug}/order_shipped/preview", json={"body": "x"})
+    assert response.status_code == 400
+
+
+def test_send_a_test_to_my_phone(browser, owner, make, db_session):
+    store = make.store(name="Nordic Knits")
+    response = browser.post(f"/templates/{store.slug}/order_confirmed/test", {"phone": "(502) 555-0177"},
+                            follow_redirects=True)
+    assert "Test text queued to +15025550177" in response.get_data(as_text=True)
+    message = db_session.scalar(select(Message))
+    assert message.kind == "template_test" and "Nordic Knits" in message.body and "1042" in message.body
+
+
+def test_send_a_test_to_a_bad_number(browser, owner, make, db_session):
+    store = make.store()
+    response = browser.post(f"/templates/{store.slug}/order_confirmed/test", {"phone": "call me"},
+                            follow_redirects=True)
+    assert "not a phone number" in response.get_data(as_text=True)
+    assert db_session.scalar(select(Message)) is None
+
+
+def test_store_settings_quiet_hours(browser, owner, make, db_session):
+    store = make.store()
+    browser.post(f"/templates/{store.slug}/settings", {"name": "New name", "timezone": "Europe/Berlin",
+                                                       "quiet_hours": "21:00-09:00", "help_text": "hi"})
+    db_session.fresh()
+    saved = db_session.get(Store, store.id)
+    assert (saved.name, saved.timezone, saved.quiet_hours) == ("New name", "Europe/Berlin", "21:00-09:00")
+    response = browser.post(f"/templates/{store.slug}/settings", {"quiet_hours": "late"}, follow_redirects=True)
+    assert "quiet_hours must look like" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/templates?store=nope", "/templates?kind=nope"])
+def test_unknown_store_or_kind_is_404(browser, owner, make, path):
+    make.store()
+    assert browser.get(path).status_code == 404
+
+
+def test_agent_cannot_save_or_preview(browser, agent, make):
+    store = make.store()
+    assert browser.post(f"/templates/{store.slug}/order_shipped", {"body": "x"}).status_code == 403
+    assert browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": "x"}).status_code == 403

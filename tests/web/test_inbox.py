@@ -1,0 +1,191 @@
+"""The inbox pages: the queue, filters, a conversation, replying, assigning, closing, escaping."""
+import pytest
+from sqlalchemy import select
+
+from smsdesk.models import CannedReply, Conversation, Message, Order
+from tests.factories import inbound_sms
+from tests.webhooks.test_twilio import post_signed
+
+
+def text_in(client, store, phone="+15025550123", body="Where is my parcel?"):
+    assert post_signed(client, "/webhooks/twilio/sms", inbound_sms(store, from_=phone, body=body)).status_code == 200
+
+
+def conversation_id(db_session, phone="+15025550123"):
+    db_session.fresh()
+    return next(c.id for c in db_session.scalars(select(Conversation)) if c.customer.phone == phone)
+
+
+def test_inbox_lists_waiting_conversations_oldest_first_with_unread(browser, agent, make):
+    store = make.store()
+    make.customer(store, "+15025550101", first_name="Ada")
+    text_in(browser.client, store, "+15025550101", "first")
+    text_in(browser.client, store, "+15025550101", "again")
+    text_in(browser.client, store, "+15025550102", "second")
+    html = browser.get("/inbox").get_data(as_text=True)
+    assert html.index("Ada") < html.index("+15025550102")
+    assert '<span class="unread" title="unread">2</span>' in html
+
+
+@pytest.mark.parametrize("query, shown, hidden", [
+    ("q=Ada", "Ada", "+15025550102"),
+    ("q=0102", "+15025550102", "Ada"),
+    ("q=%231042", "Ada", "+15025550102"),
+    ("status=closed", "No conversations here", "Ada"),
+])
+def test_inbox_filters_and_search(browser, agent, make, db_session, query, shown, hidden):
+    store = make.store()
+    customer = make.customer(store, "+15025550101", first_name="Ada")
+    db_session.add(Order(store_id=store.id, external_id="1", number="1042", customer_id=customer.id))
+    db_session.commit()
+    text_in(browser.client, store, "+15025550101", "first")
+    text_in(browser.client, store, "+15025550102", "second")
+    html = browser.get(f"/inbox/list?{query}").get_data(as_text=True)
+    assert shown in html and hidden not in html
+
+
+def test_filter_by_store_and_assigned_to_me(browser, agent, make, db_session):
+    one, two = make.store(name="One"), make.store(name="Two", from_number="+15005550001")
+    text_in(browser.client, one, "+15025550101", "for one")
+    text_in(browser.client, two, "+15025550102", "for two")
+    html = browser.get(f"/inbox/list?store={two.slug}").get_data(as_text=True)
+    assert "for two" in html and "for one" not in html
+    browser.post(f"/inbox/{conversation_id(db_session, '+15025550101')}/assign", {"agent_id": "me"})
+    html = browser.get("/inbox/list?mine=1").get_data(as_text=True)
+    assert "for one" in html and "for two" not in html
+
+
+def test_conversation_shows_thread_customer_orders_and_marks_read(browser, agent, make, db_session):
+    store = make.store()
+    customer = make.customer(store, first_name="Ada", last_name="King")
+    db_session.add(Order(store_id=store.id, external_id="9", number="1042", customer_id=customer.id,
+                         status="shipped", tracking_url="https://track.example/1Z", tracking_company="UPS"))
+    db_session.commit()
+    text_in(browser.client, store, body="Where is it?")
+    cid = conversation_id(db_session)
+    html = browser.get(f"/inbox/{cid}").get_data(as_text=True)
+    assert "Where is it?" in html and "Ada King" in html and "#1042" in html
+    assert 'href="https://track.example/1Z"' in html and "Subscribed" in html
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).unread == 0
+
+
+def test_customer_text_is_escaped(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store, body="<script>alert(1)</script>")
+    cid = conversation_id(db_session)
+    for path in (f"/inbox/{cid}", f"/inbox/{cid}/thread", "/inbox/list"):
+        html = browser.get(path).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_reply_is_queued_then_shows_delivered(browser, agent, make, db_session, drain, twilio_server):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    response = browser.post(f"/inbox/{cid}/reply", {"body": "It ships today!"})
+    assert response.status_code == 302 and response.location.startswith(f"/inbox/{cid}")
+    assert 'data-status="queued"' in browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
+    assert drain() == 1
+    sid = twilio_server.messages[0]["sid"]
+    post_signed(browser.client, "/webhooks/twilio/status", {"MessageSid": sid, "MessageStatus": "delivered"})
+    html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
+    assert "It ships today!" in html and 'data-status="delivered"' in html
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).waiting_since is None
+
+
+@pytest.mark.parametrize("body, words", [("   ", "empty"), ("x" * 1601, "limit")])
+def test_bad_reply_is_refused_with_a_message(browser, agent, make, db_session, body, words):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    response = browser.post(f"/inbox/{cid}/reply", {"body": body}, follow_redirects=True)
+    assert response.status_code == 200 and words in response.get_data(as_text=True)
+    db_session.fresh()
+    assert db_session.scalar(select(Message).where(Message.kind == "agent_reply")) is None
+
+
+def test_opted_out_customer_cannot_be_texted(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store, body="STOP")
+    cid = conversation_id(db_session)
+    html = browser.get(f"/inbox/{cid}").get_data(as_text=True)
+    assert "opted out" in html and 'name="body"' not in html
+    response = browser.post(f"/inbox/{cid}/reply", {"body": "hello?"}, follow_redirects=True)
+    assert "opted out" in response.get_data(as_text=True)
+
+
+def test_suppressed_message_shows_its_reason(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    message = Message(store_id=store.id, customer_id=db_session.get(Conversation, cid).customer_id,
+                      conversation_id=cid, direction="out", kind="cart_reminder_1", body="Come back",
+                      status="suppressed", reason="no marketing consent")
+    db_session.add(message)
+    db_session.commit()
+    html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
+    assert "no marketing consent" in html and 'data-status="suppressed"' in html
+
+
+def test_assign_close_reopen(browser, agent, make, db_session):
+    store = make.store()
+    other = make.agent()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    browser.post(f"/inbox/{cid}/assign", {"agent_id": str(other.id)})
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).assigned_agent_id == other.id
+    browser.post(f"/inbox/{cid}/assign", {"agent_id": ""})
+    browser.post(f"/inbox/{cid}/close")
+    db_session.fresh()
+    closed = db_session.get(Conversation, cid)
+    assert closed.assigned_agent_id is None and closed.status.value == "closed"
+    browser.post(f"/inbox/{cid}/reopen")
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).status.value == "open"
+
+
+def test_assign_to_unknown_agent_is_refused(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    response = browser.post(f"/inbox/{cid}/assign", {"agent_id": "9999"}, follow_redirects=True)
+    assert "does not exist" in response.get_data(as_text=True)
+
+
+def test_actions_without_csrf_token_are_refused(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    response = browser.client.post(f"/inbox/{cid}/reply", data={"body": "sneaky"})
+    assert response.status_code == 400
+    db_session.fresh()
+    assert db_session.scalar(select(Message).where(Message.kind == "agent_reply")) is None
+
+
+def test_unknown_conversation_is_404(browser, agent):
+    assert browser.get("/inbox/12345").status_code == 404
+
+
+def test_canned_replies_offered_for_the_store(browser, agent, make, db_session):
+    store, other = make.store(), make.store(from_number="+15005550001")
+    db_session.add_all([CannedReply(title="Shipping times", body="We ship in 2 days.", store_id=None),
+                        CannedReply(title="Other store only", body="x", store_id=other.id)])
+    db_session.commit()
+    text_in(browser.client, store)
+    html = browser.get(f"/inbox/{conversation_id(db_session)}").get_data(as_text=True)
+    assert "Shipping times" in html and "Other store only" not in html
+
+
+@pytest.mark.parametrize("text, segments, encoding", [
+    ("a" * 160, 1, "GSM-7"), ("a" * 161, 2, "GSM-7"), ("a" * 69 + "😀", 2, "UCS-2"), ("", 0, "GSM-7"),
+])
+def test_segment_counter(browser, agent, text, segments, encoding):
+    response = browser.post_json("/segments", {"text": text})
+    assert (response.json["segments"], response.json["encoding"]) == (segments, encoding)
+
+
+def test_segment_counter_needs_text(browser, agent):
+    assert browser.post_json("/segments", {"nope": 1}).status_code == 400

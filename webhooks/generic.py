@@ -1,0 +1,157 @@
+"""Generic: smsdesk's own event JSON (README.md, "Generic webhook events"), signed per Standard Webhooks.
+
+For shops on any other platform: their backend posts ``{"type", "data"}`` with the
+``webhook-id`` / ``webhook-timestamp`` / ``webhook-signature`` headers of the Standard
+Webhooks spec; the store's secret is ``whsec_`` + base64 and the HMAC key is its bytes.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any, Callable
+
+from flask import Request
+
+from smsdesk.events import (
+    SHIPMENT_STATUSES,
+    CheckoutCompleted,
+    CheckoutUpdated,
+    CustomerInfo,
+    Event,
+    OrderCancelled,
+    OrderInfo,
+    OrderPlaced,
+    ShipmentUpdated,
+    Tracking,
+)
+from smsdesk.models import Store
+from webhooks.base import (
+    MAX_TOKEN_LENGTH,
+    BadPayload,
+    WebhookAdapter,
+    cart_items,
+    customer_from,
+    hmac_sha256_base64,
+    load_json,
+    require,
+    require_id,
+    signature_matches,
+    text,
+)
+
+SECRET_PREFIX = "whsec_"
+SIGNATURE_VERSION = "v1"
+TOLERANCE = 5 * 60  # seconds a webhook-timestamp may be off from our clock (replay window)
+
+
+class GenericAdapter(WebhookAdapter):
+    source = "generic"
+
+    def verify(self, store: Store, request: Request, body: bytes) -> bool:
+        msg_id, stamp = request.headers.get("webhook-id", ""), request.headers.get("webhook-timestamp", "")
+        key = signing_key(store.webhook_secret)
+        if not msg_id or key is None or not self._fresh(stamp):
+            return False
+        expected = hmac_sha256_base64(key, f"{msg_id}.{stamp}.".encode() + body)
+        given = v1_signatures(request.headers.get("webhook-signature", ""))
+        return any(signature_matches(expected, signature) for signature in given)
+
+    def _fresh(self, stamp: str) -> bool:
+        try:
+            return abs(time.time() - int(stamp)) <= TOLERANCE
+        except ValueError:
+            return False
+
+    def topic(self, request: Request, body: bytes) -> str:
+        return text(require(load_json(body), "type"))
+
+    def delivery_id(self, request: Request, body: bytes) -> str:
+        return request.headers.get("webhook-id") or super().delivery_id(request, body)
+
+    def parse(self, store: Store, topic: str, payload: Any) -> list[Event]:
+        handler = TYPES.get(topic)
+        return [handler(store, section(payload, "data"))] if handler else []
+
+
+def signing_key(secret: str) -> bytes | None:
+    """The HMAC key of a ``whsec_<base64>`` secret; None when the secret is not one."""
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    try:
+        return base64.b64decode(secret[len(SECRET_PREFIX):], validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def v1_signatures(header: str) -> list[str]:
+    """The ``v1`` signatures of a ``webhook-signature`` header ("v1,abc= v1,def= v2,..." )."""
+    pairs = (part.partition(",") for part in header.split())
+    return [signature for version, _, signature in pairs if version == SIGNATURE_VERSION]
+
+
+def section(payload: dict, key: str, *, required: bool = True) -> dict:
+    """A nested object of the event; BadPayload when a required one is missing or not an object."""
+    value = payload.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise BadPayload(f"{key!r} must be a JSON object")
+    return value
+
+
+def order_info(data: dict) -> OrderInfo:
+    order = section(data, "order")
+    return OrderInfo(external_id=require_id(order, "id"), number=text(order.get("number")),
+                     total=text(order.get("total")), currency=text(order.get("currency")).upper(),
+                     status_url=text(order.get("status_url")))
+
+
+def customer_info(store: Store, data: dict, *, required: bool = True) -> CustomerInfo:
+    customer = section(data, "customer", required=required)
+    consent = customer.get("sms_marketing_consent")
+    return customer_from(phones=[(customer.get("phone"), customer.get("country"))], default_country=store.country,
+                         first_name=customer.get("first_name"), last_name=customer.get("last_name"),
+                         email=customer.get("email"), consent=consent if isinstance(consent, bool) else None)
+
+
+def order_placed(store: Store, data: dict) -> Event:
+    return OrderPlaced(order=order_info(data), customer=customer_info(store, data))
+
+
+def order_cancelled(store: Store, data: dict) -> Event:
+    return OrderCancelled(order=order_info(data), customer=customer_info(store, data))
+
+
+def shipment_updated(store: Store, data: dict) -> Event:
+    shipment = section(data, "shipment")
+    status = text(shipment.get("status")) or "shipped"
+    if status not in SHIPMENT_STATUSES:
+        raise BadPayload(f"shipment.status must be one of {', '.join(SHIPMENT_STATUSES)}")
+    tracking = Tracking(number=text(shipment.get("tracking_number")), company=text(shipment.get("tracking_company")),
+                        url=text(shipment.get("tracking_url")))
+    return ShipmentUpdated(order=order_info(data), status=status, tracking=tracking,
+                           customer=customer_info(store, data, required=False), shipment_id=text(shipment.get("id")))
+
+
+def checkout_updated(store: Store, data: dict) -> Event:
+    checkout = section(data, "checkout")
+    return CheckoutUpdated(token=require_id(checkout, "token", MAX_TOKEN_LENGTH), customer=customer_info(store, data),
+                           recovery_url=text(checkout.get("recovery_url")), total=text(checkout.get("total"))[:32],
+                           currency=text(checkout.get("currency"))[:3].upper(),
+                           items=cart_items(checkout.get("items")))
+
+
+def checkout_completed(store: Store, data: dict) -> Event:
+    checkout = section(data, "checkout")
+    return CheckoutCompleted(token=require_id(checkout, "token", MAX_TOKEN_LENGTH),
+                             customer=customer_info(store, data, required=False))
+
+
+TYPES: dict[str, Callable[[Store, dict], Event]] = {
+    "order.placed": order_placed,
+    "order.cancelled": order_cancelled,
+    "shipment.updated": shipment_updated,
+    "checkout.updated": checkout_updated,
+    "checkout.completed": checkout_completed,
+}
