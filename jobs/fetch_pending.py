@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from smsdesk.db import claim_rows
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.platforms.bigcommerce import fetch_events
 from smsdesk.platforms.bigcommerce_api import BigCommerceClient, Credentials, FetchError
@@ -67,22 +67,13 @@ def fetch_pending(sessions: sessionmaker[Session], *, client_factory: Callable[[
 
 def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
     """Lease up to ``limit`` due pending deliveries and return their ids (one more attempt each)."""
-    ids = list(session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-               WebhookDelivery.source == SOURCE)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
-    if ids:
-        session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.status == "pending")
-            .values(next_attempt_at=now + timedelta(seconds=LEASE), attempts=WebhookDelivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
+    return claim_rows(
+        session, WebhookDelivery,
+        where=[WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+               WebhookDelivery.source == SOURCE],
+        order_by=[WebhookDelivery.next_attempt_at, WebhookDelivery.id], limit=limit,
+        values={"next_attempt_at": now + timedelta(seconds=LEASE), "attempts": WebhookDelivery.attempts + 1},
+    )
 
 
 def load(session: Session, delivery_id: int) -> Claimed:

@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
@@ -76,3 +76,19 @@ def _close_session(_exc) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def claim_rows(session: Session, model, *, where: list, order_by: list, limit: int, values: dict) -> list[int]:
+    """Lock up to ``limit`` rows matching ``where``, apply ``values`` to them, return their ids.
+
+    The one way jobs claim work: on PostgreSQL the select skips rows another worker holds
+    (FOR UPDATE SKIP LOCKED); SQLite serializes writers (BEGIN IMMEDIATE), and repeating
+    ``where`` in the UPDATE keeps a claim single either way.
+    """
+    ids = list(session.scalars(
+        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+    ))
+    if ids:
+        session.execute(update(model).where(model.id.in_(ids), *where).values(**values)
+                        .execution_options(synchronize_session=False))
+    return ids

@@ -17,10 +17,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from smsdesk.db import claim_rows
 from smsdesk.models import PENDING_STATUSES, Customer, Message, MessageStatus, SenderSlot, Store, utcnow
 from smsdesk.services import audit, checkouts, compliance
 from smsdesk.services.customers import set_opted_out
@@ -62,27 +63,15 @@ class Outgoing:
 def claim_due(session: Session, *, limit: int, lease: float = LEASE, now: datetime | None = None) -> list[int]:
     """Mark up to ``limit`` due rows ``sending`` under a lease and return their ids.
 
-    On PostgreSQL the select skips rows another worker holds (FOR UPDATE SKIP LOCKED);
-    SQLite serializes writers, and the status check in the UPDATE keeps a claim single.
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
     now = now or utcnow()
-    ids = list(session.scalars(
-        select(Message.id)
-        .where(Message.status.in_(PENDING_STATUSES), Message.due_at <= now)
-        .order_by(Message.due_at, Message.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
-    if ids:
-        session.execute(
-            update(Message)
-            .where(Message.id.in_(ids), Message.status.in_(PENDING_STATUSES))
-            .values(status=MessageStatus.SENDING, claimed_until=now + timedelta(seconds=lease),
-                    attempted_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
+    return claim_rows(
+        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now],
+        order_by=[Message.due_at, Message.id], limit=limit,
+        values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
+                "attempted_at": now, "updated_at": now},
+    )
 
 
 def prepare(session: Session, message_id: int, *, lease: float = LEASE, now: datetime | None = None) -> Outgoing | None:
