@@ -175,6 +175,8 @@ def store() -> None:
 @click.option("--api-base", default=None, help="BigCommerce: API base URL.")
 @click.option("--api-token", default=None, help="BigCommerce: API token (X-Auth-Token).")
 @click.option("--store-hash", default=None, help="BigCommerce: store hash.")
+@click.option("--opt-out-confirmation/--no-opt-out-confirmation", "send_opt_out_confirmation", default=True,
+              show_default=True, help="Confirm STOP/START by text (off when Twilio or the platform does).")
 @click.pass_context
 def store_add(ctx: click.Context, **fields) -> None:
     """Add a store."""

@@ -48,6 +48,13 @@ def test_store_add_bad_input(cli, db_session, args, message):
     assert db_session.scalar(select(Store)) is None
 
 
+def test_store_add_without_keyword_confirmations(cli, db_session):
+    result = cli("store", "add", "--slug", "quiet", "--name", "Q", "--platform", "generic",
+                 "--webhook-secret", "s", "--no-opt-out-confirmation")
+    assert result.exit_code == 0
+    assert db_session.scalar(select(Store)).send_opt_out_confirmation is False
+
+
 def test_duplicate_slug_is_refused(cli):
     args = ["store", "add", "--slug", "acme", "--name", "A", "--platform", "generic", "--webhook-secret", "s"]
     assert cli(*args).exit_code == 0

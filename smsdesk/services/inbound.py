@@ -74,8 +74,10 @@ def _opt_out(session: Session, *, store: Store, customer: Customer, message: Mes
 def _opt_in(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
     """Opt back in; a "yes" from a customer who never opted out is an answer for the agents."""
     if set_opted_out(session, customer, False, source="keyword", reason=message.body.strip()[:255]):
-        enqueue_kind(session, store=store, customer=customer, kind="opt_in_confirmation",
-                     context=_context(store, customer), dedupe_key=f"optin:{message.id}")
+        # The same store setting as for STOP: a platform that confirms STOP confirms START too.
+        if store.send_opt_out_confirmation:
+            enqueue_kind(session, store=store, customer=customer, kind="opt_in_confirmation",
+                         context=_context(store, customer), dedupe_key=f"optin:{message.id}")
         _answered(session, message)
 
 

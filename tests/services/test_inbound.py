@@ -66,6 +66,8 @@ def test_no_confirmation_when_the_platform_sends_its_own(db_session, make):
     store = make.store(send_opt_out_confirmation=False)
     customer, _ = text_in(db_session, store, "STOP")
     assert customer.opted_out is True and outbound(db_session) == []
+    customer, _ = text_in(db_session, store, "START")
+    assert customer.opted_out is False and outbound(db_session) == []
 
 
 def test_consent_changes_are_logged_with_source_and_time(db_session, make):
