@@ -6,10 +6,12 @@ from flask import Flask
 
 from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
+from jobs.retention import purge_payloads
 from jobs.send_due import send_due
 
 RECONCILE_EVERY = 30.0  # seconds
 FETCH_PENDING_EVERY = 5.0  # seconds between sweeps for BigCommerce deliveries to fetch
+RETENTION_EVERY = 3600.0  # seconds
 
 
 def status_callback_url(app: Flask) -> str:
@@ -32,6 +34,7 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler.add_job(reconcile, "interval", args=(sessions, provider), seconds=min(RECONCILE_EVERY, lease / 2),
                       id="reconcile")
     scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
+    scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
     return scheduler
 
 

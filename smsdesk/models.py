@@ -59,7 +59,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    # none_as_null: a Python None is SQL NULL (not the JSON literal null), so IS NULL finds it.
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(none_as_null=True), list[Any]: JSON}
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:

@@ -1,0 +1,31 @@
+"""Retention: old webhook payloads (customers' personal data) are dropped, recent and pending kept."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from jobs.retention import PAYLOAD_RETENTION, purge_payloads
+from smsdesk.models import WebhookDelivery, utcnow
+
+
+def delivery(db_session, store, *, status: str, age: timedelta) -> WebhookDelivery:
+    row = WebhookDelivery(store_id=store.id, source="bigcommerce", delivery_id=f"{status}-{age}", status=status,
+                          payload={"data": {"id": 250}, "customer": "Maya Lopez"}, received_at=utcnow() - age)
+    db_session.add(row)
+    db_session.commit()
+    return row
+
+
+def test_purges_only_old_finished_payloads(app, make, db_session):
+    store = make.store(platform="bigcommerce", domain=None)
+    old = PAYLOAD_RETENTION + timedelta(hours=1)
+    expired = [delivery(db_session, store, status=s, age=old) for s in ("processed", "ignored", "failed")]
+    pending = delivery(db_session, store, status="pending", age=old)
+    recent = delivery(db_session, store, status="processed", age=timedelta(days=1))
+
+    assert purge_payloads(app.extensions["smsdesk.sessions"]) == 3
+    db_session.fresh()
+    payloads = dict(db_session.execute(select(WebhookDelivery.id, WebhookDelivery.payload)).tuples().all())
+    assert all(payloads[row.id] is None for row in expired)
+    assert payloads[pending.id] is not None and payloads[recent.id] is not None
+    assert db_session.get(WebhookDelivery, expired[0].id).status == "processed"  # the row itself stays
+    assert purge_payloads(app.extensions["smsdesk.sessions"]) == 0
