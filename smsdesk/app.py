@@ -27,7 +27,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
     for subsystem in (db, sms, webhooks, api, web, jobs.scheduler):
         subsystem.init_app(app)
-    if config.server.secret_key == INSECURE_SECRET:
+    if config.server.secret_key == INSECURE_SECRET and config.sms.provider == "twilio":
         log.warning("server.secret_key is the example value; set a random one before going live")
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(HTTPException, _http_error)
