@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
+from werkzeug.security import generate_password_hash
 
 from smsdesk.models import Agent, Customer, Store
 from smsdesk.services.auth import create_agent, create_token
@@ -58,6 +60,13 @@ def inbound_sms(store: Store | None = None, *, from_: str, body: str, sid: str |
             "MessageSid": sid, "AccountSid": "AC" + "1" * 32, "From": from_, "ApiVersion": "2010-04-01"}
 
 
+@functools.cache
+def cached_password_hash(password: str) -> str:
+    """A real (scrypt) hash of ``password``, computed once per distinct password: hashing
+    costs ~0.4 s on purpose, and most tests create agents with the same password."""
+    return generate_password_hash(password)
+
+
 class Factory:
     def __init__(self, session: Session):
         self.session = session
@@ -73,7 +82,8 @@ class Factory:
         return store
 
     def agent(self, *, email: str | None = None, password: str = "correct horse battery", role: str = "agent") -> Agent:
-        agent = create_agent(self.session, email=email or f"agent{next(_seq)}@example.com", password=password, role=role)
+        agent = create_agent(self.session, email=email or f"agent{next(_seq)}@example.com", password=password,
+                             role=role, password_hash=cached_password_hash(password))
         self.session.commit()
         return agent
 

@@ -21,7 +21,10 @@ class InvalidAgent(ValueError):
     """Bad email, weak password, unknown role, or an email already taken."""
 
 
-def create_agent(session: Session, *, email: str, password: str, role: str = "agent") -> Agent:
+def create_agent(session: Session, *, email: str, password: str, role: str = "agent",
+                 password_hash: str | None = None) -> Agent:
+    """A new agent; ``password`` is validated as always, and hashed unless ``password_hash``
+    (a werkzeug hash of that same password, e.g. one computed once and reused) is given."""
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise InvalidAgent(f"not an email address: {email!r}")
@@ -33,7 +36,9 @@ def create_agent(session: Session, *, email: str, password: str, role: str = "ag
         raise InvalidAgent("role must be owner or agent") from None
     if find_agent(session, email) is not None:
         raise InvalidAgent(f"an agent with email {email} already exists")
-    agent = Agent(email=email, password_hash=generate_password_hash(password), role=role_value)
+    if password_hash is None:
+        password_hash = generate_password_hash(password)
+    agent = Agent(email=email, password_hash=password_hash, role=role_value)
     session.add(agent)
     session.flush()
     return agent
