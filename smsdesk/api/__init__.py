@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from smsdesk.db import get_session
 from smsdesk.models import Role
 from smsdesk.services.auth import agent_for_token
+from smsdesk.services.stores import get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -41,6 +42,24 @@ def owner_required(view):
     return wrapper
 
 
+class NotFound(HTTPException):
+    """A 404 whose error code says what was missing (``{"error": "not_found", ...}``)."""
+
+    code = 404
+
+    def __init__(self, message: str, error_code: str = "not_found"):
+        super().__init__(description=message)
+        self.error_code = error_code
+
+
+def store_or_404(slug: str):
+    """The store with this slug, or a JSON 404."""
+    store = get_store(get_session(), slug)
+    if store is None:
+        raise NotFound(f"no store {slug!r}")
+    return store
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 with a clear message."""
     payload = request.get_json(silent=True)
@@ -51,6 +70,8 @@ def json_body() -> dict:
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
+    if isinstance(exc, NotFound):
+        return error(exc.error_code, exc.description, 404)
     return error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
 
 

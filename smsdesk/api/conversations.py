@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from flask import g, request
-from sqlalchemy import select
 
-from smsdesk.api import bp, error, json_body
+from smsdesk.api import NotFound, bp, error, json_body
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
@@ -25,15 +24,17 @@ def index():
     return {"conversations": rows}
 
 
-def _load(conversation_id: int) -> Conversation | None:
-    return get_session().scalar(select(Conversation).where(Conversation.id == conversation_id))
+def _load(conversation_id: int) -> Conversation:
+    """The conversation, or a JSON 404."""
+    conversation = get_session().get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return conversation
 
 
 @bp.get("/conversations/<int:conversation_id>")
 def show(conversation_id: int):
     conversation = _load(conversation_id)
-    if conversation is None:
-        return error("not_found", f"no conversation {conversation_id}", 404)
     return conversation_detail(get_session(), conversation)
 
 
@@ -41,8 +42,6 @@ def show(conversation_id: int):
 def send(conversation_id: int):
     session = get_session()
     conversation = _load(conversation_id)
-    if conversation is None:
-        return error("not_found", f"no conversation {conversation_id}", 404)
     try:
         message = reply(session, conversation=conversation, agent=g.agent, body=str(json_body().get("body") or ""))
     except CustomerOptedOut as exc:
@@ -57,8 +56,6 @@ def send(conversation_id: int):
 def assign(conversation_id: int):
     session = get_session()
     conversation = _load(conversation_id)
-    if conversation is None:
-        return error("not_found", f"no conversation {conversation_id}", 404)
     email = json_body().get("email")
     agent = find_agent(session, email) if email else None
     if email and agent is None:
@@ -72,8 +69,6 @@ def assign(conversation_id: int):
 def change_status(conversation_id: int, action: str):
     session = get_session()
     conversation = _load(conversation_id)
-    if conversation is None:
-        return error("not_found", f"no conversation {conversation_id}", 404)
     getattr(service, action)(conversation)
     session.commit()
     return conversation_summary(session, conversation)

@@ -8,10 +8,9 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
-from smsdesk.api import bp, error, owner_required
+from smsdesk.api import bp, error, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import WebhookDelivery
-from smsdesk.services.stores import get_store
 
 STATUSES = ("processed", "ignored", "pending", "failed", "all")
 DEFAULT_LIMIT = 50  # deliveries per answer
@@ -22,9 +21,7 @@ MAX_LIMIT = 500
 @owner_required
 def list_deliveries(slug: str):
     """Recent deliveries of one store, filtered by status."""
-    store = get_store(get_session(), slug)
-    if store is None:
-        return error("not_found", f"no store {slug!r}", 404)
+    store = store_or_404(slug)
     status = request.args.get("status", "all")
     if status not in STATUSES:
         return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)

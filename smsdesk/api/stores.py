@@ -1,10 +1,10 @@
 """Owner API for a store's settings: ``GET`` and ``PATCH /api/stores/<slug>`` (DESIGN §5)."""
 from __future__ import annotations
 
-from smsdesk.api import bp, error, json_body, owner_required
+from smsdesk.api import bp, error, json_body, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Store
-from smsdesk.services.stores import InvalidStore, get_store, update_store
+from smsdesk.services.stores import InvalidStore, update_store
 
 # Settings an owner may change here, and the JSON type each must have.
 EDITABLE = {"name": str, "timezone": str, "quiet_hours": str, "from_number": (str, type(None)),
@@ -48,9 +48,7 @@ def settings_changes(payload: dict) -> dict:
 @owner_required
 def show_store(slug: str):
     """A store's settings."""
-    store = get_store(get_session(), slug)
-    if store is None:
-        return error("not_found", f"no store {slug!r}", 404)
+    store = store_or_404(slug)
     return store_dict(store)
 
 
@@ -59,9 +57,7 @@ def show_store(slug: str):
 def patch_store(slug: str):
     """Change some settings; 422 names a bad value."""
     session = get_session()
-    store = get_store(session, slug)
-    if store is None:
-        return error("not_found", f"no store {slug!r}", 404)
+    store = store_or_404(slug)
     try:
         update_store(session, store, settings_changes(json_body()))
     except InvalidStore as exc:

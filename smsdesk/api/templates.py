@@ -5,13 +5,12 @@ the API and the page can never disagree about segments or encoding.
 """
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
 
-from smsdesk.api import bp, error, json_body, owner_required
+from smsdesk.api import NotFound, bp, error, json_body, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.segments import non_gsm_characters, segment_info
-from smsdesk.services.stores import get_store
 from smsdesk.services.template_store import ResolvedTemplate, resolve_template, save_template
 from smsdesk.services.templates import KINDS, TemplateError, render_message, sample_context
 
@@ -48,22 +47,16 @@ def template_error_dict(exc: TemplateError) -> dict:
     return {"line": exc.line, "reason": exc.reason, "message": str(exc)}
 
 
-def _store_or_404(slug: str) -> Store | Response:
-    store = get_store(get_session(), slug)
-    return store if store is not None else error("not_found", f"no store {slug!r}", 404)
-
-
-def _kind_error(kind: str):
-    return error("unknown_kind", f"unknown message kind {kind!r}; one of {', '.join(KINDS)}", 404)
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound(f"unknown message kind {kind!r}; one of {', '.join(KINDS)}", "unknown_kind")
 
 
 @bp.get("/stores/<slug>/templates")
 @owner_required
 def list_templates(slug: str):
     """Every message kind of the store."""
-    store = _store_or_404(slug)
-    if not isinstance(store, Store):
-        return store
+    store = store_or_404(slug)
     session = get_session()
     return {"templates": [template_dict(store, resolve_template(session, store_id=store.id, kind=kind))
                           for kind in KINDS]}
@@ -73,11 +66,8 @@ def list_templates(slug: str):
 @owner_required
 def put_template(slug: str, kind: str):
     """Save body / enabled / delay; 422 with the template error."""
-    store = _store_or_404(slug)
-    if not isinstance(store, Store):
-        return store
-    if kind not in KINDS:
-        return _kind_error(kind)
+    store = store_or_404(slug)
+    _check_kind(kind)
     payload = json_body()
     problem = _check_fields(payload)
     if problem:
@@ -112,11 +102,8 @@ def _check_fields(payload: dict) -> str | None:
 @owner_required
 def preview_template(slug: str, kind: str):
     """Render a body (or the saved one) with sample data."""
-    store = _store_or_404(slug)
-    if not isinstance(store, Store):
-        return store
-    if kind not in KINDS:
-        return _kind_error(kind)
+    store = store_or_404(slug)
+    _check_kind(kind)
     payload = json_body() if request.get_data() else {}  # an empty request previews the saved body
     body = payload.get("body")
     if body is None:
