@@ -262,7 +262,8 @@ class Message(Base):
     """One text, in or out. Outbound rows are the outbox the sender job drains."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_messages_due", "status", "due_at"),
+                      Index("ix_messages_store_created", "store_id", "created_at"))  # dashboards per store
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

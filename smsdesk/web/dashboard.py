@@ -1,16 +1,21 @@
-"""The owners' dashboard: texts per day and kind, opt-outs, replies waiting, first-response time."""
+"""The owners' dashboard: texts per day and kind, opt-outs, replies waiting, first-response time.
+
+Every figure covers all stores, or one store when ``?store=<slug>`` names it (filtered in SQL).
+"""
 from __future__ import annotations
 
 import statistics
 from datetime import date, datetime, timedelta
 
-from flask import render_template
+from flask import abort, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smsdesk.db import get_session
-from smsdesk.models import AuditEvent, Conversation, ConversationStatus, Direction, Message, MessageStatus, utcnow
+from smsdesk.models import (AuditEvent, Conversation, ConversationStatus, Direction, Message, MessageStatus, Store,
+                             utcnow)
 from smsdesk.services.replies import AGENT_REPLY
+from smsdesk.services.stores import get_store, list_stores
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required
 
@@ -27,34 +32,46 @@ def _day(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
-def _outbound_counts(session: Session, since: datetime):
-    """(day, kind, status, count) of outbound texts since ``since``."""
+def _of_store(column, store_id: int | None) -> list:
+    """SQL conditions restricting ``column`` (a store_id column) to one store; none for all stores."""
+    return [] if store_id is None else [column == store_id]
+
+
+def _outbound_counts(session: Session, since: datetime, store_id: int | None):
+    """(day, kind, status, count) of outbound texts since ``since`` (of one store, or all)."""
     day = func.date(Message.created_at)
     return session.execute(
         select(day, Message.kind, Message.status, func.count())
-        .where(Message.direction == Direction.OUT, Message.created_at >= since)
+        .where(Message.direction == Direction.OUT, Message.created_at >= since,
+               *_of_store(Message.store_id, store_id))
         .group_by(day, Message.kind, Message.status)).all()
 
 
-def _opt_outs(session: Session, since: datetime) -> dict[str, int]:
+def _opt_outs(session: Session, since: datetime, store_id: int | None) -> dict[str, int]:
+    """Opt-outs per day (YYYY-MM-DD) since ``since`` (of one store, or all)."""
     day = func.date(AuditEvent.at)
-    rows = session.execute(select(day, func.count()).where(AuditEvent.action == "opted_out", AuditEvent.at >= since)
+    rows = session.execute(select(day, func.count()).where(AuditEvent.action == "opted_out", AuditEvent.at >= since,
+                                                           *_of_store(AuditEvent.store_id, store_id))
                            .group_by(day)).all()
     return {_day(d): n for d, n in rows}
 
 
-def daily_stats(session: Session, *, today: date, days: int = DAYS) -> tuple[list[dict], list[dict]]:
-    """Per-day rows (oldest first) and per-kind rows of sent/delivered/failed/opted-out counts."""
+def daily_stats(session: Session, *, today: date, days: int = DAYS,
+                store_id: int | None = None) -> tuple[list[dict], list[dict]]:
+    """Per-day rows (oldest first) and per-kind rows of sent/delivered/failed/opted-out counts.
+
+    ``store_id`` restricts the counts to one store; None counts all stores.
+    """
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time()).replace(tzinfo=utcnow().tzinfo)
     per_day = {(first + timedelta(days=i)).isoformat(): dict.fromkeys(SERIES, 0) for i in range(days)}
     per_kind: dict[str, dict[str, int]] = {}
-    for day, kind, status, count in _outbound_counts(session, since):
+    for day, kind, status, count in _outbound_counts(session, since, store_id):
         for bucket in (per_day.setdefault(_day(day), dict.fromkeys(SERIES, 0)),
                        per_kind.setdefault(kind, dict.fromkeys(SERIES[:3], 0))):
             for name, statuses in (("sent", SENT), ("delivered", DELIVERED), ("failed", FAILED)):
                 bucket[name] += count if status in statuses else 0
-    for day, count in _opt_outs(session, since).items():
+    for day, count in _opt_outs(session, since, store_id).items():
         if day in per_day:
             per_day[day]["opted_out"] = count
     days_rows = [{"day": day} | counts for day, counts in sorted(per_day.items())]
@@ -62,12 +79,16 @@ def daily_stats(session: Session, *, today: date, days: int = DAYS) -> tuple[lis
     return days_rows, kind_rows
 
 
-def median_first_response(session: Session, *, since: datetime) -> float | None:
-    """Median seconds from a customer's text to the next agent reply in that conversation."""
+def median_first_response(session: Session, *, since: datetime, store_id: int | None = None) -> float | None:
+    """Median seconds from a customer's text to the next agent reply in that conversation.
+
+    ``store_id`` restricts it to one store's conversations; None covers all stores.
+    """
     rows = session.execute(
         select(Message.conversation_id, Message.direction, Message.created_at)
         .where(Message.created_at >= since, Message.conversation_id.is_not(None),
-               (Message.direction == Direction.IN) | (Message.kind == AGENT_REPLY))
+               (Message.direction == Direction.IN) | (Message.kind == AGENT_REPLY),
+               *_of_store(Message.store_id, store_id))
         .order_by(Message.conversation_id, Message.created_at, Message.id)).all()
     waiting: dict[int, datetime] = {}
     waits: list[float] = []
@@ -79,10 +100,11 @@ def median_first_response(session: Session, *, since: datetime) -> float | None:
     return statistics.median(waits) if waits else None
 
 
-def replies_waiting(session: Session) -> int:
-    """Open conversations with a customer text not yet answered."""
+def replies_waiting(session: Session, *, store_id: int | None = None) -> int:
+    """Open conversations with a customer text not yet answered (of one store, or all)."""
     return session.scalar(select(func.count()).select_from(Conversation).where(
-        Conversation.status == ConversationStatus.OPEN, Conversation.waiting_since.is_not(None))) or 0
+        Conversation.status == ConversationStatus.OPEN, Conversation.waiting_since.is_not(None),
+        *_of_store(Conversation.store_id, store_id))) or 0
 
 
 def chart(days_rows: list[dict]) -> dict:
@@ -93,14 +115,25 @@ def chart(days_rows: list[dict]) -> dict:
                                    for row in days_rows]}
 
 
+def _chosen_store(session: Session) -> Store | None:
+    """The store named by ``?store=<slug>``; None for all stores; 404 for an unknown slug."""
+    slug = request.args.get("store", "").strip()[:64]
+    if not slug:
+        return None
+    return get_store(session, slug) or abort(404, description=f"There is no store {slug!r}.")
+
+
 @bp.get("/dashboard")
 @owner_required
 def dashboard():
-    """Numbers and a chart of the last DAYS days."""
+    """Numbers and a chart of the last DAYS days, for all stores or the one chosen."""
     session = get_session()
+    store = _chosen_store(session)
+    store_id = store.id if store else None
     now = utcnow()
-    days_rows, kind_rows = daily_stats(session, today=now.date())
-    median = median_first_response(session, since=now - timedelta(days=DAYS))
+    days_rows, kind_rows = daily_stats(session, today=now.date(), store_id=store_id)
+    median = median_first_response(session, since=now - timedelta(days=DAYS), store_id=store_id)
     totals = {name: sum(row[name] for row in days_rows) for name in SERIES}
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
-                           waiting=replies_waiting(session), median=median, span=DAYS)
+                           waiting=replies_waiting(session, store_id=store_id), median=median, span=DAYS,
+                           store=store, stores=list_stores(session))

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from smsdesk.models import AuditEvent, Conversation, Message, utcnow
-from smsdesk.web.dashboard import DAYS, daily_stats, median_first_response
+from smsdesk.web.dashboard import DAYS, daily_stats, median_first_response, replies_waiting
 
 
 def add_message(db_session, store, customer, conversation, *, kind, status, direction="out", minutes_ago=0):
@@ -59,3 +59,74 @@ def test_dashboard_page_shows_numbers_and_chart(browser, owner, history, db_sess
     assert '<span class="value" id="total-sent">5</span>' in html
     assert '<span class="value" id="median-response">7.0 min</span>' in html
     assert html.count('class="chart-col"') == DAYS and 'class="bar delivered" style="height: 80.0%"' in html
+
+
+@pytest.fixture
+def other_store(make, db_session):
+    """A second store today: 2 delivered order texts, one opt-out, and a customer text answered after an
+    hour that is waiting again in an open conversation."""
+    store = make.store(name="Other Outfitters")
+    customer = make.customer(store)
+    conversation = Conversation(store_id=store.id, customer_id=customer.id, status="open",
+                                waiting_since=utcnow())
+    db_session.add(conversation)
+    db_session.flush()
+    for _ in range(2):
+        add_message(db_session, store, customer, conversation, kind="order_shipped", status="delivered")
+    add_message(db_session, store, customer, conversation, kind="inbound", status="received", direction="in",
+                minutes_ago=90)
+    add_message(db_session, store, customer, conversation, kind="agent_reply", status="delivered", minutes_ago=30)
+    db_session.add(AuditEvent(action="opted_out", store_id=store.id, customer_id=customer.id))
+    db_session.commit()
+    return store
+
+
+def today_counts(db_session, store_id=None) -> dict:
+    days, _ = daily_stats(db_session, today=utcnow().date(), store_id=store_id)
+    return {k: days[-1][k] for k in ("sent", "delivered", "failed", "opted_out")}
+
+
+def test_daily_stats_of_one_store_exclude_other_stores(db_session, history, other_store):
+    assert today_counts(db_session) == {"sent": 8, "delivered": 7, "failed": 1, "opted_out": 2}
+    assert today_counts(db_session, history.id) == {"sent": 5, "delivered": 4, "failed": 1, "opted_out": 1}
+    assert today_counts(db_session, other_store.id) == {"sent": 3, "delivered": 3, "failed": 0, "opted_out": 1}
+    _, kinds = daily_stats(db_session, today=utcnow().date(), store_id=other_store.id)
+    assert {row["kind"]: row["sent"] for row in kinds} == {"order_shipped": 2, "agent_reply": 1}
+
+
+def test_median_and_waiting_of_one_store_exclude_other_stores(db_session, history, other_store):
+    since = utcnow() - timedelta(days=1)
+    assert median_first_response(db_session, since=since) == pytest.approx(600, abs=1)  # of 4, 10 and 60 min
+    assert median_first_response(db_session, since=since, store_id=history.id) == pytest.approx(420, abs=1)
+    assert median_first_response(db_session, since=since, store_id=other_store.id) == pytest.approx(3600, abs=1)
+    assert (replies_waiting(db_session), replies_waiting(db_session, store_id=history.id),
+            replies_waiting(db_session, store_id=other_store.id)) == (1, 0, 1)
+
+
+def test_dashboard_page_without_filter_adds_up_all_stores(browser, owner, history, other_store):
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert '<span class="value" id="total-sent">8</span>' in html
+    assert '<span class="value" id="total-opted-out">2</span>' in html
+    assert '<span class="value" id="replies-waiting">1</span>' in html
+    assert '<span class="value" id="median-response">10.0 min</span>' in html
+    assert '<option value="">All stores</option>' in html
+    assert f'<option value="{other_store.slug}" >Other Outfitters</option>' in html
+
+
+def test_dashboard_page_filtered_by_store(browser, owner, history, other_store):
+    html = browser.get(f"/dashboard?store={history.slug}").get_data(as_text=True)
+    assert '<span class="value" id="total-sent">5</span>' in html
+    assert '<span class="value" id="total-opted-out">1</span>' in html
+    assert '<span class="value" id="replies-waiting">0</span>' in html
+    assert '<span class="value" id="median-response">7.0 min</span>' in html
+    assert f'<option value="{history.slug}" selected>' in html
+    other = browser.get(f"/dashboard?store={other_store.slug}").get_data(as_text=True)
+    assert '<span class="value" id="total-sent">3</span>' in other
+    assert '<span class="value" id="median-response">1.0 h</span>' in other
+    assert '<span class="value" id="replies-waiting">1</span>' in other
+
+
+def test_dashboard_unknown_store_is_not_found(browser, owner, history):
+    response = browser.get("/dashboard?store=no-such-shop")
+    assert response.status_code == 404
+    assert "There is no store &#39;no-such-shop&#39;." in response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-25 01:13:40.034360
+Create Date: 2026-11-25 02:07:13.081847
 """
 from alembic import op
 import sqlalchemy as sa
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.Column('delivery_id', sa.String(length=255), nullable=False),
     sa.Column('topic', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=True),
+    sa.Column('payload', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
@@ -241,6 +241,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_messages_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_messages_due', ['status', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_messages_store_created', ['store_id', 'created_at'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -250,7 +251,7 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('reason', sa.String(length=255), nullable=False),
     sa.Column('source', sa.String(length=40), nullable=False),
-    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('detail', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_audit_events_customer_id_customers')),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_audit_events_message_id_messages')),
@@ -274,6 +275,7 @@ def downgrade() -> None:
 
     op.drop_table('audit_events')
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_messages_store_created')
         batch_op.drop_index(batch_op.f('ix_messages_order_id'))
         batch_op.drop_index('ix_messages_due')
         batch_op.drop_index(batch_op.f('ix_messages_customer_id'))
