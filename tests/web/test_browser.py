@@ -40,7 +40,8 @@ def _install_chromium() -> str | None:
     if shutil.which("apt-get") is None:
         return "apt-get is not available to install chromium"
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"]):
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+                                env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
         if result.returncode != 0:
             return f"`{' '.join(command)}` failed: {result.stderr.strip()[-300:]}"
     return None if os.path.exists(CHROMIUM) else f"{CHROMIUM} is still missing after apt-get install"
