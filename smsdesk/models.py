@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from smsdesk.reasons import Reason
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -63,9 +65,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(none_as_null=True), list[Any]: JSON}
 
 
-def _enum(cls: type[enum.Enum]) -> Enum:
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
     # Stored by value as plain strings: readable in SQL and no PostgreSQL enum types to migrate.
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20)
+    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=length)
 
 
 class Platform(str, enum.Enum):
@@ -273,7 +275,8 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))  # why not (yet) sent as planned
+    reason_detail: Mapped[str] = mapped_column(Text, default="", server_default="")  # the provider's words etc.
     marketing: Mapped[bool] = mapped_column(Boolean, default=False)
     due_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]

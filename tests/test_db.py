@@ -11,7 +11,7 @@ def test_migrations_match_models(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
-    assert diff == [], "models changed without a migration: run scripts/regen-initial-migration"
+    assert diff == [], "models changed without a migration: add an Alembic revision (never regenerate 0001)"
 
 
 def test_upgrade_twice_is_a_no_op(engine):

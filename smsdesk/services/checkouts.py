@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import upsert_customer
@@ -47,7 +48,7 @@ def checkout_updated(
     _record(checkout, event, customer, now)
     customer = customer or _customer_of(session, checkout)
     if _ordered(session, store.id, event.token):  # the order event overtook this update
-        complete(session, checkout, reason="order placed", now=now)
+        complete(session, checkout, reason=Reason.ORDER_PLACED, now=now)
     elif customer is not None:
         _schedule_first_reminder(session, store=store, checkout=checkout, customer=customer, now=now)
     return checkout
@@ -59,7 +60,7 @@ def checkout_completed(
     """The customer bought: the cart is closed and its reminders cancelled."""
     now = now or utcnow()
     checkout = _get_or_create(session, store.id, event.token, now)
-    complete(session, checkout, reason="checkout completed", now=now)
+    complete(session, checkout, reason=Reason.CHECKOUT_COMPLETED, now=now)
     return checkout
 
 
@@ -81,17 +82,18 @@ def order_placed_cancels(session: Session, *, store: Store, order: Order, custom
     ))
     for checkout in checkouts:
         same_cart = checkout.token == order.checkout_token
-        complete(session, checkout,
-                 reason="order placed" if same_cart else "order placed by the same customer")
+        complete(session, checkout, reason=Reason.ORDER_PLACED,
+                 detail=f"order {order.number or order.external_id}" + ("" if same_cart else " by the same customer"))
     return len(checkouts)
 
 
-def complete(session: Session, checkout: Checkout, *, reason: str, now: datetime | None = None) -> None:
+def complete(session: Session, checkout: Checkout, *, reason: Reason, detail: str = "",
+             now: datetime | None = None) -> None:
     """Mark the checkout bought and cancel its pending reminders with ``reason``."""
     if checkout.status != COMPLETED:
         checkout.status = COMPLETED
         checkout.completed_at = now or utcnow()
-    cancel_pending(session, reason=reason, checkout_id=checkout.id)
+    cancel_pending(session, reason=reason, detail=detail, checkout_id=checkout.id)
 
 
 def reminder_sent(session: Session, message: Message) -> None:
@@ -137,8 +139,8 @@ def _schedule_first_reminder(
 ) -> None:
     """Schedule reminder 1 after the last activity, or move the pending one there."""
     if customer.opted_out or not customer.marketing_consent:
-        reason = "opted out" if customer.opted_out else "no marketing consent"
-        cancel_pending(session, reason=reason, checkout_id=checkout.id)
+        reason = Reason.OPTED_OUT if customer.opted_out else Reason.NO_CONSENT
+        cancel_pending(session, reason=reason, detail=detail, checkout_id=checkout.id)
         return
     delay = timedelta(minutes=resolve_template(session, store_id=store.id, kind=REMINDER_1).delay_minutes)
     due_at = checkout.last_activity_at + delay
@@ -172,7 +174,7 @@ def _reschedule(session: Session, message: Message, *, store: Store, checkout: C
         _set_body(message, with_opt_out_line(render_message(template.body, cart_context(store, checkout, customer))))
     except TemplateError:
         pass  # the template broke after the reminder was queued: keep the body rendered then
-    message.due_at, message.reason = due_at, ""  # a quiet-hours deferral no longer applies
+    message.due_at, message.reason, message.reason_detail = due_at, None, ""  # a deferral no longer applies
     message.status = MessageStatus.SCHEDULED if due_at > now else MessageStatus.QUEUED
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Checkout, Customer, Message, MessageStatus, Store
+from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.phones import phone_timezone
 
@@ -44,8 +45,9 @@ class Decision:
     """What to do with a claimed text: SEND, DEFER (until ``until``), SUPPRESS or CANCEL."""
 
     action: str
-    reason: str = ""
+    reason: Reason | None = None
     until: datetime | None = None
+    detail: str = ""
 
 
 SEND_NOW = Decision(SEND)
@@ -54,7 +56,7 @@ SEND_NOW = Decision(SEND)
 def decide(session: Session, *, message: Message, customer: Customer, store: Store, now: datetime) -> Decision:
     """The decision for any claimed outbound text at ``now``."""
     if customer.opted_out and message.kind not in ALLOWED_WHEN_OPTED_OUT:
-        return Decision(SUPPRESS, "opted_out")
+        return Decision(SUPPRESS, Reason.OPTED_OUT)
     if not message.marketing:
         return SEND_NOW
     return marketing_decision(session, message=message, customer=customer, store=store, now=now)
@@ -66,26 +68,27 @@ def marketing_decision(
     """The rules of DESIGN §7 for a marketing text: consent, purchase, quiet hours, caps."""
     _lock_customer(session, customer)
     if customer.opted_out:
-        return Decision(SUPPRESS, "opted_out")
+        return Decision(SUPPRESS, Reason.OPTED_OUT)
     if not customer.marketing_consent:
-        return Decision(SUPPRESS, "no_consent")
+        return Decision(SUPPRESS, Reason.NO_CONSENT)
     if _cart_closed(session, message):
-        return Decision(CANCEL, "checkout completed")
+        return Decision(CANCEL, Reason.CHECKOUT_COMPLETED)
     until = quiet_hours_end(now, zone=recipient_zone(customer, store), window=store.quiet_hours)
     if until is not None:
-        return Decision(DEFER, "quiet_hours", until)
+        return Decision(DEFER, Reason.QUIET_HOURS, until)
     texted, sequences = _texted(session, message, now)
     if message.kind == SEQUENCE_START and sequences:
-        return Decision(SUPPRESS, "sequence_cap")
+        return Decision(SUPPRESS, Reason.SEQUENCE_CAP)
     if texted >= MARKETING_CAP:
-        return Decision(SUPPRESS, "marketing_cap")
+        return Decision(SUPPRESS, Reason.MARKETING_CAP)
     return SEND_NOW
 
 
 def apply(session: Session, message: Message, decision: Decision) -> None:
     """Take a claimed message out of ``sending`` as decided and record why."""
     # No provider call was made; a rate slot reserved earlier is stale by the next claim.
-    message.claimed_until, message.slot_at, message.reason = None, None, decision.reason
+    message.claimed_until, message.slot_at = None, None
+    message.reason, message.reason_detail = decision.reason, decision.detail
     detail = None
     if decision.action == DEFER:
         message.status, message.due_at = MessageStatus.SCHEDULED, decision.until
@@ -95,7 +98,8 @@ def apply(session: Session, message: Message, decision: Decision) -> None:
     else:
         message.status = MessageStatus.SUPPRESSED
     audit.record(session, _AUDIT_ACTION[decision.action], store_id=message.store_id,
-                 customer_id=message.customer_id, message_id=message.id, reason=decision.reason,
+                 customer_id=message.customer_id, message_id=message.id,
+                 reason=decision.reason.value if decision.reason else "",
                  source="compliance", detail=detail)
 
 

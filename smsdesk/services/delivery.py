@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Direction, Message, MessageStatus, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.sending import UNSUBSCRIBED, opt_out_unsubscribed
 
@@ -32,12 +33,12 @@ RANK = {MessageStatus.SCHEDULED: 0, MessageStatus.QUEUED: 0, MessageStatus.SENDI
 FAILED = {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
 MAX_CODE_DIGITS = 6  # Twilio's codes have five; anything longer is not one (and would overflow)
 MAX_ID = 2**31 - 1  # message ids are 32-bit integers
-# Twilio's delivery error codes, as short reasons for the API and the audit trail.
+# Twilio's delivery error codes, as reason codes for the API and the audit trail.
 CARRIER_ERRORS = {
-    30001: "queue_overflow", 30002: "account_suspended", 30003: "unreachable_handset",
-    30004: "message_blocked", 30005: "unknown_destination", 30006: "landline_or_unreachable_carrier",
-    30007: "carrier_filtered", 30008: "unknown_error", 30034: "unregistered_a2p_10dlc",
-    UNSUBSCRIBED: "recipient_unsubscribed",
+    30001: Reason.QUEUE_OVERFLOW, 30002: Reason.ACCOUNT_SUSPENDED, 30003: Reason.UNREACHABLE_HANDSET,
+    30004: Reason.MESSAGE_BLOCKED, 30005: Reason.UNKNOWN_DESTINATION, 30006: Reason.LANDLINE_OR_UNREACHABLE_CARRIER,
+    30007: Reason.CARRIER_FILTERED, 30008: Reason.CARRIER_ERROR, 30034: Reason.UNREGISTERED_A2P_10DLC,
+    UNSUBSCRIBED: Reason.RECIPIENT_UNSUBSCRIBED,
 }
 
 
@@ -74,12 +75,13 @@ def _advance(session: Session, message: Message, new: MessageStatus, code: int |
     message.sent_at = message.sent_at or utcnow()
     if new not in FAILED:
         if RANK[new] == 2:
-            message.reason = ""  # the provider has it: earlier retry notes no longer apply
+            message.reason, message.reason_detail = None, ""  # the provider has it: earlier retry notes are moot
         return
     message.error_code = code
-    message.reason = f"{CARRIER_ERRORS.get(code, 'carrier_error')}: error {code}" if code else "carrier_error"
+    message.reason = CARRIER_ERRORS.get(code, Reason.CARRIER_ERROR) if code else Reason.CARRIER_ERROR
+    message.reason_detail = f"error {code}" if code else ""
     audit.record(session, "delivery_failed", store_id=message.store_id, customer_id=message.customer_id,
-                 message_id=message.id, reason=message.reason, source="status_callback",
+                 message_id=message.id, reason=message.reason.value, source="status_callback",
                  detail={"code": code, "status": new.value})
     if code == UNSUBSCRIBED:
         opt_out_unsubscribed(session, message.customer_id)

@@ -7,6 +7,7 @@ import unicodedata
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, enqueue_kind
@@ -62,7 +63,7 @@ def _context(store: Store, customer: Customer) -> dict:
 def _opt_out(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
     """Opt out; pending texts are cancelled and, once, a confirmation goes out."""
     if set_opted_out(session, customer, True, source="keyword", reason=message.body.strip()[:255]):
-        cancel_pending(session, reason="opted out", customer_id=customer.id)
+        cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
         # Sent even though opted out: the confirmation is the one text a STOP allows. Not
         # when the platform confirms itself (Twilio Advanced Opt-Out): that would be two.
         if store.send_opt_out_confirmation:

@@ -17,6 +17,7 @@ from smsdesk.models import (
     Store,
     utcnow,
 )
+from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
@@ -85,13 +86,13 @@ def enqueue_text(
     return message
 
 
-def cancel_pending(session: Session, *, reason: str, **filters: Any) -> int:
+def cancel_pending(session: Session, *, reason: Reason, detail: str = "", **filters: Any) -> int:
     """Cancel scheduled/queued outbound rows matching ``filters``; returns how many."""
     conditions = [getattr(Message, name) == value for name, value in filters.items()]
     result = session.execute(
         update(Message)
         .where(Message.status.in_(PENDING_STATUSES), Message.direction == Direction.OUT, *conditions)
-        .values(status=MessageStatus.CANCELLED, reason=reason, updated_at=utcnow())
+        .values(status=MessageStatus.CANCELLED, reason=reason, reason_detail=detail, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -97,7 +97,9 @@ def order_dict(order: Order) -> dict:
 def message_dict(message: Message) -> dict:
     data = {
         "id": message.id, "direction": message.direction.value, "kind": message.kind, "body": message.body,
-        "status": message.status.value, "error_code": message.error_code, "reason": message.reason or None,
+        "status": message.status.value, "error_code": message.error_code, "reason": message.reason.value if message.reason else None,
+        "reason_label": message.reason.label if message.reason else None,
+        "reason_detail": message.reason_detail or None,
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at), "segments": message.segments,
         "encoding": message.encoding,
     }

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.db import claim_rows
 from smsdesk.models import PENDING_STATUSES, Customer, Message, MessageStatus, SenderSlot, Store, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services import audit, checkouts, compliance
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending
@@ -41,10 +42,10 @@ MAX_VALIDITY = 36_000  # seconds: Twilio's upper bound for ValidityPeriod
 UNSUBSCRIBED = 21610  # Twilio: the recipient replied STOP to this sender
 # Twilio said "slow down": account rate limit, or this sender's queue is full.
 SLOW_DOWN_CODES = frozenset({20429, 21611, 30001})
-# Short reason codes for Twilio's permanent refusals; the API shows them with the code.
+# Reason codes for Twilio's permanent refusals; the API shows them with the error code.
 REFUSAL_REASONS = {
-    21211: "invalid_number", 21614: "not_a_mobile_number", 21408: "region_not_enabled",
-    21610: "recipient_unsubscribed", 21612: "unreachable_route", 21606: "invalid_sender",
+    21211: Reason.INVALID_NUMBER, 21614: Reason.NOT_A_MOBILE_NUMBER, 21408: Reason.REGION_NOT_ENABLED,
+    21610: Reason.RECIPIENT_UNSUBSCRIBED, 21612: Reason.UNREACHABLE_ROUTE, 21606: Reason.INVALID_SENDER,
 }
 
 
@@ -186,7 +187,8 @@ def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: s
     message.provider_sid = sent.sid
     if message.status in (MessageStatus.SENDING, *PENDING_STATUSES):  # a callback may have moved it on
         message.status = MessageStatus.DELIVERED if sent.status == "delivered" else MessageStatus.SENT
-        message.reason = "" if source == "provider" else f"found at the provider by {source}"
+        message.reason = None
+        message.reason_detail = "" if source == "provider" else f"found at the provider by {source}"
         message.error_code = None
     message.sent_at, message.claimed_until, message.slot_at = message.sent_at or utcnow(), None, None
     if sent.segments:
@@ -203,24 +205,27 @@ def mark_retry(session: Session, message_id: int, *, error: str, retry_after: fl
     if message.status != MessageStatus.SENDING:
         return
     if message.attempts >= MAX_ATTEMPTS:
-        mark_failed(session, message_id, error=f"gave up after {message.attempts} attempts: {error}", code=code)
+        mark_failed(session, message_id, error=f"after {message.attempts} attempts: {error}", code=code,
+                    reason=Reason.GAVE_UP)
         return
     delay = max(retry_after or 0.0, backoff(message.attempts))
     message.status, message.claimed_until, message.slot_at = MessageStatus.QUEUED, None, None
     message.due_at = utcnow() + timedelta(seconds=delay)
-    message.reason, message.error_code = f"retrying: {error}"[:500], code
+    message.reason, message.reason_detail, message.error_code = Reason.RETRYING, error[:500], code
 
 
-def mark_failed(session: Session, message_id: int, *, error: str, code: int | None = None) -> None:
+def mark_failed(session: Session, message_id: int, *, error: str, code: int | None = None,
+                reason: Reason | None = None) -> None:
     """Record a text the provider refused for good; 21610 also opts the customer out."""
     message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message.status != MessageStatus.SENDING:
         return
-    reason = f"{REFUSAL_REASONS.get(code, 'rejected')}: {error}" if code else error
+    reason = reason or REFUSAL_REASONS.get(code, Reason.REJECTED)  # type: ignore[arg-type]
     message.status, message.claimed_until, message.slot_at = MessageStatus.FAILED, None, None
-    message.reason, message.error_code = reason[:500], code
+    message.reason, message.reason_detail, message.error_code = reason, error[:500], code
     audit.record(session, "send_failed", store_id=message.store_id, customer_id=message.customer_id,
-                 message_id=message.id, reason=reason[:255], source="provider", detail={"code": code})
+                 message_id=message.id, reason=reason.value, source="provider",
+                 detail={"code": code, "error": error[:255]})
     if code == UNSUBSCRIBED:
         opt_out_unsubscribed(session, message.customer_id)
 
@@ -229,7 +234,7 @@ def opt_out_unsubscribed(session: Session, customer_id: int) -> None:
     """The carrier/provider holds a STOP from this phone: honour it here too."""
     customer = session.get(Customer, customer_id)
     if set_opted_out(session, customer, True, source=f"twilio_{UNSUBSCRIBED}", reason="recipient unsubscribed"):
-        cancel_pending(session, reason="opted out", customer_id=customer.id)
+        cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
 
 
 def mark_ambiguous(session: Session, message_id: int, *, error: str, settle: float) -> None:
@@ -237,7 +242,7 @@ def mark_ambiguous(session: Session, message_id: int, *, error: str, settle: flo
     message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
     if message.status != MessageStatus.SENDING:
         return
-    message.reason = f"ambiguous: {error}"[:500]
+    message.reason, message.reason_detail = Reason.AMBIGUOUS, error[:500]
     message.claimed_until = min(message.claimed_until, utcnow() + timedelta(seconds=settle))
 
 
