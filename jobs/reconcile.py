@@ -1,15 +1,14 @@
 """Reconcile: decide what happened to texts left ``sending`` (a crash or an ambiguous answer).
 
-The provider is asked whether it has the text (to + body, since the attempt began): if
-so the row becomes ``sent`` with that sid, otherwise it goes back to the queue. A text is
-therefore never sent twice and never lost.
+Reconcile first reclaims the row (its own owner id and a new lease generation), so the
+worker that held it can no longer pass the fence and send it. Then the provider is asked
+whether it has the text (to + body, since the attempt began): if so the row becomes
+``sent`` with that sid, otherwise it goes back to the queue. If the provider cannot answer,
+the row is looked up again later; after ``sending.MAX_LOOKUPS`` failed lookups it ends
+``failed`` with reason ``outcome_unknown``.
 
-Two guards keep that true with many workers:
-
-* the lease end read with the row is a fence: if a worker renewed the lease (it is
-  sending right now) by the time reconcile decides, reconcile leaves the row alone;
-* a match whose sid already belongs to another of our messages is not this text (the
-  same body to the same phone twice, e.g. an agent's "Thanks!"), so it counts as not found.
+A match whose sid already belongs to another of our messages is not this text (the same
+body to the same phone twice, e.g. an agent's "Thanks!"), so it counts as not found.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from smsdesk.models import Customer, Message, MessageStatus
+from smsdesk.models import Customer, Message
 from smsdesk.services import sending
 from smsdesk.sms.base import SendError, SentMessage, SmsProvider
 
@@ -31,53 +30,65 @@ CLOCK_SKEW = timedelta(minutes=2)  # the provider's clock vs ours when filtering
 
 @dataclass(frozen=True)
 class Stranded:
-    """A row left ``sending``, as read under lock before the provider lookup."""
+    """A row left ``sending``, reclaimed by reconcile for one lookup."""
 
-    message_id: int
-    lease_end: datetime
+    claim: sending.Claim
     to: str
     body: str
     attempted_at: datetime
 
 
-def reconcile(sessions: sessionmaker[Session], provider: SmsProvider, *, batch: int = BATCH) -> int:
+def reconcile(sessions: sessionmaker[Session], provider: SmsProvider, *, batch: int = BATCH,
+              lease: float = sending.LEASE) -> int:
     """Resolve rows whose lease expired in ``sending``; returns how many were resolved."""
     resolved = 0
-    for row in _stranded(sessions, batch):
+    for row in _stranded(sessions, batch, lease):
         try:
-            found = provider.find_sent(row.to, row.body, sent_after=row.attempted_at - CLOCK_SKEW)
-        except SendError as exc:
-            log.warning("reconcile %s: lookup failed (%s); will try again", row.message_id, exc.message)
-            continue
-        with sessions.begin() as session:
-            resolved += resolve(session, row, found)
+            resolved += _reconcile_one(sessions, provider, row)
+        except Exception:
+            log.exception("reconcile %s: failed; the row is looked at again after its lease", row.claim.message_id)
     return resolved
 
 
-def _stranded(sessions: sessionmaker[Session], batch: int) -> list[Stranded]:
+def _reconcile_one(sessions: sessionmaker[Session], provider: SmsProvider, row: Stranded) -> int:
+    try:
+        found = provider.find_sent(row.to, row.body, sent_after=row.attempted_at - CLOCK_SKEW)
+    except SendError as exc:
+        log.warning("reconcile %s: lookup failed (%s)", row.claim.message_id, exc.message)
+        with sessions.begin() as session:
+            sending.record_lookup_failed(session, row.claim, error=exc.message)
+        return 0
     with sessions.begin() as session:
-        expired = sending.expired_sending(session, limit=batch)
+        return resolve(session, row, found)
+
+
+def _stranded(sessions: sessionmaker[Session], batch: int, lease: float) -> list[Stranded]:
+    with sessions.begin() as session:
         rows = []
-        for message_id, lease_end in expired:
-            message = session.get(Message, message_id)
-            phone = session.get(Customer, message.customer_id).phone
-            rows.append(Stranded(message_id, lease_end, phone, message.body, message.attempted_at or lease_end))
+        for claim in sending.reclaim_expired(session, limit=batch, lease=lease):
+            message = session.get_one(Message, claim.message_id)
+            phone = session.get_one(Customer, message.customer_id).phone
+            attempted_at = message.attempted_at or message.created_at
+            rows.append(Stranded(claim, phone, message.body, attempted_at))
         return rows
 
 
 def resolve(session: Session, row: Stranded, found: SentMessage | None) -> int:
-    """Apply the lookup's answer if the row is still as we saw it; returns 1 if applied."""
-    message = session.get(Message, row.message_id, with_for_update=True, populate_existing=True)
-    if message is None or message.status != MessageStatus.SENDING or message.claimed_until != row.lease_end:
-        return 0  # a worker renewed the lease or someone resolved it meanwhile
-    if found is not None and _owned_by_another(session, found.sid, row.message_id):
+    """Apply the lookup's answer if reconcile's claim still holds the row; returns 1 if applied."""
+    message = session.scalar(select(Message).where(*row.claim.held()).with_for_update()
+                             .execution_options(populate_existing=True))
+    if message is None:
+        return 0  # resolved meanwhile (a status callback, a late answer)
+    if found is None and message.provider_sid:
+        found = SentMessage(sid=message.provider_sid, status="sent")  # a callback proved the provider has it
+    if found is not None and _owned_by_another(session, found.sid, row.claim.message_id):
         found = None
     if found is not None:
-        log.info("reconcile %s: found at the provider as %s", row.message_id, found.sid)
-        sending.mark_sent(session, row.message_id, found, source="reconcile")
+        log.info("reconcile %s: found at the provider as %s", row.claim.message_id, found.sid)
+        sending.mark_sent(session, row.claim.message_id, found, source="reconcile")
     else:
-        log.info("reconcile %s: not at the provider; back to the queue", row.message_id)
-        sending.mark_retry(session, row.message_id, error="not found at the provider after an interrupted send")
+        log.info("reconcile %s: not at the provider; back to the queue", row.claim.message_id)
+        sending.mark_retry(session, row.claim, error="not found at the provider after an interrupted send")
     return 1
 
 

@@ -28,11 +28,12 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     # APScheduler logs a job's exception and runs it again on the next tick.
     lease = config.scheduler.lease_seconds
     scheduler.add_job(send_due, "interval", args=(sessions, provider),
-                      kwargs={"status_callback": callback, "lease": lease},
+                      kwargs={"status_callback": callback, "lease": lease,
+                              "concurrency": config.scheduler.concurrency},
                       seconds=config.scheduler.interval_seconds, id="send_due")
     # A stranded text waits at most a lease plus half a lease before reconcile looks it up.
-    scheduler.add_job(reconcile, "interval", args=(sessions, provider), seconds=min(RECONCILE_EVERY, lease / 2),
-                      id="reconcile")
+    scheduler.add_job(reconcile, "interval", args=(sessions, provider), kwargs={"lease": lease},
+                      seconds=min(RECONCILE_EVERY, lease / 2), id="reconcile")
     scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
     scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
     return scheduler

@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_CONFIG_FILE = "smsdesk.toml"
 ENV_PREFIX = "SMSDESK_"
@@ -52,6 +53,9 @@ class SchedulerConfig:
     # How long a claimed text belongs to one worker before reconcile may look at it; the
     # provider call's timeout is kept well inside it (DESIGN §1).
     lease_seconds: float = 60.0
+    # Provider calls one worker keeps in flight (a thread pool); it claims only as many
+    # texts as it has free threads, so every claimed text starts at once, well inside its lease.
+    concurrency: int = 4
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Config:
 
 SECTIONS = {f.name: f for f in dataclasses.fields(Config)}
 PROVIDERS = ("simulator", "twilio")
+MIN_LEASE = 1.0  # seconds: the provider timeout is a third of the lease, and needs some room
+MAX_CONCURRENCY = 32  # provider calls in flight per worker: the HTTP connection pool's size
 
 
 def load_config(
@@ -176,7 +182,14 @@ def _check(config: Config) -> None:
         raise ConfigError("server.max_body_bytes: must be positive")
     if config.scheduler.interval_seconds <= 0:
         raise ConfigError("scheduler.interval_seconds: must be positive")
-    if config.scheduler.lease_seconds <= 0:
-        raise ConfigError("scheduler.lease_seconds: must be positive")
+    _check_scheduler(config.scheduler)
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")
+
+
+def _check_scheduler(scheduler: SchedulerConfig) -> None:
+    """Lease, provider timeout and claim size must fit together (see README: sending guarantees)."""
+    if not scheduler.lease_seconds >= MIN_LEASE:  # also refuses NaN
+        raise ConfigError(f"scheduler.lease_seconds: must be at least {MIN_LEASE:g} s")
+    if not 1 <= scheduler.concurrency <= MAX_CONCURRENCY:
+        raise ConfigError(f"scheduler.concurrency: must be from 1 to {MAX_CONCURRENCY}")

@@ -280,6 +280,11 @@ class Message(Base):
     marketing: Mapped[bool] = mapped_column(Boolean, default=False)
     due_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
+    # The claim fence: which worker holds the lease, and which claim of this row it is
+    # (bumped on every claim and reclaim). A worker sends only while both are still its own.
+    claim_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reconcile_tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed lookups
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     attempted_at: Mapped[datetime | None]  # start of the latest provider call (reconcile looks from here)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

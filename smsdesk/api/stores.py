@@ -1,7 +1,9 @@
 """Owner API for a store's settings: ``GET`` and ``PATCH /api/stores/<slug>`` (DESIGN §5)."""
 from __future__ import annotations
 
-from smsdesk.api import bp, error, json_body, owner_required, store_or_404
+from flask import jsonify
+
+from smsdesk.api import bp, json_body, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.stores import InvalidStore, update_store
@@ -28,20 +30,26 @@ def settings_changes(payload: dict) -> dict:
     """The accepted fields of a PATCH body, cleaned; raises InvalidStore naming a bad one."""
     unknown = sorted(set(payload) - set(EDITABLE))
     if unknown:
-        raise InvalidStore(f"unknown setting(s): {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
+        raise InvalidStore(f"unknown setting(s): {', '.join(unknown)}; editable: {', '.join(EDITABLE)}",
+                           field=unknown[0])
     changes = {}
     for key, value in payload.items():
         wants_bool = EDITABLE[key] is bool
         if isinstance(value, bool) != wants_bool or not isinstance(value, EDITABLE[key]):
-            raise InvalidStore(f"{key} has the wrong type")
+            raise InvalidStore(f"{key} has the wrong type", field=key)
         if isinstance(value, str):
             value = value.strip()
             if len(value) > MAX_LENGTHS[key]:
-                raise InvalidStore(f"{key} is longer than {MAX_LENGTHS[key]} characters")
+                raise InvalidStore(f"{key} is longer than {MAX_LENGTHS[key]} characters", field=key)
             if key in ("from_number", "messaging_service_sid") and not value:
                 value = None  # an empty field clears the setting
         changes[key] = value
     return changes
+
+
+def invalid_value(exc: InvalidStore):
+    """422 naming the refused setting (``field``) beside the usual error body."""
+    return jsonify({"error": "invalid_value", "message": str(exc), "field": exc.field}), 422
 
 
 @bp.get("/stores/<slug>")
@@ -62,6 +70,6 @@ def patch_store(slug: str):
         update_store(session, store, settings_changes(json_body()))
     except InvalidStore as exc:
         session.rollback()
-        return error("invalid_value", str(exc), 422)
+        return invalid_value(exc)
     session.commit()
     return store_dict(store)

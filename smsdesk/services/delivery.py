@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Direction, Message, MessageStatus, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
-from smsdesk.services.sending import UNSUBSCRIBED, opt_out_unsubscribed
+from smsdesk.services.sending import UNSUBSCRIBED, opt_out_unsubscribed, record_conflict
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +44,22 @@ CARRIER_ERRORS = {
 
 def apply_status(session: Session, *, sid: str, status: str, error_code: str | None = None,
                  message_id: int | None = None) -> bool:
-    """Move a message forward on a provider status; False when no message matches."""
+    """Move a message forward on a provider status; False when no message matches.
+
+    A callback naming a message (by our id) that already holds another sid is refused, and
+    the conflict recorded once on that message; the message itself is left as it was.
+    """
     message = find_message(session, sid=sid, message_id=message_id)
     if message is None:
         return False
-    message.provider_sid = message.provider_sid or sid
+    if message.provider_sid not in (None, sid):
+        record_conflict(session, message, sid, source="status_callback")
+        return False
     new = TWILIO_STATUS.get(status.strip().lower())
     if new is None:
         log.warning("message %s: unknown provider status %r ignored", message.id, status[:40])
         return True
+    message.provider_sid = sid
     if RANK[new] <= RANK.get(message.status, 3):
         return True  # stale or out-of-order callback: never move backwards
     _advance(session, message, new, _code(error_code))
@@ -65,9 +72,7 @@ def find_message(session: Session, *, sid: str, message_id: int | None) -> Messa
     if message is not None or message_id is None or not 0 < message_id <= MAX_ID:
         return message
     message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.direction != Direction.OUT or message.provider_sid not in (None, sid):
-        return None  # not ours to update: that row already has another sid
-    return message
+    return message if message is not None and message.direction == Direction.OUT else None
 
 
 def _advance(session: Session, message: Message, new: MessageStatus, code: int | None) -> None:

@@ -1,8 +1,9 @@
 """The outbox: every outbound text is a ``messages`` row first, sent later by a job."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +23,7 @@ from smsdesk.services import audit
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import resolve_template
-from smsdesk.services.templates import TemplateError, render_message
-
+from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_message
 
 
 def find_by_dedupe_key(session: Session, key: str) -> Message | None:
@@ -65,15 +65,21 @@ def enqueue_text(
     validity_seconds: int | None = None, order_id: int | None = None, checkout_id: int | None = None,
     agent_id: int | None = None,
 ) -> Message | None:
-    """Insert one outbound row; a concurrent duplicate (same dedupe_key) returns None."""
+    """Insert one outbound row; a concurrent duplicate (same dedupe_key) returns None.
+
+    A body the provider would refuse (over MAX_BODY_LENGTH) is recorded ``failed`` at once.
+    """
     now = utcnow()
     due_at = due_at or now
     info = segment_info(body)
     conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=now)
+    status = MessageStatus.SCHEDULED if due_at > now else MessageStatus.QUEUED
+    reason, detail = None, ""
+    if too_long(body):
+        status, reason, detail = MessageStatus.FAILED, Reason.TOO_LONG, f"{len(body)} characters"
     message = Message(
         store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
-        direction=Direction.OUT, kind=kind, body=body,
-        status=MessageStatus.SCHEDULED if due_at > now else MessageStatus.QUEUED,
+        direction=Direction.OUT, kind=kind, body=body, status=status, reason=reason, reason_detail=detail,
         due_at=due_at, dedupe_key=dedupe_key, marketing=marketing, segments=info.segments,
         encoding=info.encoding, validity_seconds=validity_seconds, order_id=order_id,
         checkout_id=checkout_id, agent_id=agent_id,
@@ -84,6 +90,11 @@ def enqueue_text(
     except IntegrityError:  # the same event raced us to the same dedupe_key
         return None
     return message
+
+
+def too_long(body: str) -> bool:
+    """Whether the provider would refuse ``body`` for its length (Twilio: over 1,600 characters)."""
+    return len(body) > MAX_BODY_LENGTH
 
 
 def cancel_pending(session: Session, *, reason: Reason, detail: str = "", **filters: Any) -> int:

@@ -4,29 +4,43 @@ A message is ``sending`` under a lease before the provider call and ``sent`` (wi
 provider sid) after it, each in its own short transaction, so a crash in between leaves a
 row that reconcile looks up at the provider before any resend.
 
-Every provider call also takes a slot from its sender's rate limit (``sender_slots``, one
-row per from-number / messaging service, locked for the instant of the reservation), so
-any number of workers together keep to ``Store.rate_per_second``. A text whose slot lies
-further ahead goes back to the queue with the slot reserved (``Message.slot_at``) instead
-of holding a worker.
+Exactly once with any number of workers rests on the claim fence: every claim (and every
+reclaim by reconcile) writes the worker's id (``claim_owner``) and bumps
+``lease_generation``. ``prepare`` is the fence: in the committed transaction right before
+the provider call it renews the lease only if owner, generation and an unexpired lease are
+all still this claim's, else the text is not sent. A claim that expired while its worker
+was busy therefore never reaches the provider.
+
+Every provider call also takes a slot from its sender's rate limit (services/rate_limit.py).
 """
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from smsdesk.db import claim_rows
-from smsdesk.models import PENDING_STATUSES, Customer, Message, MessageStatus, SenderSlot, Store, utcnow
+from smsdesk.models import (
+    PENDING_STATUSES,
+    AuditEvent,
+    Customer,
+    Message,
+    MessageStatus,
+    Store,
+    utcnow,
+)
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, compliance
+from smsdesk.services import audit, checkouts, compliance, rate_limit
 from smsdesk.services.customers import set_opted_out
-from smsdesk.services.outbox import cancel_pending
+from smsdesk.services.outbox import cancel_pending, too_long
+from smsdesk.services.stores import sending_settings_problem
 from smsdesk.sms.base import Sender, SentMessage
 
 log = logging.getLogger(__name__)
@@ -35,10 +49,12 @@ LEASE = 60.0  # seconds a claimed message belongs to one worker (``[scheduler] l
 MAX_ATTEMPTS = 6  # provider calls before a retryable failure becomes "failed"
 BACKOFF_BASE = 2.0  # seconds; doubled per attempt, with full jitter
 BACKOFF_CAP = 300.0  # seconds
-DEFAULT_RATE = 1.0  # texts per second: one long code (Twilio queues anything faster)
 SLOT_WAIT = 0.5  # seconds a worker may wait for its sender's next slot; later slots are deferred
 DEFAULT_VALIDITY = 4 * 3600  # seconds; texts without a kind-specific validity (agent replies)
 MAX_VALIDITY = 36_000  # seconds: Twilio's upper bound for ValidityPeriod
+MAX_LOOKUPS = 5  # failed provider lookups before a text of unknown outcome ends failed
+LOOKUP_RETRY_MIN = 1.0  # seconds between lookups of one text, at least
+CONFLICT_ACTION = "conflicting_sid"  # audit action: a sid (mostly from a callback) named another text
 UNSUBSCRIBED = 21610  # Twilio: the recipient replied STOP to this sender
 # Twilio said "slow down": account rate limit, or this sender's queue is full.
 SLOW_DOWN_CODES = frozenset({20429, 21611, 30001})
@@ -47,6 +63,25 @@ REFUSAL_REASONS = {
     21211: Reason.INVALID_NUMBER, 21614: Reason.NOT_A_MOBILE_NUMBER, 21408: Reason.REGION_NOT_ENABLED,
     21610: Reason.RECIPIENT_UNSUBSCRIBED, 21612: Reason.UNREACHABLE_ROUTE, 21606: Reason.INVALID_SENDER,
 }
+
+
+class BadStoreSettings(Exception):
+    """The store's saved settings cannot be used to send (they bypassed validation)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claimed message: whose claim it is and which one (the fence ``prepare`` checks)."""
+
+    message_id: int
+    owner: str
+    generation: int
+
+    def held(self, now: datetime | None = None) -> list:
+        """SQL conditions true while this claim holds the row (and, given ``now``, its lease runs)."""
+        conditions = [Message.id == self.message_id, Message.status == MessageStatus.SENDING,
+                      Message.claim_owner == self.owner, Message.lease_generation == self.generation]
+        return conditions if now is None else [*conditions, Message.claimed_until > now]
 
 
 @dataclass(frozen=True)
@@ -61,105 +96,135 @@ class Outgoing:
     send_at: datetime  # the reserved rate-limit slot; at most SLOT_WAIT ahead
 
 
-def claim_due(session: Session, *, limit: int, lease: float = LEASE, now: datetime | None = None) -> list[int]:
-    """Mark up to ``limit`` due rows ``sending`` under a lease and return their ids.
+_WORKER_IDS: dict[int, str] = {}
+
+
+def worker_id() -> str:
+    """This process's name in claims: host, pid and a random tag (a pid comes back after restarts)."""
+    pid = os.getpid()  # per pid: a forked process must not inherit its parent's name
+    if pid not in _WORKER_IDS:
+        _WORKER_IDS[pid] = f"{socket.gethostname()[:50]}:{pid}:{secrets.token_hex(4)}"
+    return _WORKER_IDS[pid]
+
+
+def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str | None = None,
+              now: datetime | None = None) -> list[Claim]:
+    """Mark up to ``limit`` due rows ``sending`` under this worker's lease and return the claims.
 
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
-    now = now or utcnow()
-    return claim_rows(
+    now, owner = now or utcnow(), owner or worker_id()
+    ids = claim_rows(
         session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now],
         order_by=[Message.due_at, Message.id], limit=limit,
         values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
-                "attempted_at": now, "updated_at": now},
+                "attempted_at": now, "updated_at": now, "claim_owner": owner,
+                "lease_generation": Message.lease_generation + 1},
     )
+    return claims_of(session, ids, owner)
 
 
-def prepare(session: Session, message_id: int, *, lease: float = LEASE, now: datetime | None = None) -> Outgoing | None:
+def claims_of(session: Session, ids: list[int], owner: str) -> list[Claim]:
+    """The claims ``owner`` just wrote on ``ids`` (read back inside the claiming transaction)."""
+    if not ids:
+        return []
+    generations = dict(session.execute(
+        select(Message.id, Message.lease_generation).where(Message.id.in_(ids), Message.claim_owner == owner)
+    ).tuples())
+    return [Claim(i, owner, generations[i]) for i in ids if i in generations]
+
+
+def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: datetime | None = None) -> Outgoing | None:
     """The send to make for a claimed message, or None when it must not go out now.
 
-    None means: suppressed by compliance (recorded), deferred to its sender's next rate
-    slot, or no longer ours (reconcile took it). The row is locked so reconcile and this
-    call never both act on it; the lease is renewed for the coming provider call.
+    None means: no longer this claim's (lease over, reclaimed), suppressed by compliance,
+    failed (too long), or deferred to its sender's next rate slot; all recorded. Raises
+    ``BadStoreSettings`` (or any bug's exception) for the caller to record per text.
     """
     now = now or utcnow()
-    loaded = _load_for_send(session, message_id)
+    loaded = _load_claimed(session, claim, now)
     if loaded is None:
-        return None  # reconcile or another worker took it
+        log.info("message %s: claim %s lost before sending; not sent", claim.message_id, claim.generation)
+        return None
     message, customer, store = loaded
+    if too_long(message.body):
+        fail_unsendable(session, claim, reason=Reason.TOO_LONG, detail=f"{len(message.body)} characters")
+        return None
+    problem = sending_settings_problem(store)
+    if problem is not None:
+        raise BadStoreSettings(f"store {store.slug}: {problem}")
     decision = compliance.decide(session, message=message, customer=customer, store=store, now=now)
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
         return None
     sender = Sender(store.from_number, store.messaging_service_sid)
-    send_at = take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now)
+    send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now)
     if send_at > now + timedelta(seconds=SLOT_WAIT):
-        defer(message, send_at)
+        rate_limit.defer(message, send_at)
         return None
-    message.attempts += 1
-    message.attempted_at, message.claimed_until = now, send_at + timedelta(seconds=lease)
+    if not renew_claim(session, claim, until=send_at + timedelta(seconds=lease), now=now):
+        return None
     return Outgoing(message_id=message.id, to=customer.phone, body=message.body, sender=sender,
                     validity_seconds=validity_for(message), send_at=send_at)
 
 
-def _load_for_send(session: Session, message_id: int) -> tuple[Message, Customer, Store] | None:
-    """The claimed message (row-locked) with its customer and store, in one round trip."""
+def _load_claimed(session: Session, claim: Claim, now: datetime) -> tuple[Message, Customer, Store] | None:
+    """The message (row-locked) with its customer and store, if the claim still holds it."""
     row = session.execute(
         select(Message, Customer, Store)
         .join(Customer, Customer.id == Message.customer_id)
         .join(Store, Store.id == Message.store_id)
-        .where(Message.id == message_id, Message.status == MessageStatus.SENDING)
+        .where(*claim.held(now))
         .with_for_update(of=Message)
         .execution_options(populate_existing=True)
     ).first()
     return tuple(row) if row is not None else None
 
 
+def renew_claim(session: Session, claim: Claim, *, until: datetime, now: datetime) -> bool:
+    """The fence: count the attempt and extend the lease only if the claim is still ours.
+
+    A conditional UPDATE (owner, generation, unexpired lease), committed by the caller
+    before the provider call; False means: do not send.
+    """
+    result = session.execute(
+        update(Message).where(*claim.held(now))
+        .values(attempts=Message.attempts + 1, attempted_at=now, claimed_until=until, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+
+
+def fail_unsendable(session: Session, claim: Claim, *, reason: Reason, detail: str) -> None:
+    """A text that can never be sent as it is (e.g. too long): failed, no provider call."""
+    message = _held(session, claim)
+    if message is not None:
+        _fail(session, message, reason=reason, detail=detail, code=None, source="sender")
+
+
+def record_not_prepared(session: Session, claim: Claim, *, reason: Reason, detail: str) -> None:
+    """Preparing this text raised: an attempt used; back in the queue with backoff, or failed at the last."""
+    message = _held(session, claim)
+    if message is None:
+        return
+    message.attempts += 1
+    if message.attempts >= MAX_ATTEMPTS:
+        _fail(session, message, reason=reason, detail=f"after {message.attempts} attempts: {detail}",
+              code=None, source="sender")
+        return
+    _requeue(message, delay=backoff(message.attempts), reason=reason, detail=detail, code=None)
+
+
+def _held(session: Session, claim: Claim) -> Message | None:
+    """The message, locked, if ``claim`` still holds it; its lease may have run out since
+    (a result is recorded after the call), but nobody reclaimed it."""
+    return session.scalar(select(Message).where(*claim.held()).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
 def validity_for(message: Message) -> int:
     """Seconds the text may wait in the provider's queue before it is dropped as stale."""
     return max(1, min(message.validity_seconds or DEFAULT_VALIDITY, MAX_VALIDITY))
-
-
-# -- per-sender rate limit ---------------------------------------------------------
-
-
-def take_slot(session: Session, message: Message, *, sender_key: str, rate: float | None, now: datetime) -> datetime:
-    """When this message may be handed to the provider: its reserved slot, else a new one."""
-    slot = _locked_slot(session, sender_key, now)
-    paused_until = slot.paused_until or now
-    if message.slot_at is not None and paused_until <= max(now, message.slot_at):
-        return max(now, message.slot_at)  # reserved earlier and the sender was not paused since
-    start = max(now, slot.next_free_at, paused_until)
-    slot.next_free_at = start + timedelta(seconds=1.0 / (rate if rate and rate > 0 else DEFAULT_RATE))
-    return start
-
-
-def defer(message: Message, send_at: datetime) -> None:
-    """Back to the queue until its reserved slot; not an attempt."""
-    message.status, message.claimed_until = MessageStatus.QUEUED, None
-    message.due_at = message.slot_at = send_at
-
-
-def slow_sender(session: Session, *, sender_key: str, seconds: float, now: datetime | None = None) -> None:
-    """Pause a sender (the provider asked us to slow down); reserved slots move past the pause."""
-    now = now or utcnow()
-    slot = _locked_slot(session, sender_key, now)
-    until = now + timedelta(seconds=seconds)
-    slot.paused_until = max(slot.paused_until or until, until)
-    slot.next_free_at = max(slot.next_free_at, until)
-
-
-def _locked_slot(session: Session, sender_key: str, now: datetime) -> SenderSlot:
-    """The sender's slot row, created when new, locked until the transaction ends."""
-    slot = session.get(SenderSlot, sender_key, with_for_update=True, populate_existing=True)
-    if slot is not None:
-        return slot
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Two workers may meet a new sender at once: one insert wins, both then lock that row.
-    session.execute(insert(SenderSlot).values(sender_key=sender_key, next_free_at=now)
-                    .on_conflict_do_nothing(index_elements=["sender_key"]))
-    return session.get(SenderSlot, sender_key, with_for_update=True, populate_existing=True)
 
 
 # -- recording the provider's answer ----------------------------------------------
@@ -177,14 +242,9 @@ def relax_durability(session: Session) -> None:
 
 
 def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: str = "provider") -> None:
-    """Record an accepted text. Also after reconcile re-queued it: the provider has it."""
-    message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
-    if message.provider_sid and message.provider_sid != sent.sid:
-        log.error("message %s was accepted twice (%s, %s)", message_id, message.provider_sid, sent.sid)
-        audit.record(session, "sent_twice", store_id=message.store_id, customer_id=message.customer_id,
-                     message_id=message.id, source=source, detail={"sids": [message.provider_sid, sent.sid]})
-        return
-    message.provider_sid = sent.sid
+    """Record an accepted text, whoever holds the claim now: the provider has it."""
+    message = session.get_one(Message, message_id, with_for_update=True, populate_existing=True)
+    take_sid(session, message, sent.sid, source=source)
     if message.status in (MessageStatus.SENDING, *PENDING_STATUSES):  # a callback may have moved it on
         message.status = MessageStatus.DELIVERED if sent.status == "delivered" else MessageStatus.SENT
         message.reason = None
@@ -198,52 +258,90 @@ def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: s
     checkouts.reminder_sent(session, message)  # a sent first cart reminder schedules the second
 
 
-def mark_retry(session: Session, message_id: int, *, error: str, retry_after: float | None = None,
+def take_sid(session: Session, message: Message, sid: str, *, source: str) -> None:
+    """Put the provider's sid on ``message``.
+
+    The provider's own answer outranks a sid a status callback attached by our message id:
+    such a sid (on this row or another) is dropped and the conflict recorded once.
+    """
+    holder = session.scalar(select(Message).where(Message.provider_sid == sid, Message.id != message.id)
+                            .with_for_update())
+    if holder is not None:
+        holder.provider_sid = None
+        session.flush()  # free the unique sid before this row takes it
+        record_conflict(session, holder, sid, source=source)
+    if message.provider_sid not in (None, sid):
+        record_conflict(session, message, message.provider_sid, source=source)
+    message.provider_sid = sid
+
+
+def record_conflict(session: Session, message: Message, sid: str, *, source: str) -> None:
+    """A sid that does not belong to this message: logged and audited once per message."""
+    seen = session.scalar(select(AuditEvent.id).where(AuditEvent.message_id == message.id,
+                                                      AuditEvent.action == CONFLICT_ACTION).limit(1))
+    if seen is not None:
+        return
+    log.error("message %s: provider sid %s conflicts with its own; kept out of its record", message.id, sid)
+    audit.record(session, CONFLICT_ACTION, store_id=message.store_id, customer_id=message.customer_id,
+                 message_id=message.id, reason=Reason.CONFLICTING_CALLBACK.value, source=source,
+                 detail={"sid": sid, "own_sid": message.provider_sid})
+
+
+def mark_retry(session: Session, claim: Claim, *, error: str, retry_after: float | None = None,
                code: int | None = None) -> None:
     """Put a message back in the queue after a failure the provider certainly did not act on."""
-    message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
-    if message.status != MessageStatus.SENDING:
-        return
+    message = _held(session, claim)
+    if message is None:
+        return  # no longer this claim's: whoever holds it now decides
     if message.attempts >= MAX_ATTEMPTS:
-        mark_failed(session, message_id, error=f"after {message.attempts} attempts: {error}", code=code,
-                    reason=Reason.GAVE_UP)
+        _fail(session, message, reason=Reason.GAVE_UP, detail=f"after {message.attempts} attempts: {error}",
+              code=code, source="provider")
         return
     delay = max(retry_after or 0.0, backoff(message.attempts))
+    _requeue(message, delay=delay, reason=Reason.RETRYING, detail=error, code=code)
+
+
+def _requeue(message: Message, *, delay: float, reason: Reason, detail: str, code: int | None) -> None:
     message.status, message.claimed_until, message.slot_at = MessageStatus.QUEUED, None, None
     message.due_at = utcnow() + timedelta(seconds=delay)
-    message.reason, message.reason_detail, message.error_code = Reason.RETRYING, error[:500], code
+    message.reason, message.reason_detail, message.error_code = reason, detail[:500], code
+    message.reconcile_tries = 0
 
 
-def mark_failed(session: Session, message_id: int, *, error: str, code: int | None = None,
-                reason: Reason | None = None) -> None:
+def mark_failed(session: Session, claim: Claim, *, error: str, code: int | None = None) -> None:
     """Record a text the provider refused for good; 21610 also opts the customer out."""
-    message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
-    if message.status != MessageStatus.SENDING:
-        return
-    reason = reason or REFUSAL_REASONS.get(code, Reason.REJECTED)  # type: ignore[arg-type]
+    message = _held(session, claim)
+    if message is not None:
+        reason = REFUSAL_REASONS.get(code, Reason.REJECTED)  # type: ignore[arg-type]
+        _fail(session, message, reason=reason, detail=error, code=code, source="provider")
+
+
+def _fail(session: Session, message: Message, *, reason: Reason, detail: str, code: int | None,
+          source: str) -> None:
     message.status, message.claimed_until, message.slot_at = MessageStatus.FAILED, None, None
-    message.reason, message.reason_detail, message.error_code = reason, error[:500], code
+    message.reason, message.reason_detail, message.error_code = reason, detail[:500], code
     audit.record(session, "send_failed", store_id=message.store_id, customer_id=message.customer_id,
-                 message_id=message.id, reason=reason.value, source="provider",
-                 detail={"code": code, "error": error[:255]})
+                 message_id=message.id, reason=reason.value, source=source,
+                 detail={"code": code, "error": detail[:255]})
     if code == UNSUBSCRIBED:
         opt_out_unsubscribed(session, message.customer_id)
 
 
 def opt_out_unsubscribed(session: Session, customer_id: int) -> None:
     """The carrier/provider holds a STOP from this phone: honour it here too."""
-    customer = session.get(Customer, customer_id)
+    customer = session.get_one(Customer, customer_id)
     if set_opted_out(session, customer, True, source=f"twilio_{UNSUBSCRIBED}", reason="recipient unsubscribed"):
         cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
 
 
-def mark_ambiguous(session: Session, message_id: int, *, error: str, settle: float) -> None:
+def mark_ambiguous(session: Session, claim: Claim, *, error: str, settle: float) -> None:
     """The provider may have the text: leave it ``sending`` and let reconcile decide after ``settle`` s."""
-    message = session.get(Message, message_id, with_for_update=True, populate_existing=True)
-    if message.status != MessageStatus.SENDING:
+    message = _held(session, claim)
+    if message is None:
         return
     message.reason, message.reason_detail = Reason.AMBIGUOUS, error[:500]
-    message.claimed_until = min(message.claimed_until, utcnow() + timedelta(seconds=settle))
+    settled = utcnow() + timedelta(seconds=settle)
+    message.claimed_until = min(message.claimed_until or settled, settled)
 
 
 def backoff(attempts: int) -> float:
@@ -251,16 +349,34 @@ def backoff(attempts: int) -> float:
     return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0)))
 
 
-def expired_sending(session: Session, *, limit: int, now: datetime | None = None) -> list[tuple[int, datetime]]:
-    """(id, claimed_until) of rows left ``sending`` past their lease, to reconcile.
+# -- reconcile's side: rows left ``sending`` past their lease ----------------------
 
-    The lease end is the fence: reconcile acts only if it is unchanged when it decides.
+
+def reclaim_expired(session: Session, *, limit: int, lease: float = LEASE, owner: str | None = None,
+                    now: datetime | None = None) -> list[Claim]:
+    """Claim rows left ``sending`` past their lease for a provider lookup (a new generation).
+
+    The old holder's fence fails from here on, so it can neither send nor record a retry.
     """
-    now = now or utcnow()
-    return list(session.execute(
-        select(Message.id, Message.claimed_until)
-        .where(Message.status == MessageStatus.SENDING, Message.claimed_until < now)
-        .order_by(Message.claimed_until)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).tuples())
+    now, owner = now or utcnow(), owner or worker_id()
+    ids = claim_rows(
+        session, Message, where=[Message.status == MessageStatus.SENDING, Message.claimed_until < now],
+        order_by=[Message.claimed_until, Message.id], limit=limit,
+        values={"claimed_until": now + timedelta(seconds=lease), "claim_owner": owner, "updated_at": now,
+                "lease_generation": Message.lease_generation + 1},
+    )
+    return claims_of(session, ids, owner)
+
+
+def record_lookup_failed(session: Session, claim: Claim, *, error: str) -> None:
+    """The provider could not say whether it has the text: look again later, or give up failed."""
+    message = _held(session, claim)
+    if message is None:
+        return
+    message.reconcile_tries += 1
+    if message.reconcile_tries >= MAX_LOOKUPS:
+        _fail(session, message, reason=Reason.OUTCOME_UNKNOWN,
+              detail=f"{message.reconcile_tries} lookups failed, last: {error}", code=None, source="reconcile")
+        return
+    message.reason, message.reason_detail = Reason.AMBIGUOUS, f"lookup failed: {error}"[:500]
+    message.claimed_until = utcnow() + timedelta(seconds=max(LOOKUP_RETRY_MIN, backoff(message.reconcile_tries)))

@@ -1,6 +1,7 @@
 """Stores: the shops smsdesk texts for."""
 from __future__ import annotations
 
+import math
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,8 +15,16 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
+MIN_RATE = 0.01  # texts per second: one per 100 s; slower would hold a text for longer than a lease
+MAX_RATE = 1000.0  # texts per second: beyond any sender Twilio offers (short codes take 100)
+
+
 class InvalidStore(ValueError):
-    """A store setting is not acceptable; the message says which and why."""
+    """A store setting is not acceptable; the message says which and why, ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def create_store(session: Session, **fields) -> Store:
@@ -37,40 +46,68 @@ def update_store(session: Session, store: Store, changes: dict) -> Store:
     return store
 
 
+def sending_settings_problem(store: Store) -> InvalidStore | None:
+    """What makes a store's saved settings unusable for sending (written past validation), or None."""
+    try:
+        _check_sending_settings(store, normalize=False)
+    except InvalidStore as exc:
+        return exc
+    return None
+
+
 def _platform(value) -> Platform:
     try:
         return Platform(value)
     except ValueError:
-        raise InvalidStore(f"platform must be one of {', '.join(p.value for p in Platform)}") from None
+        raise InvalidStore(f"platform must be one of {', '.join(p.value for p in Platform)}",
+                           field="platform") from None
 
 
 def _validate(session: Session, store: Store) -> None:
     if not store.slug or not SLUG.match(store.slug):
-        raise InvalidStore("slug must be lowercase letters, digits and dashes (at most 64)")
+        raise InvalidStore("slug must be lowercase letters, digits and dashes (at most 64)", field="slug")
     if not (store.name or "").strip():
-        raise InvalidStore("name must not be empty")
+        raise InvalidStore("name must not be empty", field="name")
     if not store.webhook_secret:
-        raise InvalidStore("webhook secret must not be empty")
-    _check_timezone(store.timezone or "America/New_York")
-    if store.quiet_hours and not QUIET_HOURS.match(store.quiet_hours):
-        raise InvalidStore("quiet_hours must look like 20:00-08:00")
-    if store.from_number:
-        e164 = normalize_phone(store.from_number, store.country or "US")
-        if e164 is None:
-            raise InvalidStore(f"from number {store.from_number!r} is not a phone number")
-        store.from_number = e164
-    if store.rate_per_second is not None and not 0 < float(store.rate_per_second) <= 1000:
-        raise InvalidStore("rate_per_second must be between 0 and 1000")
+        raise InvalidStore("webhook secret must not be empty", field="webhook_secret")
+    _check_sending_settings(store, normalize=True)
     if store.domain:
         store.domain = store.domain.strip().lower()
     _check_unique(session, store)
+
+
+def _check_sending_settings(store: Store, *, normalize: bool) -> None:
+    """The settings every send reads: time zone, quiet hours, sender number, rate."""
+    _check_timezone(store.timezone or "America/New_York")
+    if store.quiet_hours and not QUIET_HOURS.match(store.quiet_hours):
+        raise InvalidStore("quiet_hours must look like 20:00-08:00", field="quiet_hours")
+    if store.from_number:
+        e164 = normalize_phone(store.from_number, store.country or "US")
+        if e164 is None or (not normalize and e164 != store.from_number):
+            raise InvalidStore(f"from_number {store.from_number!r} is not a phone number in E.164 form",
+                               field="from_number")
+        if normalize:
+            store.from_number = e164
+    if store.rate_per_second is not None:
+        _check_rate(store.rate_per_second)
+
+
+def _check_rate(value) -> None:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if not (math.isfinite(rate) and MIN_RATE <= rate <= MAX_RATE):
+        raise InvalidStore(f"rate_per_second must be a number from {MIN_RATE:g} to {MAX_RATE:g} (texts per second)",
+                           field="rate_per_second")
 
 
 def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidStore(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)") from None
+        raise InvalidStore(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)",
+                           field="timezone") from None
 
 
 def _check_unique(session: Session, store: Store) -> None:
@@ -81,7 +118,7 @@ def _check_unique(session: Session, store: Store) -> None:
         clash = session.scalar(select(Store.id).where(getattr(Store, attr) == value, Store.id != store.id)
                                if store.id else select(Store.id).where(getattr(Store, attr) == value))
         if clash is not None:
-            raise InvalidStore(f"a store with {attr} {value!r} already exists")
+            raise InvalidStore(f"a store with {attr} {value!r} already exists", field=attr)
 
 
 def get_store(session: Session, slug: str) -> Store | None:

@@ -54,17 +54,17 @@ def sweep(app, now) -> int:
     record) on a controlled clock instead of the wall clock. Returns texts sent."""
     sessions, provider = app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"]
     with sessions.begin() as session:
-        ids = sending.claim_due(session, limit=100, now=now)
+        claims = sending.claim_due(session, limit=100, now=now)
     sent = 0
-    for message_id in ids:
+    for claim in claims:
         with sessions.begin() as session:
-            outgoing = sending.prepare(session, message_id, now=now)
+            outgoing = sending.prepare(session, claim, now=now)
         if outgoing is None:
             continue
         answer = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
                                validity_period=outgoing.validity_seconds)
         with sessions.begin() as session:
-            sending.mark_sent(session, message_id, answer)
+            sending.mark_sent(session, claim.message_id, answer)
         sent += 1
     return sent
 
