@@ -130,7 +130,7 @@ def claims_of(session: Session, ids: list[int], owner: str) -> list[Claim]:
         return []
     generations = dict(session.execute(
         select(Message.id, Message.lease_generation).where(Message.id.in_(ids), Message.claim_owner == owner)
-    ).tuples())
+    ).tuples().all())
     return [Claim(i, owner, generations[i]) for i in ids if i in generations]
 
 

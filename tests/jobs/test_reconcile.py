@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from jobs.reconcile import Stranded, reconcile, resolve
 from smsdesk.models import AuditEvent, Message, MessageStatus, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services import sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.base import Sender
@@ -58,7 +59,7 @@ def test_text_twilio_took_is_marked_sent_not_resent(app, drain, twilio_server, m
     drain()
 
     row = stored(db_session, message.id)
-    assert (row.status.value, row.provider_sid, row.reason) == ("sent", sid, "found at the provider by reconcile")
+    assert (row.status.value, row.provider_sid, row.reason_detail) == ("sent", sid, "found at the provider by reconcile")
     assert len(twilio_server.messages) == 1
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
     assert (audit.action, audit.source) == ("sent", "reconcile")
@@ -69,7 +70,7 @@ def test_text_twilio_never_got_is_sent_once(app, drain, twilio_server, make, db_
 
     assert run(app) == 1
     row = stored(db_session, message.id)
-    assert row.status.value == "queued" and "not found at the provider" in row.reason
+    assert row.status.value == "queued" and "not found at the provider" in row.reason_detail
     db_session.execute(update(Message).values(due_at=utcnow()))  # skip the backoff
     db_session.commit()
     drain()
@@ -96,16 +97,21 @@ def test_live_lease_is_left_alone(app, make, db_session):
     assert stored(db_session, message.id).status.value == "sending"
 
 
-def test_lease_renewed_after_the_lookup_fences_reconcile_out(app, make, db_session):
+def test_reclaimed_row_fences_the_earlier_reconcile_out(app, make, db_session):
     message = stranded(db_session, make.store())
-    seen = Stranded(message.id, message.claimed_until, PHONE, BODY, message.attempted_at)
-    db_session.execute(update(Message).values(claimed_until=utcnow() + timedelta(minutes=1)))  # a worker renewed it
-    db_session.commit()
+    sessions = app.extensions["smsdesk.sessions"]
+    with sessions.begin() as session:
+        [first] = sending.reclaim_expired(session, limit=10, lease=5, owner="reconciler-a")
+    seen = Stranded(first, PHONE, BODY, message.attempted_at)
+    with sessions.begin() as session:  # a's lookup outlived its lease; b took the row
+        [second] = sending.reclaim_expired(session, limit=10, lease=5, owner="reconciler-b",
+                                           now=utcnow() + timedelta(seconds=6))
 
-    with app.extensions["smsdesk.sessions"].begin() as session:
+    with sessions.begin() as session:
         assert resolve(session, seen, None) == 0
 
-    assert stored(db_session, message.id).status.value == "sending"
+    row = stored(db_session, message.id)
+    assert (row.status.value, row.claim_owner, row.lease_generation) == ("sending", "reconciler-b", second.generation)
 
 
 def test_lookup_failure_keeps_the_row_for_the_next_run(app, make, db_session):
@@ -125,4 +131,34 @@ def test_gives_up_after_the_last_attempt(app, make, db_session):
 
     run(app)
 
-    assert stored(db_session, message.id).status.value == "failed"
+    row = stored(db_session, message.id)
+    assert (row.status.value, row.reason) == ("failed", Reason.GAVE_UP)
+
+
+def test_outcome_that_stays_unknown_ends_failed_with_a_visible_reason(app, make, db_session):
+    message = stranded(db_session, make.store())
+    provider = create_provider(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, api_base=unreachable_url())
+    sessions = app.extensions["smsdesk.sessions"]
+
+    for _ in range(sending.MAX_LOOKUPS):
+        assert reconcile(sessions, provider) == 0
+        db_session.execute(update(Message).values(claimed_until=utcnow() - timedelta(seconds=1)))  # skip the wait
+        db_session.commit()
+
+    row = stored(db_session, message.id)
+    assert (row.status.value, row.reason, row.reconcile_tries) == ("failed", Reason.OUTCOME_UNKNOWN,
+                                                                   sending.MAX_LOOKUPS)
+    assert "could not connect" in row.reason_detail
+    audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
+    assert (audit.action, audit.reason, audit.source) == ("send_failed", "outcome_unknown", "reconcile")
+
+
+def test_lookup_failure_waits_before_the_next_lookup(app, make, db_session):
+    message = stranded(db_session, make.store())
+    provider = create_provider(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, api_base=unreachable_url())
+
+    reconcile(app.extensions["smsdesk.sessions"], provider)
+
+    row = stored(db_session, message.id)
+    assert (row.status.value, row.reason, row.reconcile_tries) == ("sending", Reason.AMBIGUOUS, 1)
+    assert row.claimed_until >= utcnow() + timedelta(seconds=sending.LOOKUP_RETRY_MIN - 0.5)

@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 
 from jobs.send_due import AMBIGUOUS_SETTLE, send_due
 from smsdesk.models import AuditEvent, Customer, Message, MessageStatus, SenderSlot, utcnow
-from smsdesk.services import sending
+from smsdesk.reasons import Reason
+from smsdesk.services import rate_limit, sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.twilio_provider import create_provider
 from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN
@@ -82,24 +83,28 @@ def test_retryable_rejection_requeues_with_backoff(drain, twilio_server, make, d
     row = stored(db_session, message.id)
     assert (row.status.value, row.error_code, row.attempts) == ("queued", code, 1)
     assert row.due_at >= utcnow() + timedelta(seconds=min_delay) - SLACK
-    assert row.reason.startswith("retrying:")
+    assert row.reason == Reason.RETRYING
     assert twilio_server.messages == []
 
 
 @pytest.mark.parametrize("code", [21611, 30001, 20429])
-def test_slow_down_answers_pause_the_whole_sender(drain, twilio_server, make, db_session, code):
+def test_slow_down_answers_pause_the_whole_sender(app, drain, twilio_server, make, db_session, code):
     store = make.store()
-    first = queue(db_session, store, body="first")
-    second = queue(db_session, store, body="second", phone="+15025550124")
+    texts = [queue(db_session, store, body="first"), queue(db_session, store, body="second", phone="+15025550124")]
     twilio_server.fail_next(429 if code == 20429 else 400, code=code, retry_after=20)
 
     drain()
 
     slot = db_session.get(SenderSlot, store.from_number)
     assert slot.paused_until >= utcnow() + timedelta(seconds=20) - SLACK
-    assert [stored(db_session, m.id).status.value for m in (first, second)] == ["queued", "queued"]
-    assert stored(db_session, second.id).due_at >= slot.paused_until  # deferred, not sent into the full queue
-    assert twilio_server.messages == []
+    rows = [stored(db_session, m.id) for m in texts]
+    assert [r.status.value for r in rows] == ["queued", "queued"]
+    [deferred] = [r for r in rows if r.attempts == 0]  # the one that never reached Twilio
+    with app.extensions["smsdesk.sessions"].begin() as session:  # its slot comes: still paused
+        [claim] = sending.claim_due(session, limit=10, now=deferred.due_at)
+        assert sending.prepare(session, claim, now=deferred.due_at) is None
+    assert stored(db_session, deferred.id).due_at >= slot.paused_until  # not sent into the full queue
+    assert len(twilio_server.requests) == 1 and twilio_server.messages == []
 
 
 def test_connection_refused_is_retried(app, make, db_session):
@@ -109,7 +114,7 @@ def test_connection_refused_is_retried(app, make, db_session):
     send_due(app.extensions["smsdesk.sessions"], provider, status_callback=None)
 
     row = stored(db_session, message.id)
-    assert row.status.value == "queued" and "could not connect" in row.reason
+    assert row.status.value == "queued" and "could not connect" in row.reason_detail
 
 
 def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session):
@@ -121,7 +126,8 @@ def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session)
     drain()
 
     row = stored(db_session, message.id)
-    assert row.status.value == "failed" and row.reason.startswith("rejected: gave up after")
+    assert (row.status.value, row.reason) == ("failed", Reason.GAVE_UP)
+    assert row.reason_detail.startswith(f"after {sending.MAX_ATTEMPTS} attempts")
     assert row.attempts == sending.MAX_ATTEMPTS
 
 
@@ -141,10 +147,10 @@ def test_permanent_errors_fail_with_code_and_reason(drain, twilio_server, make, 
 
     row = stored(db_session, message.id)
     assert (row.status.value, row.error_code) == ("failed", code)
-    assert row.reason.startswith(f"{reason}: ") and row.reason.endswith("Twilio says no")
+    assert row.reason == reason and row.reason_detail.endswith("Twilio says no")
     assert len(twilio_server.requests) == 1
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
-    assert (audit.action, audit.detail) == ("send_failed", {"code": code})
+    assert (audit.action, audit.reason, audit.detail["code"]) == ("send_failed", reason, code)
 
 
 def test_unsubscribed_recipient_is_opted_out_and_pending_texts_cancelled(drain, twilio_server, make, db_session):
@@ -174,7 +180,7 @@ def test_ambiguous_answer_stays_sending_for_reconcile(drain, twilio_server, make
     drain()  # a second sweep must not resend it blindly
 
     row = stored(db_session, message.id)
-    assert row.status.value == "sending" and row.reason.startswith("ambiguous:")
+    assert (row.status.value, row.reason) == ("sending", Reason.AMBIGUOUS)
     assert row.claimed_until <= utcnow() + timedelta(seconds=AMBIGUOUS_SETTLE)
     assert len(twilio_server.messages) == 1
 
@@ -197,10 +203,11 @@ def test_sender_rate_limit_defers_instead_of_sending(drain, twilio_server, make,
     assert drain() == 1
 
     rows = [stored(db_session, m.id) for m in messages]
-    assert [r.status.value for r in rows] == ["sent", "queued", "queued"]
-    gap = (rows[2].slot_at - rows[1].slot_at).total_seconds()
-    assert gap == pytest.approx(1.0, abs=0.01) and rows[1].due_at == rows[1].slot_at
-    assert all(r.attempts == 0 for r in rows[1:])  # deferral is not a failed attempt
+    assert sorted(r.status.value for r in rows) == ["queued", "queued", "sent"]
+    deferred = sorted((r for r in rows if r.status.value == "queued"), key=lambda r: r.slot_at)
+    gap = (deferred[1].slot_at - deferred[0].slot_at).total_seconds()
+    assert gap == pytest.approx(1.0, abs=0.01) and deferred[0].due_at == deferred[0].slot_at
+    assert all(r.attempts == 0 for r in deferred)  # deferral is not a failed attempt
 
 
 def test_reserved_slot_is_used_when_due(drain, app, make, db_session):
@@ -212,8 +219,9 @@ def test_reserved_slot_is_used_when_due(drain, app, make, db_session):
     next_free = db_session.get(SenderSlot, store.from_number).next_free_at
 
     with app.extensions["smsdesk.sessions"].begin() as session:  # the clock has reached the slot
-        assert sending.claim_due(session, limit=10, now=slot_at) == [later.id]
-        outgoing = sending.prepare(session, later.id, now=slot_at)
+        [claim] = sending.claim_due(session, limit=10, now=slot_at)
+        assert claim.message_id == later.id
+        outgoing = sending.prepare(session, claim, now=slot_at)
 
     assert outgoing.send_at == slot_at
     db_session.fresh()
@@ -226,15 +234,15 @@ def test_reserved_slot_moves_past_a_pause(app, make, db_session):
     later = queue(db_session, store, body="b", phone="+15025550999")
     sessions = app.extensions["smsdesk.sessions"]
     with sessions.begin() as session:
-        sending.claim_due(session, limit=10)
+        claims = {c.message_id: c for c in sending.claim_due(session, limit=10)}
         now = utcnow()
-        assert sending.prepare(session, first.id, now=now) is not None
-        assert sending.prepare(session, later.id, now=now) is None  # deferred one second
-        sending.slow_sender(session, sender_key=store.from_number, seconds=30, now=now)
+        assert sending.prepare(session, claims[first.id], now=now) is not None
+        assert sending.prepare(session, claims[later.id], now=now) is None  # deferred one second
+        rate_limit.slow_sender(session, sender_key=store.from_number, seconds=30, now=now)
         slot_at = session.get(Message, later.id).slot_at
         # claimed again when its slot came, after the pause began
-        session.execute(update(Message).where(Message.id == later.id).values(status=MessageStatus.SENDING))
-        assert sending.prepare(session, later.id, now=slot_at) is None
+        [again] = sending.claim_due(session, limit=10, now=slot_at)
+        assert sending.prepare(session, again, now=slot_at) is None
 
     assert stored(db_session, later.id).due_at >= now + timedelta(seconds=30)
 
