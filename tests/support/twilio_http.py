@@ -157,7 +157,8 @@ def _validation_error(form: dict[str, str]) -> tuple[int, int, str] | None:
 
 
 class HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # one thread per request: slow answers overlap, as at Twilio
+    request_queue_size = 128  # many workers connect at once; the default backlog of 5 drops some
     app: TwilioTestServer
 
     def handle_error(self, request, client_address):
@@ -217,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
         if failure is not None:
             app._sleep(failure.delay)
         elif accepted is not None:
-            app._sleep(app.create_delay)  # widens the window between "taken" and "answered"
+            app._sleep(app._answer_delay())  # widens the window between "taken" and "answered"
         if failure is None or (failure.status < 300 and not failure.drop):
             self._send_json(201, accepted)
         elif not failure.drop:  # a dropped connection: answer nothing, the socket just closes

@@ -18,6 +18,7 @@ Simplifications compared with Twilio, on purpose:
 """
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 from collections import deque
@@ -65,6 +66,8 @@ class TwilioTestServer:
         self.auto_callbacks: list[str] = []  # statuses posted, in order, after each accepted message
         self.auto_callback_delay = 0.0  # seconds before each automatic callback
         self.create_delay = 0.0  # seconds every successful message POST waits after accepting
+        # (low, high) seconds: each successful POST waits a random time in it instead (a slow Twilio)
+        self.create_delay_range: tuple[float, float] | None = None
         self.date_sent_on_accept = True  # False: date_sent stays null while "queued" (real Twilio)
         self.callback_timeout = callback_timeout
         self._cond = threading.Condition()
@@ -158,6 +161,7 @@ class TwilioTestServer:
             self.auto_callbacks = []
             self.auto_callback_delay = 0.0
             self.create_delay = 0.0
+            self.create_delay_range = None
             self.date_sent_on_accept = True
 
     # -- failure injection -----------------------------------------------------
@@ -253,6 +257,12 @@ class TwilioTestServer:
     def _pop_failure(self) -> Failure | None:
         with self._cond:
             return self._failures.popleft() if self._failures else None
+
+    def _answer_delay(self) -> float:
+        """Seconds a successful create waits before answering (requests are served concurrently)."""
+        if self.create_delay_range is None:
+            return self.create_delay
+        return random.uniform(*self.create_delay_range)
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:

@@ -22,13 +22,14 @@ class WorkerPool:
     """Starts worker subprocesses sharing one configuration; kills or stops them."""
 
     def __init__(self, *, database_url: str, twilio_url: str, account_sid: str, auth_token: str,
-                 lease_seconds: float, workdir: Path):
+                 lease_seconds: float, workdir: Path, concurrency: int = 4):
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("SMSDESK_")}
         self.env.update({
             "SMSDESK_DATABASE_URL": database_url, "SMSDESK_SMS_PROVIDER": "twilio",
             "SMSDESK_TWILIO_ACCOUNT_SID": account_sid, "SMSDESK_TWILIO_AUTH_TOKEN": auth_token,
             "SMSDESK_TWILIO_API_BASE": twilio_url, "SMSDESK_SCHEDULER_INTERVAL_SECONDS": "0.05",
             "SMSDESK_SCHEDULER_LEASE_SECONDS": str(lease_seconds),
+            "SMSDESK_SCHEDULER_CONCURRENCY": str(concurrency),
             "SMSDESK_SERVER_PUBLIC_URL": "https://smsdesk.test", "SMSDESK_SERVER_SECRET_KEY": "worker-test-key",
         })
         self.workdir = workdir  # no ./smsdesk.toml there, so only the environment configures
@@ -41,6 +42,10 @@ class WorkerPool:
                                     stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         return proc
+
+    @property
+    def alive(self) -> list[subprocess.Popen]:
+        return [proc for proc in self.procs if proc.poll() is None]
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL: no cleanup, exactly like a crash or an OOM kill."""
