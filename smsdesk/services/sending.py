@@ -52,6 +52,7 @@ BACKOFF_CAP = 300.0  # seconds
 SLOT_WAIT = 0.5  # seconds a worker may wait for its sender's next slot; later slots are deferred
 DEFAULT_VALIDITY = 4 * 3600  # seconds; texts without a kind-specific validity (agent replies)
 MAX_VALIDITY = 36_000  # seconds: Twilio's upper bound for ValidityPeriod
+PREPARE_RETRY_MIN = 30.0  # seconds before a text that could not be prepared is tried again (time to fix a store)
 MAX_LOOKUPS = 5  # failed provider lookups before a text of unknown outcome ends failed
 LOOKUP_RETRY_MIN = 1.0  # seconds between lookups of one text, at least
 CONFLICT_ACTION = "conflicting_sid"  # audit action: a sid (mostly from a callback) named another text
@@ -152,7 +153,7 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
         return None
     problem = sending_settings_problem(store)
     if problem is not None:
-        raise BadStoreSettings(f"store {store.slug}: {problem}")
+        raise BadStoreSettings(f"store {store.slug}, {problem.field}: {problem}")
     decision = compliance.decide(session, message=message, customer=customer, store=store, now=now)
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
@@ -212,7 +213,8 @@ def record_not_prepared(session: Session, claim: Claim, *, reason: Reason, detai
         _fail(session, message, reason=reason, detail=f"after {message.attempts} attempts: {detail}",
               code=None, source="sender")
         return
-    _requeue(message, delay=backoff(message.attempts), reason=reason, detail=detail, code=None)
+    delay = max(PREPARE_RETRY_MIN, backoff(message.attempts))
+    _requeue(message, delay=delay, reason=reason, detail=detail, code=None)
 
 
 def _held(session: Session, claim: Claim) -> Message | None:
