@@ -36,7 +36,7 @@ def test_store_add_and_list(cli, db_session):
 
 @pytest.mark.parametrize("args, message", [
     (["--slug", "Bad Slug!"], "slug must be lowercase"),
-    (["--timezone", "Mars/Olympus"], "unknown time zone"),
+    (["--timezone", "Mars/Olympus"], "is not a known time zone"),
     (["--from-number", "not-a-phone"], "is not a phone number"),
     (["--platform", "magento"], "Invalid value for '--platform'"),
 ])

@@ -46,7 +46,11 @@ def test_twilio_credentials_select_twilio(tmp_path, monkeypatch):
     ({"SMSDESK_SMS_PROVIDER": "twilio"}, "twilio.account_sid / twilio.auth_token are not set"),
     ({"SMSDESK_SERVER_PUBLIC_URL": "sms.example.com"}, "server.public_url: expected an http(s) URL"),
     ({"SMSDESK_SCHEDULER_INTERVAL_SECONDS": "0"}, "scheduler.interval_seconds: must be positive"),
-    ({"SMSDESK_SCHEDULER_LEASE_SECONDS": "-1"}, "scheduler.lease_seconds: must be positive"),
+    ({"SMSDESK_SCHEDULER_LEASE_SECONDS": "-1"}, "scheduler.lease_seconds: must be at least 1 s"),
+    ({"SMSDESK_SCHEDULER_LEASE_SECONDS": "0.5"}, "scheduler.lease_seconds: must be at least 1 s"),
+    ({"SMSDESK_SCHEDULER_LEASE_SECONDS": "nan"}, "scheduler.lease_seconds: must be at least 1 s"),
+    ({"SMSDESK_SCHEDULER_CONCURRENCY": "0"}, "scheduler.concurrency: must be from 1 to 32"),
+    ({"SMSDESK_SCHEDULER_CONCURRENCY": "500"}, "scheduler.concurrency: must be from 1 to 32"),
 ])
 def test_bad_values_name_the_key(tmp_path, monkeypatch, environ, fragment):
     monkeypatch.chdir(tmp_path)

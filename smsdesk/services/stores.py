@@ -78,7 +78,7 @@ def _validate(session: Session, store: Store) -> None:
 
 def _check_sending_settings(store: Store, *, normalize: bool) -> None:
     """The settings every send reads: time zone, quiet hours, sender number, rate."""
-    _check_timezone(store.timezone or "America/New_York")
+    _check_timezone("America/New_York" if store.timezone is None else store.timezone)
     if store.quiet_hours and not QUIET_HOURS.match(store.quiet_hours):
         raise InvalidStore("quiet_hours must look like 20:00-08:00", field="quiet_hours")
     if store.from_number:
@@ -106,7 +106,7 @@ def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidStore(f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)",
+        raise InvalidStore(f"timezone {name!r} is not a known time zone (use an IANA name like Europe/Berlin)",
                            field="timezone") from None
 
 

@@ -68,3 +68,34 @@ def test_agent_token_is_403(client, make):
     store = make.store()
     agent = {"Authorization": f"Bearer {make.token(role='agent')}"}
     assert client.patch(f"/api/stores/{store.slug}", headers=agent, json={"name": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"rate_per_second": 1e-300}', "rate_per_second"),
+    ('{"rate_per_second": NaN}', "rate_per_second"),
+    ('{"rate_per_second": Infinity}', "rate_per_second"),
+    ('{"rate_per_second": -2}', "rate_per_second"),
+    ('{"rate_per_second": 1e9}', "rate_per_second"),
+    ('{"quiet_hours": "25:00-08:00"}', "quiet_hours"),
+    ('{"quiet_hours": "20:00"}', "quiet_hours"),
+    ('{"timezone": "Mars/Olympus"}', "timezone"),
+    ('{"timezone": ""}', "timezone"),
+    ('{"from_number": "12"}', "from_number"),
+    ('{"name": 5}', "name"),
+    ('{"webhook_secret": "x"}', "webhook_secret"),
+])
+def test_patch_422_names_the_field(client, make, owner, db_session, raw, field):
+    store = make.store()
+    response = client.patch(f"/api/stores/{store.slug}", headers=owner, data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert (response.json["error"], response.json["field"]) == ("invalid_value", field)
+    assert field in response.json["message"]
+    db_session.fresh()
+    assert db_session.get(Store, store.id).rate_per_second == store.rate_per_second
+
+
+@pytest.mark.parametrize("rate", [0.01, 1, 3.5, 1000])
+def test_patch_takes_rates_in_range(client, make, owner, rate):
+    store = make.store()
+    response = client.patch(f"/api/stores/{store.slug}", headers=owner, json={"rate_per_second": rate})
+    assert response.status_code == 200 and response.json["rate_per_second"] == rate
