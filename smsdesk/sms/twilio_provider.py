@@ -51,7 +51,7 @@ FIND_SENT_LIMIT = 50  # most recent messages to one number that find_sent looks 
 # Twilio dates have one-second precision and its clock is not ours: look back this much
 # further than sent_after. A match inside the window is the same text to the same number.
 FIND_SENT_CLOCK_SKEW = timedelta(seconds=60)
-HTTP_POOL_SIZE = 32
+HTTP_POOL_SIZE = 32  # connections kept per host: [scheduler] concurrency is at most this
 # Connect and read each get the timeout, so a call can take about twice it: a third of
 # the lease keeps a live send from outlasting its lease (reconcile would then resend).
 LEASE_TIMEOUT_SHARE = 3
@@ -83,13 +83,15 @@ class ApiBaseHttpClient(TwilioHttpClient):
         if self._base is not None and not (self._base.scheme and self._base.netloc):
             raise ValueError(f"api_base must look like http://host:port, got {api_base!r}")
         self._local = threading.local()
-        if self._base is not None and self.session is not None:
+        if self.session is not None:
             self._tune_session(self.session)
 
     def _tune_session(self, session: requests.Session) -> None:
-        # TwilioHttpClient only sizes the https:// pool; benchmarks hit plain http.
-        session.mount("http://", HTTPAdapter(pool_maxsize=HTTP_POOL_SIZE))
-        if _is_loopback(self._base.hostname):
+        # One kept-alive connection per sender thread ([scheduler] concurrency, at most 32):
+        # TwilioHttpClient sizes its https pool by CPU count, and tests hit plain http.
+        for scheme in ("https://", "http://"):
+            session.mount(scheme, HTTPAdapter(pool_maxsize=HTTP_POOL_SIZE))
+        if self._base is not None and _is_loopback(self._base.hostname):
             session.trust_env = False  # an HTTP(S)_PROXY must not capture a local test server
 
     @property
