@@ -102,3 +102,18 @@ def test_agent_cannot_save_or_preview(browser, agent, make):
     store = make.store()
     assert browser.post(f"/templates/{store.slug}/order_shipped", {"body": "x"}).status_code == 403
     assert browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("timezone", "Mars/Olympus", "Mars/Olympus&#39; is not a known time zone"),
+    ("timezone", "", "is not a known time zone"),
+    ("quiet_hours", "25:00-08:00", "quiet_hours must look like"),
+    ("name", "  ", "name must not be empty"),
+])
+def test_store_settings_form_refuses_bad_values(browser, owner, make, db_session, field, value, words):
+    store = make.store(name="Before")
+    response = browser.post(f"/templates/{store.slug}/settings", {field: value}, follow_redirects=True)
+    assert words in response.get_data(as_text=True)
+    db_session.fresh()
+    saved = db_session.get(Store, store.id)
+    assert (saved.name, saved.timezone, saved.quiet_hours) == ("Before", store.timezone, store.quiet_hours)
