@@ -45,7 +45,7 @@ def test_sigkilled_workers_send_every_text_exactly_once(pool, twilio_server, mak
 
     kills = kill_repeatedly(pool, twilio_server, rng)
     pool.start()
-    wait_until(lambda: status_counts(db_session)["sent"] == MESSAGES, timeout=60, what="all texts sent", pool=pool)
+    wait_until(lambda: status_counts(db_session)["sent"] == MESSAGES, timeout=90, what="all texts sent", pool=pool)
     pool.stop_all()
 
     accepted = accepted_per_body(twilio_server)

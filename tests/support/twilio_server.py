@@ -66,8 +66,7 @@ class TwilioTestServer:
         self.auto_callbacks: list[str] = []  # statuses posted, in order, after each accepted message
         self.auto_callback_delay = 0.0  # seconds before each automatic callback
         self.create_delay = 0.0  # seconds every successful message POST waits after accepting
-        # (low, high) seconds: each successful POST waits a random time in it instead (a slow Twilio)
-        self.create_delay_range: tuple[float, float] | None = None
+        self.create_delay_range: tuple[float, float] | None = None  # (low, high) s: a random wait instead
         self.date_sent_on_accept = True  # False: date_sent stays null while "queued" (real Twilio)
         self.callback_timeout = callback_timeout
         self._cond = threading.Condition()
@@ -260,9 +259,8 @@ class TwilioTestServer:
 
     def _answer_delay(self) -> float:
         """Seconds a successful create waits before answering (requests are served concurrently)."""
-        if self.create_delay_range is None:
-            return self.create_delay
-        return random.uniform(*self.create_delay_range)
+        spread = self.create_delay_range
+        return random.uniform(*spread) if spread else self.create_delay
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
