@@ -68,7 +68,4 @@ class Reason(str, enum.Enum):
     @classmethod
     def parse(cls, value: str | None) -> Reason | None:
         """The member for a stored code; None for empty or unknown codes."""
-        try:
-            return cls(value) if value else None
-        except ValueError:
-            return None
+        return cls._value2member_map_.get(value) if value else None  # type: ignore[return-value]

@@ -78,6 +78,14 @@ def current_agent() -> Agent | None:
     return g.web_agent
 
 
+def signed_in_agent() -> Agent:
+    """The logged-in agent inside a ``login_required`` view (never None there)."""
+    agent = current_agent()
+    if agent is None:
+        abort(401)
+    return agent
+
+
 def login_required(view):
     """Anonymous visitors go to the login page and come back afterwards."""
     @wraps(view)
