@@ -69,7 +69,7 @@ def kill_repeatedly(pool: WorkerPool, twilio_server, rng: random.Random) -> int:
         if before >= MESSAGES:
             break
         proc = pool.start()
-        wait_until(lambda: len(twilio_server.messages) > before or proc.poll() is not None,
+        wait_until(lambda before=before, proc=proc: len(twilio_server.messages) > before or proc.poll() is not None,
                    timeout=PROGRESS_TIMEOUT, what="a restarted worker to send", pool=pool)
         time.sleep(rng.uniform(0, MAX_LIFETIME))
         pool.kill(proc)
