@@ -23,7 +23,7 @@ CONCURRENCY = 12  # provider calls in flight per worker
 LEASE = 5.0  # seconds
 CREATE_DELAY = (0.3, 1.5)  # seconds Twilio takes to answer each create
 DRAIN_TIMEOUT = 60.0  # seconds
-KILL_EVERY = (0.5, 2.0)  # seconds between SIGKILLs of a random worker (restarted at once)
+KILL_EVERY = (1.0, 2.5)  # seconds between SIGKILLs of a random worker (restarted at once)
 
 
 @pytest.fixture
