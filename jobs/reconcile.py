@@ -40,9 +40,17 @@ class Stranded:
 
 def reconcile(sessions: sessionmaker[Session], provider: SmsProvider, *, batch: int = BATCH,
               lease: float = sending.LEASE) -> int:
-    """Resolve rows whose lease expired in ``sending``; returns how many were resolved."""
+    """Resolve up to ``batch`` rows whose lease expired in ``sending``; returns how many were resolved.
+
+    One row is reclaimed at a time, right before its lookup, so no reclaimed row waits
+    behind other lookups until its new lease runs out.
+    """
     resolved = 0
-    for row in _stranded(sessions, batch, lease):
+    for _ in range(batch):
+        rows = _stranded(sessions, 1, lease)
+        if not rows:
+            break
+        row = rows[0]
         try:
             resolved += _reconcile_one(sessions, provider, row)
         except Exception:
