@@ -69,7 +69,7 @@ def _send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sen
     try:
         with sessions.begin() as session:  # commits the fence before the provider call
             outgoing = sending.prepare(session, claim, lease=lease)
-    except Exception as exc:  # noqa: BLE001 - one text's bad data or store must not stop the others
+    except Exception as exc:
         _not_prepared(sessions, claim, exc)
         return 0
     if outgoing is None:
@@ -86,7 +86,7 @@ def _send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sen
     except PermanentSendError as exc:
         with _recording(sessions) as session:
             sending.mark_failed(session, claim, error=exc.message, code=exc.code)
-    except Exception as exc:  # noqa: BLE001 - AmbiguousSendError, or a bug: the text may be out
+    except Exception as exc:
         _ambiguous(sessions, claim, exc)
     else:
         with _recording(sessions) as session:

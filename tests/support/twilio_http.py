@@ -171,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "TwilioTestServer/1.0"
     server: HttpServer
 
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args):
         pass
 
     def do_GET(self):

@@ -29,8 +29,21 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from tests.support.twilio_http import (  # the handler and pure helpers; public ones re-exported
-    API_VERSION, DATE_FILTERS, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Failure, Handler, HttpServer, RecordedCallback,
-    RecordedRequest, count_segments, date_matches, decode_basic_auth, free_port, parse_filter_date, twilio_error,
+    API_VERSION,
+    DATE_FILTERS,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Failure,
+    Handler,
+    HttpServer,
+    RecordedCallback,
+    RecordedRequest,
+    count_segments,
+    date_matches,
+    decode_basic_auth,
+    free_port,
+    parse_filter_date,
+    twilio_error,
     unreachable_url,
 )
 
@@ -79,7 +92,7 @@ class TwilioTestServer:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def start(self) -> "TwilioTestServer":
+    def start(self) -> TwilioTestServer:
         """Bind a free port and serve in a daemon thread; returns self."""
         if self._httpd is not None:
             return self
@@ -105,7 +118,7 @@ class TwilioTestServer:
         self._thread.join(timeout=5)
         self._httpd = self._thread = None
 
-    def __enter__(self) -> "TwilioTestServer":
+    def __enter__(self) -> TwilioTestServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
