@@ -53,7 +53,7 @@ def reconcile(sessions: sessionmaker[Session], provider: SmsProvider, *, batch: 
         row = rows[0]
         try:
             resolved += _reconcile_one(sessions, provider, row)
-        except Exception:
+        except Exception:  # one row's trouble must not hold up the others
             log.exception("reconcile %s: failed; the row is looked at again after its lease", row.claim.message_id)
     return resolved
 

@@ -59,7 +59,7 @@ def send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: send
     """Send one claimed message; returns 1 if the provider was called, else 0. Never raises."""
     try:
         return _send_one(sessions, provider, claim, status_callback=status_callback, lease=lease)
-    except Exception:
+    except Exception:  # recording failed (database gone?): the row stays ``sending`` for reconcile
         log.exception("message %s: could not record the outcome; reconcile will decide", claim.message_id)
         return 0
 
@@ -69,7 +69,7 @@ def _send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sen
     try:
         with sessions.begin() as session:  # commits the fence before the provider call
             outgoing = sending.prepare(session, claim, lease=lease)
-    except Exception as exc:
+    except Exception as exc:  # one text's bad data or store must not stop the others
         _not_prepared(sessions, claim, exc)
         return 0
     if outgoing is None:
@@ -86,7 +86,7 @@ def _send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sen
     except PermanentSendError as exc:
         with _recording(sessions) as session:
             sending.mark_failed(session, claim, error=exc.message, code=exc.code)
-    except Exception as exc:
+    except Exception as exc:  # AmbiguousSendError, or a bug: the text may be out
         _ambiguous(sessions, claim, exc)
     else:
         with _recording(sessions) as session:

@@ -171,7 +171,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "TwilioTestServer/1.0"
     server: HttpServer
 
-    def log_message(self, format, *args):
+    def log_message(self, format, *args):  # the stdlib names it "format"
         pass
 
     def do_GET(self):
