@@ -1,6 +1,6 @@
 """Crash safety (DESIGN §1): workers killed with SIGKILL mid-drain neither lose nor double a text.
 
-A real ``smsdesk worker`` subprocess drains 200 texts through the Twilio test server and is
+A real ``smsdesk worker`` subprocess drains 300 texts through the Twilio test server and is
 killed at random points, again and again; the Twilio test server answers every send after
 a short delay, so many kills land between "Twilio took it" and "we recorded it". Reconcile
 must then find those texts at Twilio instead of sending them again.
@@ -19,7 +19,7 @@ from tests.support.workers import WorkerPool, accepted_per_body, queue_messages,
 
 pytestmark = pytest.mark.slow
 
-MESSAGES = 200
+MESSAGES = 300  # enough that 20 short worker lives (4 sends in flight each) do not use them all up
 KILLS = 20
 LEASE = 1.0  # seconds: short, so reconcile picks up a killed worker's texts quickly
 SEND_DELAY = 0.03  # seconds Twilio "works" on each send after taking it: the crash window
