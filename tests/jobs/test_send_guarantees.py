@@ -241,3 +241,19 @@ def test_callback_with_an_unknown_status_changes_nothing(client, app, make, db_s
 
     row = stored(db_session, message.id)
     assert (row.status, row.provider_sid) == (MessageStatus.SENDING, None)
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_scheduler_hands_lease_and_concurrency_to_the_jobs(app):
+    from jobs.scheduler import create_scheduler
+    from smsdesk.sms.twilio_provider import timeout_for_lease
+
+    app.config["SMSDESK"].scheduler.concurrency, app.config["SMSDESK"].scheduler.lease_seconds = 7, 9.0
+    scheduler = create_scheduler(app)
+
+    assert scheduler.get_job("send_due").kwargs | {"status_callback": None} == {
+        "status_callback": None, "lease": 9.0, "concurrency": 7}
+    assert scheduler.get_job("reconcile").kwargs == {"lease": 9.0}
+    assert 2 * timeout_for_lease(9.0) < 9.0  # connect + read of a live send end inside its lease
