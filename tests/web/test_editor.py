@@ -102,3 +102,10 @@ def test_agent_cannot_save_or_preview(browser, agent, make):
     store = make.store()
     assert browser.post(f"/templates/{store.slug}/order_shipped", {"body": "x"}).status_code == 403
     assert browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": "x"}).status_code == 403
+
+
+def test_settings_show_the_legal_floor(browser, owner, make):
+    store = make.store(quiet_hours="21:00-07:00")
+    html = browser.get(f"/templates?store={store.slug}").get_data(as_text=True)
+    assert "US law allows marketing texts 8:00–21:00 local time; some states less:" in html
+    assert "FL, MA, MD, OK, WA 8:00–20:00" in html and "Your quiet hours can only narrow these." in html
