@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, func, select
@@ -100,7 +100,7 @@ def apply(session: Session, message: Message, decision: Decision) -> None:
     message.claimed_until, message.slot_at = None, None
     message.reason, message.reason_detail = decision.reason, decision.detail
     detail = None
-    if decision.action == DEFER:
+    if decision.action == DEFER and decision.until is not None:
         message.status, message.due_at = MessageStatus.SCHEDULED, decision.until
         detail = {"until": decision.until.isoformat()}
     elif decision.action == CANCEL:
@@ -202,7 +202,7 @@ def _intervals(zone: str, window_on: Callable[[date], tuple[time, time] | None],
 
 def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time (one skipped by DST is read with the offset before the change)."""
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
 def _until_horizon(now: datetime) -> list[Interval]:
@@ -239,7 +239,9 @@ def _contains(intervals: list[Interval], instant: datetime) -> bool:
 
 def parse_quiet_hours(window: str | None) -> tuple[time, time]:
     """(start, end) of a "HH:MM-HH:MM" window; the default when missing or malformed."""
-    match = _QUIET_HOURS.match((window or "").strip()) or _QUIET_HOURS.match(DEFAULT_QUIET_HOURS)
+    match = _QUIET_HOURS.match((window or "").strip())
+    if match is None:
+        return parse_quiet_hours(DEFAULT_QUIET_HOURS)
     hours_start, minutes_start, hours_end, minutes_end = (int(part) for part in match.groups())
     try:
         return time(hours_start, minutes_start), time(hours_end, minutes_end)

@@ -125,7 +125,7 @@ def phone_timezones(e164: str, fallback: str) -> tuple[str, ...]:
 
 def _country_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
     """The zones of the number's country (its main region for a shared calling code)."""
-    if number.country_code == _NANP:
+    if not number.country_code or number.country_code == _NANP:
         return ()  # +1 is shared by some twenty countries: no one country to go by
     region = phonenumbers.region_code_for_country_code(number.country_code)
     return tuple(sorted(zone for zone, country in _zone_countries().items() if country == region))
