@@ -52,7 +52,7 @@ class LegalRule:
         """"8:00–20:00", "9:00–21:00, Sun 12:00–21:00", "9:00–18:00, Sat 10:00–17:00, none on Sun"."""
         base = collections.Counter(self.windows).most_common(1)[0][0]
         parts = [_format_window(base) if base else "none"]
-        for day, window in zip(DAYS, self.windows):
+        for day, window in zip(DAYS, self.windows, strict=True):
             if window != base:
                 parts.append(f"{day.title()} {_format_window(window)}" if window else f"none on {day.title()}")
         return ", ".join(parts)

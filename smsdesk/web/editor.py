@@ -13,7 +13,7 @@ from smsdesk.services.outbox import enqueue_text
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import InvalidStore, get_store, list_stores, update_store
 from smsdesk.services.template_store import resolve_template, save_template
-from smsdesk.services.templates import KINDS, TemplateError, VARIABLES, render_message, sample_context
+from smsdesk.services.templates import KINDS, VARIABLES, TemplateError, render_message, sample_context
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required
 

@@ -73,8 +73,8 @@ def test_no_common_hour_in_any_zone_means_none():
     ("Nonstop deals", "Nonstop deals Reply STOP to opt out."),
     ("Don't stop now!", "Don't stop now! Reply STOP to opt out."),
     ("Txt STOP to end", "Txt STOP to end"),
-    ("Reply STOP to opt out.\nCart: https://x.example", "Reply STOP to opt out.\nCart: https://x.example "
-                                                        "Reply STOP to opt out."),
+    ("Reply STOP to opt out.\nCart: https://x.example", ("Reply STOP to opt out.\nCart: https://x.example "
+                                                         "Reply STOP to opt out.")),
 ])
 def test_every_marketing_text_ends_with_an_opt_out_line(body, expected):
     assert compliance.with_opt_out_line(body) == expected
