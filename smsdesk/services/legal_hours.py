@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, time
 
+import holidays
 import phonenumbers
 
 from smsdesk.services.phones import country_for_phone
@@ -43,19 +44,25 @@ class LegalRule:
     citation: str
     url: str
     verified: bool
+    closed_on_holidays: bool = False  # no marketing texts on the state's public holidays
 
     def window(self, day: date) -> Window | None:
         """The allowed window on ``day`` (local date), None when the whole day is closed."""
+        if self.closed_on_holidays and day in state_holidays(self.key, day.year):
+            return None
         return self.windows[day.weekday()]
 
     def describe(self) -> str:
-        """"8:00–20:00", "9:00–21:00, Sun 12:00–21:00", "9:00–18:00, Sat 10:00–17:00, none on Sun"."""
+        """"8:00–20:00", "9:00–21:00, Sun 12:00–21:00", "9:00–18:00, Sat 10:00–17:00, none on Sun or holidays"."""
         base = collections.Counter(self.windows).most_common(1)[0][0]
-        parts = [_format_window(base) if base else "none"]
+        parts, closed = [_format_window(base) if base else "none"], []
         for day, window in zip(DAYS, self.windows, strict=True):
-            if window != base:
-                parts.append(f"{day.title()} {_format_window(window)}" if window else f"none on {day.title()}")
-        return ", ".join(parts)
+            if window != base and window:
+                parts.append(f"{day.title()} {_format_window(window)}")
+            elif window != base:
+                closed.append(day.title())
+        closed += ["holidays"] if self.closed_on_holidays else []
+        return ", ".join(parts + ([f"none on {' or '.join(closed)}"] if closed else []))
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,12 @@ def legal_floor() -> LegalFloor:
 
 
 @functools.cache
+def state_holidays(state: str, year: int) -> holidays.HolidayBase:
+    """A state's public holidays in ``year`` (federal ones included, observed days too)."""
+    return holidays.country_holidays("US", subdiv=state, years=year)
+
+
+@functools.cache
 def area_code_states() -> dict[str, str]:
     """{"305": "FL", ...} from the shipped CSV file (comment lines start with #)."""
     lines = [line for line in _data_file("us_area_codes.csv").splitlines() if not line.startswith("#")]
@@ -127,8 +140,11 @@ def _rule(key: str, fields: dict) -> LegalRule:
     missing = [name for name in ("name", "citation", "url", "checked", "verified") if name not in fields]
     if missing:
         raise LegalDataError(f"{key}: missing {', '.join(missing)}")
+    if fields.get("holidays", "") != "":
+        raise LegalDataError(f"{key}: holidays can only be \"\" (closed)")
     return LegalRule(key=key, name=fields["name"], windows=windows, cap_per_24h=cap,
-                     citation=fields["citation"], url=fields["url"], verified=bool(fields["verified"]))
+                     citation=fields["citation"], url=fields["url"], verified=bool(fields["verified"]),
+                     closed_on_holidays="holidays" in fields)
 
 
 def _parse_window(text: str | None, key: str) -> Window | None:

@@ -286,6 +286,16 @@ SEND, DEFER, SUPPRESS = "send", "defer", "suppress"
      (SEND, None, None)),
     ("Rhode Island Friday 18:30", "+14015550123", NEW_YORK, "20:00-08:00", utc(2025, 6, 6, 22, 30),
      (DEFER, Reason.LEGAL_HOURS, utc(2025, 6, 7, 14, 0))),  # Saturday 10:00
+    ("Rhode Island on Victory Day (Monday)", "+14015550123", NEW_YORK, "20:00-08:00", utc(2025, 8, 11, 14, 0),
+     (DEFER, Reason.LEGAL_HOURS, utc(2025, 8, 12, 13, 0))),
+    ("Rhode Island the day after", "+14015550123", NEW_YORK, "20:00-08:00", utc(2025, 8, 12, 14, 0),
+     (SEND, None, None)),
+    ("Louisiana on Mardi Gras", "+15045550123", NEW_YORK, "20:00-08:00", utc(2025, 3, 4, 16, 0),
+     (DEFER, Reason.LEGAL_HOURS, utc(2025, 3, 5, 14, 0))),
+    ("Alabama on Thanksgiving", "+12055550123", NEW_YORK, "20:00-08:00", utc(2025, 11, 27, 18, 0),
+     (DEFER, Reason.LEGAL_HOURS, utc(2025, 11, 28, 14, 0))),
+    ("Florida on Thanksgiving: no holiday rule", "+13055550123", NEW_YORK, "20:00-08:00",
+     utc(2025, 11, 27, 18, 0), (SEND, None, None)),
     ("Mississippi Sunday noon", "+16015550123", NEW_YORK, "20:00-08:00", utc(2025, 6, 8, 17, 0),
      (DEFER, Reason.LEGAL_HOURS, utc(2025, 6, 9, 13, 0))),  # Monday 08:00 Central
     # DST transition days, Florida (spring forward 2025-03-09, fall back 2025-11-02)

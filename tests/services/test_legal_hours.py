@@ -74,6 +74,13 @@ def test_rules_for_phone(e164, keys, cap):
     ("RI", date(2025, 6, 7), (time(10), time(17))),  # Saturday
     ("RI", date(2025, 6, 8), None),  # Sunday: none
     ("MS", date(2025, 6, 8), None),
+    ("RI", date(2025, 8, 11), None),  # Victory Day, a Monday
+    ("RI", date(2025, 12, 25), None),  # Christmas, a Thursday
+    ("AL", date(2025, 4, 28), None),  # Confederate Memorial Day
+    ("LA", date(2025, 3, 4), None),  # Mardi Gras
+    ("LA", date(2025, 3, 5), (time(8), time(20))),
+    ("MS", date(2025, 12, 25), (time(8), time(20))),  # Mississippi's holiday ban ended in 2024
+    ("FL", date(2025, 12, 25), (time(8), time(20))),
 ])
 def test_rule_windows_by_weekday(key, day, window):
     floor = legal_hours.legal_floor()
@@ -85,7 +92,7 @@ def test_floor_summary_names_the_narrower_states():
     text = legal_hours.floor_summary()
     assert text.startswith("US law allows marketing texts 8:00–21:00 local time; some states less:")
     for part in ["FL, MA, MD, OK, WA 8:00–20:00", "CT 9:00–20:00", "TX 9:00–21:00, Sun 12:00–21:00",
-                 "RI 9:00–18:00, Sat 10:00–17:00, none on Sun"]:
+                 "RI 9:00–18:00, Sat 10:00–17:00, none on Sun or holidays", "MS 8:00–20:00, none on Sun;"]:
         assert part in text
     assert "NJ" not in text  # New Jersey's 8:00-21:00 is the federal window
 
@@ -95,6 +102,7 @@ def test_floor_summary_names_the_narrower_states():
     ({"hours": "8-20"}, "is not HH:MM-HH:MM"),
     ({"mon": "08:00-20:00"}, "every day needs"),
     ({"hours": "08:00-20:00", "cap_per_24h": 0}, "positive whole number"),
+    ({"hours": "08:00-20:00", "holidays": "10:00-12:00"}, "holidays can only be"),
 ])
 def test_malformed_rules_are_refused(fields, message):
     base = {"name": "X", "citation": "c", "url": "https://x", "checked": "c", "verified": True}
