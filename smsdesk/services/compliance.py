@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, func, select
@@ -202,7 +202,7 @@ def _intervals(zone: str, window_on: Callable[[date], tuple[time, time] | None],
 
 def _instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time (one skipped by DST is read with the offset before the change)."""
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
 
 
 def _until_horizon(now: datetime) -> list[Interval]:
