@@ -24,6 +24,7 @@ from smsdesk.services.phones import country_for_phone
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 # Where the TCPA applies: the US and its territories on +1.
 US_REGIONS = frozenset({"US", "PR", "GU", "VI", "AS", "MP"})
+EVIDENCE = ("statute", "quoted", "summaries", "unconfirmed")  # strongest first; see the data file
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 Window = tuple[time, time]  # allowed from start up to (not including) end, local time
@@ -43,7 +44,7 @@ class LegalRule:
     cap_per_24h: int | None
     citation: str
     url: str
-    verified: bool
+    evidence: str  # one of EVIDENCE: how the rule was checked
     closed_on_holidays: bool = False  # no marketing texts on the state's public holidays
 
     def window(self, day: date) -> Window | None:
@@ -137,13 +138,15 @@ def _rule(key: str, fields: dict) -> LegalRule:
     cap = fields.get("cap_per_24h")
     if cap is not None and (not isinstance(cap, int) or cap < 1):
         raise LegalDataError(f"{key}: cap_per_24h must be a positive whole number")
-    missing = [name for name in ("name", "citation", "url", "checked", "verified") if name not in fields]
+    missing = [name for name in ("name", "citation", "url", "checked", "evidence") if name not in fields]
     if missing:
         raise LegalDataError(f"{key}: missing {', '.join(missing)}")
+    if fields["evidence"] not in EVIDENCE:
+        raise LegalDataError(f"{key}: evidence must be one of {', '.join(EVIDENCE)}")
     if fields.get("holidays", "") != "":
         raise LegalDataError(f"{key}: holidays can only be \"\" (closed)")
     return LegalRule(key=key, name=fields["name"], windows=windows, cap_per_24h=cap,
-                     citation=fields["citation"], url=fields["url"], verified=bool(fields["verified"]),
+                     citation=fields["citation"], url=fields["url"], evidence=fields["evidence"],
                      closed_on_holidays="holidays" in fields)
 
 

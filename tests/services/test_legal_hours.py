@@ -20,7 +20,7 @@ def test_rules_file_is_well_formed_and_every_rule_has_a_source():
     raw = tomllib.loads(DATA.joinpath("us_marketing_hours.toml").read_text())
     assert set(floor.states) == set(raw["states"]) and set(floor.states) <= USPS
     for rule in [floor.federal, *floor.states.values()]:
-        assert rule.citation and rule.url.startswith("http"), rule.key
+        assert rule.citation and rule.url.startswith("http") and rule.evidence in legal_hours.EVIDENCE, rule.key
         assert len(rule.windows) == 7
         assert any(rule.windows), f"{rule.key} never allows marketing texts"
 
@@ -103,8 +103,9 @@ def test_floor_summary_names_the_narrower_states():
     ({"mon": "08:00-20:00"}, "every day needs"),
     ({"hours": "08:00-20:00", "cap_per_24h": 0}, "positive whole number"),
     ({"hours": "08:00-20:00", "holidays": "10:00-12:00"}, "holidays can only be"),
+    ({"hours": "08:00-20:00", "evidence": "trust me"}, "evidence must be one of"),
 ])
 def test_malformed_rules_are_refused(fields, message):
-    base = {"name": "X", "citation": "c", "url": "https://x", "checked": "c", "verified": True}
+    base = {"name": "X", "citation": "c", "url": "https://x", "checked": "c", "evidence": "statute"}
     with pytest.raises(LegalDataError, match=message):
         legal_hours._rule("XX", base | fields)
