@@ -99,16 +99,28 @@ def state_for_phone(e164: str) -> str | None:
     return area_code_states().get(phonenumbers.national_significant_number(number)[:3])
 
 
-def floor_summary() -> str:
-    """One sentence for owners: the federal window and the states that allow less."""
+@dataclass(frozen=True)
+class FloorSummary:
+    """What owners are shown: the federal window and the states that allow less, grouped."""
+
+    federal: str  # "8:00–21:00"
+    states: list[tuple[str, str]]  # [("FL, MA, MD, OK, WA", "8:00–20:00"), ...]
+
+    def __str__(self) -> str:
+        listed = "; ".join(f"{keys} {text}" for keys, text in self.states)
+        return (f"US law allows marketing texts {self.federal} local time; some states less: {listed}. "
+                "Your quiet hours can only narrow these.")
+
+
+def floor_summary() -> FloorSummary:
+    """The legal floor for the settings page (``str()`` of it is one sentence)."""
     federal, states = legal_floor().federal, legal_floor().states
     narrower: dict[str, list[str]] = collections.defaultdict(list)
     for key, rule in sorted(states.items()):
-        if rule.windows != federal.windows:
+        if rule.windows != federal.windows or rule.closed_on_holidays:
             narrower[rule.describe()].append(key)
-    listed = "; ".join(f"{', '.join(keys)} {text}" for text, keys in narrower.items())
-    return (f"US law allows marketing texts {federal.describe()} local time; some states less: {listed}. "
-            "Your quiet hours can only narrow these.")
+    return FloorSummary(federal=federal.describe(),
+                        states=[(", ".join(keys), text) for text, keys in narrower.items()])
 
 
 @functools.cache

@@ -108,4 +108,6 @@ def test_settings_show_the_legal_floor(browser, owner, make):
     store = make.store(quiet_hours="21:00-07:00")
     html = browser.get(f"/templates?store={store.slug}").get_data(as_text=True)
     assert "US law allows marketing texts 8:00–21:00 local time; some states less:" in html
-    assert "FL, MA, MD, OK, WA 8:00–20:00" in html and "Your quiet hours can only narrow these." in html
+    assert "<li><b>FL, MA, MD, OK, WA</b> 8:00–20:00</li>" in html
+    assert "<li><b>RI</b> 9:00–18:00, Sat 10:00–17:00, none on Sun or holidays</li>" in html
+    assert "Your quiet hours can only narrow these." in html
