@@ -156,12 +156,13 @@ def _empty_tables(engine: Engine) -> None:
 
 
 def _insert_store(engine: Engine) -> int:
-    """One store; quiet hours off so every due reminder takes the full send path whenever
-    the benchmark runs (a deferral would skip the provider call and the recording)."""
+    """One store; quiet hours off and UK customers (no US legal floor, one clock) so every due
+    reminder takes the full send path whenever the benchmark runs (a deferral would skip the
+    provider call and the recording)."""
     with engine.begin() as conn:
         return conn.execute(insert(Store.__table__).returning(Store.id), {
             "slug": "bench", "name": "Acme Outfitters", "platform": "shopify", "webhook_secret": "bench",
-            "from_number": "+15005550006", "country": "US", "timezone": "America/New_York",
+            "from_number": "+15005550006", "country": "GB", "timezone": "Europe/London",
             "quiet_hours": "00:00-00:00", "rate_per_second": RATE, "help_text": "", "created_at": utcnow(),
         }).scalar_one()
 
@@ -176,13 +177,17 @@ def _bulk_insert(engine: Engine, store_id: int, count: int, now: datetime) -> No
             conn.execute(insert(Message.__table__), [_reminder(i, store_id, now) for i in ids])
 
 
+def _phone(i: int) -> str:
+    return f"+4474{i:08d}"  # UK mobiles: Europe/London and the Crown dependencies share one clock
+
+
 def _customer(i: int, store_id: int, now: datetime) -> dict:
-    return {"id": i, "store_id": store_id, "phone": f"+1{2_000_000_000 + i}", "first_name": "Emma",
+    return {"id": i, "store_id": store_id, "phone": _phone(i), "first_name": "Emma",
             "last_name": "", "email": "", "marketing_consent": True, "opted_out": False, "created_at": now}
 
 
 def _checkout(i: int, store_id: int, now: datetime) -> dict:
-    return {"id": i, "store_id": store_id, "token": f"tok-{i}", "customer_id": i, "phone": f"+1{2_000_000_000 + i}",
+    return {"id": i, "store_id": store_id, "token": f"tok-{i}", "customer_id": i, "phone": _phone(i),
             "marketing_consent": True, "recovery_url": f"https://shop.example.com/cart/r/tok-{i}",
             "total": "54.00", "currency": "USD", "items": ITEMS, "status": "open",
             "started_at": now, "last_activity_at": now}
@@ -193,7 +198,7 @@ def _reminder(i: int, store_id: int, now: datetime) -> dict:
     body = BODY.format(token=f"tok-{i}")
     info = segment_info(body)
     return {"id": i, "store_id": store_id, "customer_id": i, "direction": Direction.OUT,
-            "kind": "cart_reminder_1", "body": body, "status": MessageStatus.SCHEDULED, "reason": "",
+            "kind": "cart_reminder_1", "body": body, "status": MessageStatus.SCHEDULED, "reason": None,
             "marketing": True, "due_at": now + timedelta(minutes=10 + i % 1440), "attempts": 0,
             "dedupe_key": dedupe_key(store_id, f"tok-{i}", "cart_reminder_1"), "segments": info.segments,
             "encoding": info.encoding, "validity_seconds": 3600, "checkout_id": i,
@@ -211,7 +216,7 @@ def _make_due(engine: Engine, ids: list[int]) -> None:
     with engine.begin() as conn:
         conn.execute(update(Message).where(Message.id.in_(ids)).values(
             status=MessageStatus.QUEUED, due_at=utcnow() - timedelta(minutes=1), provider_sid=None, sent_at=None,
-            attempts=0, attempted_at=None, claimed_until=None, slot_at=None, reason=""))
+            attempts=0, attempted_at=None, claimed_until=None, slot_at=None, reason=None))
 
 
 def _settle(engine: Engine) -> None:

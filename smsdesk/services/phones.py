@@ -14,6 +14,10 @@ from phonenumbers import timezone as pn_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 _UNKNOWN_ZONE = "Etc/Unknown"  # what phonenumbers returns when it has no idea
+_NANP = 1
+# Every zone of the North American Numbering Plan: what phonenumbers lists for +1
+# numbers with no geographic prefix (toll-free 8XX, 500, 555).
+_NANP_ZONES = frozenset(TIMEZONE_DATA.get(str(_NANP), ()))
 
 # A trailing extension ("ext. 12", "x12", "#12", ";ext=12"): dropped before the
 # letter check, since an SMS cannot reach an extension anyway.
@@ -100,68 +104,31 @@ def country_for_phone(e164: str) -> str | None:
     return None if region in (None, phonenumbers.UNKNOWN_REGION) else region
 
 
-def phone_timezone(e164: str, fallback: str) -> str:
-    """IANA time zone of a number's owner, or ``fallback`` when not knowable.
+def phone_timezones(e164: str, fallback: str) -> tuple[str, ...]:
+    """Every IANA time zone the number's owner may be in; ``(fallback,)`` when it tells nothing.
 
-    Used for quiet hours, so a wrong guess is worse than the store's zone:
-    several candidate zones resolve only when the store's zone is one of them,
-    the area code alone maps to one zone, or all candidates keep the same
-    clock (e.g. London / Guernsey / Isle of Man).
+    Used for quiet hours, so it never guesses one zone out of several: a +34 mobile may be
+    in Madrid or on the Canary Islands, a +61 mobile anywhere from Perth to Lord Howe, an
+    Idaho 208 number in Boise or in the Pacific panhandle. phonenumbers already narrows by
+    the longest known prefix (the area code where there is one). A number whose prefix has
+    no zone falls back to its country's zones; only a number that says nothing about a
+    place (unparseable, or +1 toll-free / 555 / 500 spanning all of NANP) gets ``fallback``.
     """
     number = _parse_e164(e164)
     if number is None:
-        return fallback
-    zones = [z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
-    if len(zones) == 1:
-        return zones[0]
-    if not zones:
-        return fallback
-    if fallback in zones:
-        return fallback
-    area_zones = _area_code_zones(number)
-    if len(area_zones) == 1:
-        return area_zones[0]
-    if _same_clock(zones):
-        return _prefer_main_country(zones, number.country_code)
-    return fallback
+        return (fallback,)
+    zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE)
+    if number.country_code == _NANP and set(zones) >= _NANP_ZONES:
+        return (fallback,)
+    return zones or _country_zones(number) or (fallback,)
 
 
-def _area_code_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
-    """Zones the library lists for the number's area code prefix (or ())."""
-    area_len = phonenumbers.length_of_geographical_area_code(number)
-    if not area_len:
-        return ()
-    cc = str(number.country_code)
-    prefix = cc + phonenumbers.national_significant_number(number)[:area_len]
-    # Stop above the bare country code: that entry lists the whole country.
-    for end in range(len(prefix), len(cc), -1):
-        zones = TIMEZONE_DATA.get(prefix[:end])
-        if zones:
-            return tuple(z for z in zones if z != _UNKNOWN_ZONE)
-    return ()
-
-
-def _same_clock(zones: list[str]) -> bool:
-    """True if all zones have the same UTC offset in winter and in summer."""
-    from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    year = datetime.now(timezone.utc).year
-    instants = [datetime(year, 1, 15, 12, tzinfo=timezone.utc),
-                datetime(year, 7, 15, 12, tzinfo=timezone.utc)]
-    try:
-        offsets = {tuple(t.astimezone(ZoneInfo(z)).utcoffset() for t in instants) for z in zones}
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return len(offsets) == 1
-
-
-def _prefer_main_country(zones: list[str], country_code: int) -> str:
-    """Among equivalent zones pick the one of the country code's main region
-    (Europe/London rather than Europe/Guernsey for +44), else the first."""
-    main = phonenumbers.region_code_for_country_code(country_code)
-    countries = _zone_countries()
-    return next((z for z in zones if countries.get(z) == main), zones[0])
+def _country_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    """The zones of the number's country (its main region for a shared calling code)."""
+    if not number.country_code or number.country_code == _NANP:
+        return ()  # +1 is shared by some twenty countries: no one country to go by
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    return tuple(sorted(zone for zone, country in _zone_countries().items() if country == region))
 
 
 @functools.cache

@@ -8,11 +8,12 @@ from smsdesk.api.templates import preview_dict, template_dict, template_error_di
 from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.customers import get_or_create_customer
+from smsdesk.services.legal_hours import floor_summary
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import InvalidStore, get_store, list_stores, update_store
 from smsdesk.services.template_store import resolve_template, save_template
-from smsdesk.services.templates import KINDS, TemplateError, VARIABLES, render_message, sample_context
+from smsdesk.services.templates import KINDS, VARIABLES, TemplateError, render_message, sample_context
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required
 
@@ -44,7 +45,7 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
     current = next(t for t in templates if t["kind"] == kind)
     return render_template("templates.html", store=store, stores=list_stores(session), templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
-                           all_variables=sorted(VARIABLES)), status
+                           all_variables=sorted(VARIABLES), legal_floor=floor_summary()), status
 
 
 @bp.get("/templates")

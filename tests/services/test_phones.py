@@ -2,7 +2,7 @@
 
 import pytest
 
-from smsdesk.services.phones import country_for_phone, normalize_phone, phone_timezone
+from smsdesk.services.phones import country_for_phone, normalize_phone, phone_timezones
 
 
 @pytest.mark.parametrize(
@@ -54,31 +54,58 @@ def test_normalize_phone(raw, country, expected):
     assert normalize_phone(raw, country) == expected
 
 
+AU_MOBILE_ZONES = ("Australia/Adelaide", "Australia/Brisbane", "Australia/Eucla", "Australia/Lord_Howe",
+                   "Australia/Perth", "Australia/Sydney", "Indian/Christmas", "Indian/Cocos")
+
+
 @pytest.mark.parametrize(
     ("e164", "fallback", "expected"),
     [
-        ("+12125550100", "Europe/Berlin", "America/New_York"),  # New York
-        ("+12135550100", "Europe/Berlin", "America/Los_Angeles"),  # Los Angeles
-        ("+13125550100", "Europe/Berlin", "America/Chicago"),  # Chicago
-        ("+4930123456", "America/New_York", "Europe/Berlin"),  # Berlin landline
-        ("+4915112345678", "America/New_York", "Europe/Berlin"),  # German mobile
-        # UK mobiles list London, Guernsey, Isle of Man: same clock -> London
-        ("+447400123456", "America/New_York", "Europe/London"),
-        # toll-free and fictional numbers have no place -> store's zone
-        ("+18005550199", "America/Denver", "America/Denver"),
-        ("+15556251199", "America/Denver", "America/Denver"),
-        # Idaho prefix spanning Mountain and Pacific time: ambiguous -> fallback
-        ("+12083012345", "Europe/Paris", "Europe/Paris"),
-        # ... unless the store's own zone is one of the candidates
-        ("+12083012345", "America/Boise", "America/Boise"),
-        # Russian mobiles span eleven zones
-        ("+79161234567", "Europe/Paris", "Europe/Paris"),
-        ("not a number", "UTC", "UTC"),
-        ("", "UTC", "UTC"),
+        # one zone, narrowed by the area code
+        ("+12125550100", "Europe/Berlin", ("America/New_York",)),  # New York
+        ("+12135550100", "Europe/Berlin", ("America/Los_Angeles",)),  # Los Angeles
+        ("+13125550100", "Europe/Berlin", ("America/Chicago",)),  # Chicago
+        ("+13055550123", "Europe/Berlin", ("America/New_York",)),  # Miami
+        ("+14055550123", "Europe/Berlin", ("America/Chicago",)),  # Oklahoma City
+        ("+18085550123", "America/New_York", ("Pacific/Honolulu",)),
+        ("+14165550123", "America/New_York", ("America/Toronto",)),  # Canada shares +1
+        # several zones: every one of them, never a guess (and never the store's instead)
+        ("+12083012345", "Europe/Paris", ("America/Boise", "America/Los_Angeles")),  # Idaho
+        ("+12083012345", "America/Boise", ("America/Boise", "America/Los_Angeles")),
+        ("+19075550123", "America/New_York", ("America/Adak", "America/Anchorage")),  # Alaska
+        ("+61412345678", "America/New_York", AU_MOBILE_ZONES),  # Australian mobile
+        ("+61291234567", "America/New_York", ("Australia/Sydney",)),  # Sydney landline
+        ("+61891234567", "America/New_York", ("Australia/Adelaide", "Australia/Perth")),  # area code 08: WA, SA
+        ("+34612345678", "America/New_York", ("Atlantic/Canary", "Europe/Madrid")),  # Spanish mobile
+        ("+34911234567", "America/New_York", ("Europe/Madrid",)),  # Madrid landline
+        ("+34922123456", "America/New_York", ("Atlantic/Canary",)),  # Tenerife landline
+        ("+447400123456", "America/New_York",
+         ("Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London")),
+        # foreign numbers: their own country, whatever the store's zone
+        ("+4930123456", "America/New_York", ("Europe/Berlin",)),  # Berlin landline
+        ("+4915112345678", "America/New_York", ("Europe/Berlin",)),  # German mobile
+        ("+33612345678", "America/New_York", ("Europe/Paris",)),
+        # numbers that say nothing about a place -> the store's zone
+        ("+18005550199", "America/Denver", ("America/Denver",)),  # toll-free
+        ("+15005550006", "America/Denver", ("America/Denver",)),  # non-geographic 500
+        ("+15556251199", "America/Denver", ("America/Denver",)),  # fictional 555
+        ("not a number", "UTC", ("UTC",)),
+        ("", "UTC", ("UTC",)),
     ],
 )
-def test_phone_timezone(e164, fallback, expected):
-    assert phone_timezone(e164, fallback) == expected
+def test_phone_timezones(e164, fallback, expected):
+    assert phone_timezones(e164, fallback) == expected
+
+
+def test_russian_mobiles_span_every_russian_zone():
+    zones = phone_timezones("+79161234567", "Europe/Paris")
+    assert {"Europe/Moscow", "Asia/Kamchatka", "Asia/Vladivostok"} <= set(zones)
+    assert "Europe/Paris" not in zones
+
+
+def test_a_number_without_zone_data_uses_its_country():
+    # +49 15x with too few digits: possible, not valid, so phonenumbers knows no zone for it
+    assert phone_timezones("+491511234", "America/New_York") == ("Europe/Berlin", "Europe/Busingen")
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,12 @@ def test_store_settings_form_refuses_bad_values(browser, owner, make, db_session
     db_session.fresh()
     saved = db_session.get(Store, store.id)
     assert (saved.name, saved.timezone, saved.quiet_hours) == ("Before", store.timezone, store.quiet_hours)
+
+
+def test_settings_show_the_legal_floor(browser, owner, make):
+    store = make.store(quiet_hours="21:00-07:00")
+    html = browser.get(f"/templates?store={store.slug}").get_data(as_text=True)
+    assert "US law allows marketing texts 8:00–21:00 local time; some states less:" in html
+    assert "<li><b>FL, MA, MD, OK, WA</b> 8:00–20:00</li>" in html
+    assert "<li><b>RI</b> 9:00–18:00, Sat 10:00–17:00, none on Sun or holidays</li>" in html
+    assert "Your quiet hours can only narrow these." in html
