@@ -22,9 +22,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smsdesk.db import claim_rows
-from smsdesk.models import PENDING_STATUSES, Customer, Message, MessageStatus, SenderSlot, Store, utcnow
+from smsdesk.models import PENDING_STATUSES, ConsentSource, Customer, Message, MessageStatus, SenderSlot, Store, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import audit, checkouts, compliance
+from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending
 from smsdesk.sms.base import Sender, SentMessage
@@ -235,6 +236,7 @@ def opt_out_unsubscribed(session: Session, customer_id: int) -> None:
     customer = session.get(Customer, customer_id)
     if set_opted_out(session, customer, True, source=f"twilio_{UNSUBSCRIBED}", reason="recipient unsubscribed"):
         cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
+        withdraw_for_stop(session, customer, word=f"error {UNSUBSCRIBED}", source=ConsentSource.PROVIDER)
 
 
 def mark_ambiguous(session: Session, message_id: int, *, error: str, settle: float) -> None:
