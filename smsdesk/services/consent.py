@@ -12,8 +12,9 @@ latest row. Rules:
   the customer texted STOP): it changes nothing.
 - Only ``granted`` is consent. Shopify's pending (confirmed opt-in not finished),
   not_subscribed, unsubscribed and redacted all mean "no marketing from now on".
-- Withdrawing cancels the number's pending marketing texts at once (CONSENT_WITHDRAWN);
-  the send-time check would stop them anyway, this makes the reason visible now.
+- Pending marketing texts are not cancelled here: the send-time check reads the cache
+  (compliance, NO_CONSENT), and a checkout update moves its reminder to a number that
+  still consents (services/checkouts.py).
 - A STOP withdraws (source ``keyword``). START only lifts the opt-out (services/inbound.py):
   the number gets transactional texts again, but marketing needs a new grant from the
   store, newer than the STOP.
@@ -27,9 +28,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.events import SmsConsent
 from smsdesk.models import Consent, ConsentLevel, ConsentSource, ConsentState, Customer, utcnow
-from smsdesk.reasons import Reason
 from smsdesk.services import audit
-from smsdesk.services.outbox import cancel_pending
 
 LEVEL_RANK = {ConsentLevel.UNKNOWN: 0, ConsentLevel.SINGLE_OPT_IN: 1, ConsentLevel.CONFIRMED_OPT_IN: 2}
 FIELD_LIMITS = {"platform_state": 40, "collected_from": 100, "delivery_id": 255}  # models.Consent
@@ -51,9 +50,6 @@ def record_consent(session: Session, customer: Customer, statement: SmsConsent, 
                   **{name: getattr(statement, name)[:limit] for name, limit in FIELD_LIMITS.items()})
     session.add(row)
     customer.marketing_consent = statement.granted
-    if not statement.granted:
-        cancel_pending(session, reason=Reason.CONSENT_WITHDRAWN, customer_id=customer.id, marketing=True,
-                       detail=statement.platform_state)
     audit.record(session, "consent_granted" if statement.granted else "consent_withdrawn",
                  store_id=customer.store_id, customer_id=customer.id, source=source or statement.source.value,
                  reason=statement.platform_state)
