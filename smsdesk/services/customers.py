@@ -38,7 +38,9 @@ def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, sour
     """Create or update the customer an event names, and record each consent statement on
     the number it is about (which may be another number: that customer is created too).
     Returns the contact customer; None when the event has no usable phone."""
-    customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone), info) if info.phone else None
+    customer = None
+    if info.phone:
+        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone), info)
     for statement in info.consents:
         own = customer is not None and customer.phone == statement.phone
         holder = customer if own else _other_number(session, store_id=store_id, info=info, statement=statement)

@@ -233,7 +233,7 @@ def mark_failed(session: Session, message_id: int, *, error: str, code: int | No
 
 def opt_out_unsubscribed(session: Session, customer_id: int) -> None:
     """The carrier/provider holds a STOP from this phone: honour it here too."""
-    customer = session.get(Customer, customer_id)
+    customer = session.get_one(Customer, customer_id)
     if set_opted_out(session, customer, True, source=f"twilio_{UNSUBSCRIBED}", reason="recipient unsubscribed"):
         cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
         withdraw_for_stop(session, customer, word=f"error {UNSUBSCRIBED}", source=ConsentSource.PROVIDER)

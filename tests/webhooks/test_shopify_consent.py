@@ -41,7 +41,8 @@ def customer(db_session, phone) -> Customer | None:
 
 def reminder_phones(db_session) -> list[str]:
     messages = db_session.scalars(select(Message).where(Message.kind == "cart_reminder_1"))
-    return [db_session.get(Customer, m.customer_id).phone for m in messages if m.status.value in ("scheduled", "queued")]
+    pending = [m for m in messages if m.status.value in ("scheduled", "queued")]
+    return [db_session.get(Customer, m.customer_id).phone for m in pending]
 
 
 def test_box_ticked_with_another_phone_consents_that_phone_only(client, make, db_session):
