@@ -118,7 +118,7 @@ class ConsentLevel(str, enum.Enum):
 
 
 class ConsentSource(str, enum.Enum):
-    """Who told us: a shop platform (its webhook), the customer by keyword, an agent, the provider."""
+    """Who told us: a shop platform (its webhook), the customer by keyword, the provider."""
 
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
@@ -126,8 +126,6 @@ class ConsentSource(str, enum.Enum):
     GENERIC = "generic"
     KEYWORD = "keyword"  # the customer texted STOP
     PROVIDER = "provider"  # the provider refused a text: the recipient unsubscribed (Twilio 21610)
-    AGENT = "agent"
-    API = "api"
     IMPORT = "import"  # consent held before the history existed (migration 0003)
 
 
@@ -170,7 +168,7 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
-    # A cache of the latest ``consents`` row of this number; only customers.record_consent changes it.
+    # A cache of the latest ``consents`` row of this number; only services.consent.record_consent sets it.
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]

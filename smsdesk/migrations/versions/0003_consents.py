@@ -21,7 +21,7 @@ depends_on = None
 # Frozen here on purpose: a migration must not change when the enums grow.
 _STATES = ('granted', 'withdrawn')
 _LEVELS = ('single_opt_in', 'confirmed_opt_in', 'unknown')
-_SOURCES = ('shopify', 'woocommerce', 'bigcommerce', 'generic', 'keyword', 'provider', 'agent', 'api', 'import')
+_SOURCES = ('shopify', 'woocommerce', 'bigcommerce', 'generic', 'keyword', 'provider', 'import')
 _REASONS = (
     'opted_out', 'no_consent', 'consent_withdrawn', 'quiet_hours', 'legal_hours', 'marketing_cap', 'sequence_cap',
     'state_cap', 'checkout_completed', 'order_placed', 'no_phone', 'invalid_number', 'landline', 'too_long',
