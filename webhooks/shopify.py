@@ -42,6 +42,7 @@ SHIPMENT_STATUS = {"in_transit": "in_transit", "out_for_delivery": "out_for_deli
                    "failure": "failure", "attempted_delivery": "failure"}
 # customer.sms_marketing_consent.state: subscribed, not_subscribed, pending, unsubscribed, redacted.
 SUBSCRIBED = "subscribed"
+NOT_YET = ("not_subscribed", "pending")  # no consent, but nothing withdrawn either
 OPT_IN_LEVELS = {"single_opt_in": ConsentLevel.SINGLE_OPT_IN, "confirmed_opt_in": ConsentLevel.CONFIRMED_OPT_IN}
 SHIPPED_FULFILLMENT = "success"  # Fulfillment.status; pending/open/cancelled/error/failure never shipped
 
@@ -127,14 +128,15 @@ def record_consent(customer: dict, *, country: str) -> SmsConsent | None:
     consent_collected_from}), which belongs to that record's phone. Only ``subscribed`` is
     consent; ``pending`` means a confirmed opt-in is not finished yet."""
     consent = _dict(customer.get("sms_marketing_consent"))
-    state = text(consent.get("state")).lower()
+    state, at = text(consent.get("state")).lower(), timestamp(consent.get("consent_updated_at"))
     phone = _phone(customer.get("phone"), country)
     if not state or phone is None:
         return None
+    if state in NOT_YET and at is None:  # "never subscribed" as of no time: no news against a ticked box
+        return None
     return SmsConsent(phone=phone, granted=state == SUBSCRIBED, source=ConsentSource.SHOPIFY,
                       level=OPT_IN_LEVELS.get(text(consent.get("opt_in_level")).lower(), ConsentLevel.UNKNOWN),
-                      platform_state=state, collected_from=text(consent.get("consent_collected_from")),
-                      at=timestamp(consent.get("consent_updated_at")))
+                      platform_state=state, collected_from=text(consent.get("consent_collected_from")), at=at)
 
 
 def _phone(raw: Any, country: Any) -> str | None:

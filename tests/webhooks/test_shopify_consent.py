@@ -112,6 +112,17 @@ def test_customer_record_states(client, make, db_session, state, level, row_stat
     assert db_session.scalar(select(Checkout)).reminder_reason == reason
 
 
+def test_undated_not_subscribed_record_does_not_undo_the_ticked_box(client, make, db_session):
+    store = make.store()
+    checkout = shopify_checkout(phone=RECORD_PHONE, buyer_accepts_sms_marketing=True,
+                                customer=customer_record("not_subscribed", at=None))
+    post(client, store, checkout)
+    db_session.fresh()
+    assert [(row.state.value, row.platform_state) for row in db_session.scalars(select(Consent))] == [
+        ("granted", "buyer_accepts_sms_marketing")]
+    assert reminder_phones(db_session) == [RECORD_PHONE]
+
+
 def test_record_consent_belongs_to_the_records_phone(client, make, db_session):
     store = make.store()  # contact phone: the shipping one; the record's phone is another
     post(client, store, shopify_checkout(customer=customer_record("subscribed")))
