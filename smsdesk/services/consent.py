@@ -52,7 +52,7 @@ def record_consent(session: Session, customer: Customer, statement: SmsConsent, 
     customer.marketing_consent = statement.granted
     audit.record(session, "consent_granted" if statement.granted else "consent_withdrawn",
                  store_id=customer.store_id, customer_id=customer.id, source=source or statement.source.value,
-                 reason=statement.platform_state)
+                 reason=statement.platform_state[:255])
     return row
 
 

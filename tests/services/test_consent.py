@@ -147,3 +147,11 @@ def test_provider_unsubscribed_error_withdraws(db_session, make):
     last = db_session.scalars(select(Consent).order_by(Consent.id)).all()[-1]
     assert (last.state, last.source, last.platform_state) == (ConsentState.WITHDRAWN, ConsentSource.PROVIDER,
                                                               "error 21610")
+
+
+def test_a_long_stop_message_is_kept_short(db_session, make):
+    store = make.store()
+    customer = make.customer(store, PHONE)
+    text_in(db_session, store, customer, "STOP " + "please " * 300)
+    row = db_session.scalar(select(Consent))
+    assert row.state == ConsentState.WITHDRAWN and len(row.platform_state) == 40
