@@ -109,17 +109,13 @@ class ConsentState(str, enum.Enum):
     WITHDRAWN = "withdrawn"  # no marketing from ``at`` on (STOP, unsubscribed, pending, not subscribed, redacted)
 
 
-class ConsentLevel(str, enum.Enum):
-    """How the consent was obtained (M3AAWG opt-in levels, as Shopify reports them)."""
-
+class ConsentLevel(str, enum.Enum):  # how it was obtained (M3AAWG opt-in levels, as Shopify reports them)
     SINGLE_OPT_IN = "single_opt_in"  # a box ticked or a flag set, not confirmed
     CONFIRMED_OPT_IN = "confirmed_opt_in"  # confirmed by the customer (double opt-in)
     UNKNOWN = "unknown"
 
 
-class ConsentSource(str, enum.Enum):
-    """Who told us: a shop platform (its webhook), the customer by keyword, the provider."""
-
+class ConsentSource(str, enum.Enum):  # who told us: a shop platform (its webhook), the customer, the provider
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
     BIGCOMMERCE = "bigcommerce"
@@ -226,11 +222,8 @@ class Checkout(Base):
 
 
 class Consent(Base):
-    """Append-only history of SMS marketing consent, per store and phone number.
-
-    A row is written when a number's consent changes (or its opt-in level rises), never
-    updated; ``Customer.marketing_consent`` caches the latest row's state.
-    """
+    """Append-only history of SMS marketing consent per store and phone (services/consent.py);
+    ``Customer.marketing_consent`` caches the latest row's state."""
 
     __tablename__ = "consents"
     __table_args__ = (Index("ix_consents_store_phone", "store_id", "phone", "at"),)
