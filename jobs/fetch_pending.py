@@ -91,10 +91,10 @@ def process(sessions: sessionmaker[Session], job: Claimed, *, client_factory: Ca
     try:
         events = fetch_events(client_factory(job.credentials), job.payload, default_country=job.country)
         with sessions.begin() as session:
-            delivery = session.get(WebhookDelivery, job.delivery_id)
-            store = session.get(Store, delivery.store_id)
+            delivery = session.get_one(WebhookDelivery, job.delivery_id)
+            store = session.get_one(Store, delivery.store_id)
             for event in events:
-                apply_event(session, store=store, event=event, source=SOURCE)
+                apply_event(session, store=store, event=event, source=SOURCE, delivery_id=delivery.delivery_id)
             delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
     except FetchError as exc:
         _failed_attempt(sessions, job.delivery_id, reason=exc.reason, retryable=exc.retryable,

@@ -5,7 +5,29 @@ applies them. Applying one twice changes nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from smsdesk.models import ConsentLevel, ConsentSource
+
+
+@dataclass(frozen=True)
+class SmsConsent:
+    """What a payload says about SMS marketing consent of one phone number.
+
+    The number is the one that consented (Shopify's ``sms_marketing_phone``, the phone of the
+    customer record that carries ``sms_marketing_consent``), which need not be the contact
+    phone the event's other texts go to.
+    """
+
+    phone: str  # E.164
+    granted: bool  # False: not (or no longer) consent: unsubscribed, pending, not subscribed, redacted
+    source: ConsentSource
+    level: ConsentLevel = ConsentLevel.UNKNOWN
+    platform_state: str = ""  # the platform's own word ("subscribed", "pending", "checkbox" ...)
+    collected_from: str = ""
+    at: datetime | None = None  # when the customer gave or withdrew it; None: when we receive it
+    delivery_id: str = ""  # filled in by services.events.apply_event
 
 
 @dataclass(frozen=True)
@@ -14,7 +36,17 @@ class CustomerInfo:
     first_name: str = ""
     last_name: str = ""
     email: str = ""
-    marketing_consent: bool | None = None  # None: the payload said nothing about SMS consent
+    consents: tuple[SmsConsent, ...] = ()  # empty: the payload said nothing about SMS consent
+
+    def granted_phones(self) -> list[str]:
+        """The numbers this payload says consented to SMS marketing."""
+        return [consent.phone for consent in self.consents if consent.granted]
+
+    def from_delivery(self, delivery_id: str) -> CustomerInfo:
+        """The same info with every consent statement naming the delivery it came in."""
+        if not self.consents:
+            return self
+        return replace(self, consents=tuple(replace(c, delivery_id=delivery_id[:255]) for c in self.consents))
 
 
 @dataclass(frozen=True)

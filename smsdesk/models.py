@@ -104,6 +104,27 @@ class MessageStatus(str, enum.Enum):
 PENDING_STATUSES = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
 
 
+class ConsentState(str, enum.Enum):
+    GRANTED = "granted"  # may receive marketing texts from ``at`` on
+    WITHDRAWN = "withdrawn"  # no marketing from ``at`` on (STOP, unsubscribed, pending, not subscribed, redacted)
+
+
+class ConsentLevel(str, enum.Enum):  # how it was obtained (M3AAWG opt-in levels, as Shopify reports them)
+    SINGLE_OPT_IN = "single_opt_in"  # a box ticked or a flag set, not confirmed
+    CONFIRMED_OPT_IN = "confirmed_opt_in"  # confirmed by the customer (double opt-in)
+    UNKNOWN = "unknown"
+
+
+class ConsentSource(str, enum.Enum):  # who told us: a shop platform (its webhook), the customer, the provider
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    BIGCOMMERCE = "bigcommerce"
+    GENERIC = "generic"
+    KEYWORD = "keyword"  # the customer texted STOP
+    PROVIDER = "provider"  # the provider refused a text: the recipient unsubscribed (Twilio 21610)
+    IMPORT = "import"  # consent held before the history existed (migration 0003)
+
+
 class ConversationStatus(str, enum.Enum):
     OPEN = "open"
     CLOSED = "closed"
@@ -143,6 +164,7 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
+    # A cache of the latest ``consents`` row of this number; only services.consent.record_consent sets it.
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None]
@@ -192,9 +214,32 @@ class Checkout(Base):
     currency: Mapped[str] = mapped_column(String(3), default="")
     items: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed
+    # Why this open checkout has no reminder (no_consent, opted_out); None while one is planned.
+    reminder_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class Consent(Base):
+    """Append-only history of SMS marketing consent per store and phone (services/consent.py);
+    ``Customer.marketing_consent`` caches the latest row's state."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_store_phone", "store_id", "phone", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    state: Mapped[ConsentState] = mapped_column(_enum(ConsentState))
+    level: Mapped[ConsentLevel] = mapped_column(_enum(ConsentLevel))
+    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource))
+    platform_state: Mapped[str] = mapped_column(String(40), default="")  # the source's word: pending, STOP ...
+    collected_from: Mapped[str] = mapped_column(String(100), default="")  # e.g. Shopify's SHOPIFY / OTHER, checkout
+    delivery_id: Mapped[str] = mapped_column(String(255), default="")  # the webhook delivery it came from
+    at: Mapped[datetime]  # when the customer gave or withdrew it (the source's time, else ours)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WebhookDelivery(Base):

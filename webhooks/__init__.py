@@ -87,7 +87,7 @@ def record(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, even
             session.add(WebhookDelivery(store_id=store.id, source=adapter.source, delivery_id=delivery_id[:255],
                                         topic=topic[:100], status=status))
         for event in events:
-            apply_event(session, store=store, event=event, source=adapter.source)
+            apply_event(session, store=store, event=event, source=adapter.source, delivery_id=delivery_id)
         session.commit()
     except IntegrityError:  # the same delivery is being processed by a concurrent request
         session.rollback()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from abc import ABC, abstractmethod
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Request
@@ -88,6 +89,15 @@ def text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 time of a payload (a zone-less one taken as UTC); None when absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def require(payload: dict, key: str) -> Any:
     value = payload.get(key)
     if value in (None, ""):
@@ -108,7 +118,7 @@ def require_id(payload: dict, key: str, limit: int = MAX_ID_LENGTH) -> str:
 
 
 def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_name: Any = "",
-                  last_name: Any = "", email: Any = "", consent: bool | None = None) -> CustomerInfo:
+                  last_name: Any = "", email: Any = "") -> CustomerInfo:
     """Build CustomerInfo from candidate (phone, country) pairs, the first usable one winning."""
     phone = None
     for raw, country in phones:
@@ -116,7 +126,7 @@ def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_
         if phone:
             break
     return CustomerInfo(phone=phone, first_name=text(first_name), last_name=text(last_name),
-                        email=text(email), marketing_consent=consent)
+                        email=text(email))
 
 
 MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from flask import Request
@@ -23,9 +24,10 @@ from smsdesk.events import (
     OrderInfo,
     OrderPlaced,
     ShipmentUpdated,
+    SmsConsent,
     Tracking,
 )
-from smsdesk.models import Store
+from smsdesk.models import ConsentLevel, ConsentSource, Store
 from webhooks.base import (
     MAX_TOKEN_LENGTH,
     BadPayload,
@@ -109,10 +111,21 @@ def order_info(data: dict) -> OrderInfo:
 
 def customer_info(store: Store, data: dict, *, required: bool = True) -> CustomerInfo:
     customer = section(data, "customer", required=required)
-    consent = customer.get("sms_marketing_consent")
-    return customer_from(phones=[(customer.get("phone"), customer.get("country"))], default_country=store.country,
+    info = customer_from(phones=[(customer.get("phone"), customer.get("country"))], default_country=store.country,
                          first_name=customer.get("first_name"), last_name=customer.get("last_name"),
-                         email=customer.get("email"), consent=consent if isinstance(consent, bool) else None)
+                         email=customer.get("email"))
+    return replace(info, consents=sms_consent(customer, phone=info.phone))
+
+
+def sms_consent(customer: dict, *, phone: str | None) -> tuple[SmsConsent, ...]:
+    """``sms_marketing_consent``: true is a single opt-in of the customer's phone, given as of
+    this delivery; false withdraws it; absent (or not a boolean) says nothing."""
+    consent = customer.get("sms_marketing_consent")
+    if not isinstance(consent, bool) or phone is None:
+        return ()
+    level = ConsentLevel.SINGLE_OPT_IN if consent else ConsentLevel.UNKNOWN
+    return (SmsConsent(phone=phone, granted=consent, source=ConsentSource.GENERIC, level=level,
+                       platform_state=f"sms_marketing_consent={str(consent).lower()}"),)
 
 
 def order_placed(store: Store, data: dict) -> Event:

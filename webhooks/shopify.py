@@ -1,6 +1,7 @@
 """Shopify: HMAC-signed JSON, store by shop domain, topic and ids in headers."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Request
@@ -15,9 +16,11 @@ from smsdesk.events import (
     OrderInfo,
     OrderPlaced,
     ShipmentUpdated,
+    SmsConsent,
     Tracking,
 )
-from smsdesk.models import Store
+from smsdesk.models import ConsentLevel, ConsentSource, Store
+from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import store_by_domain
 from webhooks.base import (
     MAX_TOKEN_LENGTH,
@@ -28,6 +31,7 @@ from webhooks.base import (
     require_id,
     signature_matches,
     text,
+    timestamp,
 )
 
 # Fulfillment.shipment_status (the carrier's word) -> ShipmentUpdated.status. A fulfillment
@@ -36,6 +40,10 @@ from webhooks.base import (
 SHIPMENT_STATUS = {"in_transit": "in_transit", "out_for_delivery": "out_for_delivery",
                    "ready_for_pickup": "ready_for_pickup", "delivered": "delivered",
                    "failure": "failure", "attempted_delivery": "failure"}
+# customer.sms_marketing_consent.state: subscribed, not_subscribed, pending, unsubscribed, redacted.
+SUBSCRIBED = "subscribed"
+NOT_YET = ("not_subscribed", "pending")  # no consent, but nothing withdrawn either
+OPT_IN_LEVELS = {"single_opt_in": ConsentLevel.SINGLE_OPT_IN, "confirmed_opt_in": ConsentLevel.CONFIRMED_OPT_IN}
 SHIPPED_FULFILLMENT = "success"  # Fulfillment.status; pending/open/cancelled/error/failure never shipped
 
 
@@ -85,23 +93,54 @@ def order_customer(store: Store, payload: dict) -> CustomerInfo:
               (shipping.get("phone"), shipping.get("country_code") or country),
               (billing.get("phone"), billing.get("country_code") or country), (customer.get("phone"), country),
               (default.get("phone"), default.get("country_code") or country)]
-    return customer_from(
+    info = customer_from(
         phones=phones, default_country=store.country,
         first_name=customer.get("first_name") or shipping.get("first_name") or billing.get("first_name"),
         last_name=customer.get("last_name") or shipping.get("last_name") or billing.get("last_name"),
-        email=payload.get("email") or customer.get("email"), consent=sms_consent(payload, customer),
+        email=payload.get("email") or customer.get("email"),
     )
+    return replace(info, consents=sms_consents(payload, customer, country=country))
 
 
-def sms_consent(payload: dict, customer: dict) -> bool | None:
-    """SMS marketing consent: yes if the checkout box or the customer record says so, None if
-    neither says anything."""
-    answers = [payload.get("buyer_accepts_sms_marketing")]
-    consent = customer.get("sms_marketing_consent")
-    if isinstance(consent, dict) and consent.get("state"):
-        answers.append(consent["state"] == "subscribed")
-    said = [answer for answer in answers if isinstance(answer, bool)]
-    return any(said) if said else None
+def sms_consents(payload: dict, customer: dict, *, country: str) -> tuple[SmsConsent, ...]:
+    """What the payload says about SMS marketing consent, each on the number it is about:
+    the checkout's box on ``sms_marketing_phone`` (else the checkout's own phone), and the
+    customer record's ``sms_marketing_consent`` on the customer record's phone."""
+    statements = [checkbox_consent(payload, country=country), record_consent(customer, country=country)]
+    return tuple(statement for statement in statements if statement is not None)
+
+
+def checkbox_consent(payload: dict, *, country: str) -> SmsConsent | None:
+    """The checkout's "text me" box: a single opt-in by the number entered with it. An
+    unticked box says nothing (a subscribed shopper may not be shown it)."""
+    if payload.get("buyer_accepts_sms_marketing") is not True:
+        return None
+    phone = _phone(payload.get("sms_marketing_phone"), country) or _phone(payload.get("phone"), country)
+    if phone is None:
+        return None  # a consent we cannot pin on a number is no consent
+    return SmsConsent(phone=phone, granted=True, source=ConsentSource.SHOPIFY, level=ConsentLevel.SINGLE_OPT_IN,
+                      platform_state="buyer_accepts_sms_marketing", collected_from="checkout",
+                      at=timestamp(payload.get("updated_at")))
+
+
+def record_consent(customer: dict, *, country: str) -> SmsConsent | None:
+    """The customer record's ``sms_marketing_consent`` ({state, opt_in_level, consent_updated_at,
+    consent_collected_from}), which belongs to that record's phone. Only ``subscribed`` is
+    consent; ``pending`` means a confirmed opt-in is not finished yet."""
+    consent = _dict(customer.get("sms_marketing_consent"))
+    state, at = text(consent.get("state")).lower(), timestamp(consent.get("consent_updated_at"))
+    phone = _phone(customer.get("phone"), country)
+    if not state or phone is None:
+        return None
+    if state in NOT_YET and at is None:  # "never subscribed" as of no time: no news against a ticked box
+        return None
+    return SmsConsent(phone=phone, granted=state == SUBSCRIBED, source=ConsentSource.SHOPIFY,
+                      level=OPT_IN_LEVELS.get(text(consent.get("opt_in_level")).lower(), ConsentLevel.UNKNOWN),
+                      platform_state=state, collected_from=text(consent.get("consent_collected_from")), at=at)
+
+
+def _phone(raw: Any, country: Any) -> str | None:
+    return normalize_phone(text(raw) or None, text(country))
 
 
 def _dict(value: Any) -> dict:

@@ -8,9 +8,13 @@ one. ``cart_reminder_2`` is created only when the first one was actually sent
 so it can never go out alone or before the first. A purchase (checkout completed, an order
 with the checkout's token, or any order by the same customer at the store) completes the
 checkout and cancels its pending reminders. Consent, opt-outs, quiet hours and caps are
-checked again when a reminder is sent (``compliance.decide``); reminders are only
-scheduled for customers who may receive marketing right now, so shoppers who never
-agreed to texts get no outbox rows and no conversations.
+checked again when a reminder is sent (``compliance.decide``).
+
+A reminder goes only to a number that consented to marketing (services/consent.py): the
+number the checkout's consent names (Shopify's ``sms_marketing_phone``) before the contact
+phone. Without one no reminder is scheduled and the checkout says why
+(``reminder_reason``: no_consent, opted_out), so shoppers who never agreed to texts get no
+outbox rows and no conversations.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, Messag
 from smsdesk.reasons import Reason
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
-from smsdesk.services.customers import upsert_customer
+from smsdesk.services.customers import consenting_customers, upsert_customer
 from smsdesk.services.outbox import cancel_pending, enqueue_kind, find_by_dedupe_key
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import resolve_template
@@ -39,19 +43,40 @@ _KEY_SUFFIX = {REMINDER_1: "reminder1", REMINDER_2: "reminder2"}
 def checkout_updated(
     session: Session, *, store: Store, event: CheckoutUpdated, source: str, now: datetime | None = None,
 ) -> Checkout:
-    """Record the checkout's latest state and (re)schedule its first reminder."""
+    """Record the checkout's latest state and (re)schedule its first reminder to the number
+    that consented (which may not be the checkout's contact phone)."""
     now = now or utcnow()
-    customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
+    contact = upsert_customer(session, store_id=store.id, info=event.customer, source=source, now=now)
     checkout = _get_or_create(session, store.id, event.token, now)
     if checkout.status == COMPLETED:
         return checkout
-    _record(checkout, event, customer, now)
-    customer = customer or _customer_of(session, checkout)
+    _record(checkout, event, contact, now)
+    contact = contact or _customer_of(session, checkout)
     if _ordered(session, store.id, event.token):  # the order event overtook this update
         complete(session, checkout, reason=Reason.ORDER_PLACED, now=now)
-    elif customer is not None:
-        _schedule_first_reminder(session, store=store, checkout=checkout, customer=customer, now=now)
+        return checkout
+    recipient, reason = reminder_recipient(session, store=store, event=event, contact=contact)
+    checkout.reminder_reason = reason
+    if recipient is None:
+        cancel_pending(session, reason=reason or Reason.NO_CONSENT, checkout_id=checkout.id)
+    else:
+        _schedule_first_reminder(session, store=store, checkout=checkout, customer=recipient, now=now)
     return checkout
+
+
+def reminder_recipient(session: Session, *, store: Store, event: CheckoutUpdated,
+                       contact: Customer | None) -> tuple[Customer | None, Reason | None]:
+    """Who may get this checkout's reminder: a number with marketing consent that did not opt
+    out, trying the numbers this checkout's consent names, then the contact phone.
+    (None, why not) when there is none."""
+    candidates = consenting_customers(session, store_id=store.id, info=event.customer)
+    if contact is not None:
+        candidates.append(contact)
+    consented = [customer for customer in candidates if customer.marketing_consent]
+    for customer in consented:
+        if not customer.opted_out:
+            return customer, None
+    return None, Reason.OPTED_OUT if consented else Reason.NO_CONSENT
 
 
 def checkout_completed(
@@ -138,10 +163,6 @@ def _schedule_first_reminder(
     session: Session, *, store: Store, checkout: Checkout, customer: Customer, now: datetime,
 ) -> None:
     """Schedule reminder 1 after the last activity, or move the pending one there."""
-    if customer.opted_out or not customer.marketing_consent:
-        reason = Reason.OPTED_OUT if customer.opted_out else Reason.NO_CONSENT
-        cancel_pending(session, reason=reason, checkout_id=checkout.id)
-        return
     delay = timedelta(minutes=resolve_template(session, store_id=store.id, kind=REMINDER_1).delay_minutes)
     due_at = checkout.last_activity_at + delay
     existing = find_by_dedupe_key(session, dedupe_key(store.id, checkout.token, REMINDER_1))
@@ -188,8 +209,8 @@ def _record(checkout: Checkout, event: CheckoutUpdated, customer: Customer | Non
     """Copy what the event says onto the checkout; missing fields keep their last value."""
     if customer is not None:
         checkout.customer_id, checkout.phone = customer.id, customer.phone
-    if event.customer.marketing_consent is not None:
-        checkout.marketing_consent = event.customer.marketing_consent
+    if event.customer.consents:  # does any number of this checkout consent? (None said: as before)
+        checkout.marketing_consent = bool(event.customer.granted_phones())
     checkout.recovery_url = event.recovery_url or checkout.recovery_url
     checkout.total, checkout.currency = event.total or checkout.total, event.currency or checkout.currency
     if event.items:

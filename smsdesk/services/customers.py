@@ -1,13 +1,18 @@
 """Customers: one row per store and E.164 phone number."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smsdesk.events import CustomerInfo
+from smsdesk.events import CustomerInfo, SmsConsent
 from smsdesk.models import Customer, utcnow
 from smsdesk.services import audit
+from smsdesk.services.consent import record_consent
+
+NAME_LIMITS = {"first_name": 100, "last_name": 100, "email": 255}  # models.Customer
 
 
 def find_customer(session: Session, *, store_id: int, phone: str) -> Customer | None:
@@ -28,24 +33,44 @@ def get_or_create_customer(session: Session, *, store_id: int, phone: str) -> Cu
     return customer
 
 
-def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, source: str) -> Customer | None:
-    """Create or update the customer an event names; None when it has no usable phone."""
-    if not info.phone:
-        return None
-    customer = get_or_create_customer(session, store_id=store_id, phone=info.phone)
-    for attr in ("first_name", "last_name", "email"):
-        value = getattr(info, attr)
-        if value:
-            setattr(customer, attr, value[:100] if attr != "email" else value[:255])
-    if info.marketing_consent is not None and info.marketing_consent != customer.marketing_consent:
-        set_marketing_consent(session, customer, info.marketing_consent, source=source)
+def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, source: str,
+                    now: datetime | None = None) -> Customer | None:
+    """Create or update the customer an event names, and record each consent statement on
+    the number it is about (which may be another number: that customer is created too).
+    Returns the contact customer; None when the event has no usable phone."""
+    customer = None
+    if info.phone:
+        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone), info)
+    for statement in info.consents:
+        own = customer is not None and customer.phone == statement.phone
+        holder = customer if own else _other_number(session, store_id=store_id, info=info, statement=statement)
+        if holder is not None:
+            record_consent(session, holder, statement, source=source, now=now)
     return customer
 
 
-def set_marketing_consent(session: Session, customer: Customer, consent: bool, *, source: str) -> None:
-    customer.marketing_consent = consent
-    audit.record(session, "consent_granted" if consent else "consent_revoked",
-                 store_id=customer.store_id, customer_id=customer.id, source=source)
+def _other_number(session: Session, *, store_id: int, info: CustomerInfo, statement: SmsConsent) -> Customer | None:
+    """The customer of a consent number that is not the contact phone: created for a grant
+    (the same shopper: names copied), only looked up for a "no" (nothing to withdraw if new)."""
+    if not statement.granted:
+        return find_customer(session, store_id=store_id, phone=statement.phone)
+    customer = get_or_create_customer(session, store_id=store_id, phone=statement.phone)
+    return _update(customer, info, missing_only=True)
+
+
+def consenting_customers(session: Session, *, store_id: int, info: CustomerInfo) -> list[Customer]:
+    """The customers of the numbers ``info`` says consented, in the payload's order."""
+    found = (find_customer(session, store_id=store_id, phone=phone) for phone in info.granted_phones())
+    return [customer for customer in found if customer is not None]
+
+
+def _update(customer: Customer, info: CustomerInfo, *, missing_only: bool = False) -> Customer:
+    """Copy the names and email an event gives (only into empty fields with ``missing_only``)."""
+    for attr, limit in NAME_LIMITS.items():
+        value = getattr(info, attr)
+        if value and not (missing_only and getattr(customer, attr)):
+            setattr(customer, attr, value[:limit])
+    return customer
 
 
 def set_opted_out(session: Session, customer: Customer, opted_out: bool, *, source: str, reason: str = "") -> bool:

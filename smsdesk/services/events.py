@@ -1,6 +1,8 @@
 """Apply normalized events (smsdesk.events) to the database, inside the caller's transaction."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import Session
 
 from smsdesk import events
@@ -16,6 +18,12 @@ HANDLERS = {
 }
 
 
-def apply_event(session: Session, *, store: Store, event: events.Event, source: str) -> None:
-    """Apply one event; applying the same event twice changes nothing."""
+def apply_event(session: Session, *, store: Store, event: events.Event, source: str, delivery_id: str = "") -> None:
+    """Apply one event; applying the same event twice changes nothing.
+
+    ``delivery_id`` (the webhook delivery the event came in) is kept on every consent the
+    event records, so each consent row names its evidence.
+    """
+    if delivery_id:
+        event = replace(event, customer=event.customer.from_delivery(delivery_id))
     HANDLERS[type(event)](session, store=store, event=event, source=source)

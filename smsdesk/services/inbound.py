@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, enqueue_kind
@@ -61,9 +62,11 @@ def _context(store: Store, customer: Customer) -> dict:
 
 
 def _opt_out(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
-    """Opt out; pending texts are cancelled and, once, a confirmation goes out."""
+    """Opt out and withdraw marketing consent; pending texts are cancelled and, once, a
+    confirmation goes out."""
     if set_opted_out(session, customer, True, source="keyword", reason=message.body.strip()[:255]):
         cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
+        withdraw_for_stop(session, customer, word=message.body)
         # Sent even though opted out: the confirmation is the one text a STOP allows. Not
         # when the platform confirms itself (Twilio Advanced Opt-Out): that would be two.
         if store.send_opt_out_confirmation:
@@ -73,7 +76,11 @@ def _opt_out(session: Session, *, store: Store, customer: Customer, message: Mes
 
 
 def _opt_in(session: Session, *, store: Store, customer: Customer, message: Message) -> None:
-    """Opt back in; a "yes" from a customer who never opted out is an answer for the agents."""
+    """Opt back in; a "yes" from a customer who never opted out is an answer for the agents.
+
+    START lifts the opt-out only: transactional texts resume, but it is no marketing consent
+    (the STOP withdrew that); marketing needs a new grant from the store (services/consent.py).
+    """
     if set_opted_out(session, customer, False, source="keyword", reason=message.body.strip()[:255]):
         # The same store setting as for STOP: a platform that confirms STOP confirms START too.
         if store.send_opt_out_confirmation:
@@ -89,7 +96,7 @@ def _help(session: Session, *, store: Store, customer: Customer) -> str | None:
     conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=utcnow())
     session.add(Message(store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
                         direction=Direction.OUT, kind="help_reply", body=text, status=MessageStatus.SENT,
-                        reason="answered inline (TwiML)"))
+                        reason_detail="answered inline (TwiML)"))
     return text
 
 

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from smsdesk.models import Agent, Conversation, ConversationStatus, Customer, Message, Order, Store
+from smsdesk.models import Agent, Consent, Conversation, ConversationStatus, Customer, Message, Order, Store
+from smsdesk.services.consent import consent_history
 
 LIST_LIMIT = 500  # conversations per listing
 
@@ -72,6 +73,7 @@ def _summary(conversation: Conversation, last: Message | None, order: Order | No
         "customer_phone": customer.phone,
         "customer_name": customer.name,
         "opted_out": customer.opted_out,
+        "marketing_consent": customer.marketing_consent,
         "status": conversation.status.value,
         "assigned_to": agent.email if agent else None,
         "unread": conversation.unread,
@@ -108,8 +110,16 @@ def message_dict(message: Message) -> dict:
     return data
 
 
+def consent_dict(row: Consent) -> dict:
+    """One row of a number's consent history."""
+    return {"state": row.state.value, "level": row.level.value, "source": row.source.value,
+            "platform_state": row.platform_state or None, "collected_from": row.collected_from or None,
+            "delivery_id": row.delivery_id or None, "at": iso(row.at), "recorded_at": iso(row.recorded_at)}
+
+
 def conversation_detail(session: Session, conversation: Conversation) -> dict:
-    """A conversation with every message of that customer at that store, oldest first, and orders."""
+    """A conversation with every message of that customer at that store, oldest first, orders,
+    and the consent history of the customer's number."""
     messages = session.scalars(select(Message).where(
         Message.store_id == conversation.store_id, Message.customer_id == conversation.customer_id,
     ).order_by(Message.created_at, Message.id))
@@ -118,4 +128,5 @@ def conversation_detail(session: Session, conversation: Conversation) -> dict:
     detail = conversation_summary(session, conversation)
     detail["messages"] = [message_dict(m) for m in messages]
     detail["orders"] = [order_dict(o) for o in orders]
+    detail["consents"] = [consent_dict(row) for row in consent_history(session, conversation.customer)]
     return detail

@@ -30,6 +30,7 @@ from smsdesk.db import claim_rows
 from smsdesk.models import (
     PENDING_STATUSES,
     AuditEvent,
+    ConsentSource,
     Customer,
     Message,
     MessageStatus,
@@ -38,6 +39,7 @@ from smsdesk.models import (
 )
 from smsdesk.reasons import Reason
 from smsdesk.services import audit, checkouts, compliance, rate_limit
+from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, too_long
 from smsdesk.services.stores import sending_settings_problem
@@ -334,6 +336,7 @@ def opt_out_unsubscribed(session: Session, customer_id: int) -> None:
     customer = session.get_one(Customer, customer_id)
     if set_opted_out(session, customer, True, source=f"twilio_{UNSUBSCRIBED}", reason="recipient unsubscribed"):
         cancel_pending(session, reason=Reason.OPTED_OUT, customer_id=customer.id)
+        withdraw_for_stop(session, customer, word=f"error {UNSUBSCRIBED}", source=ConsentSource.PROVIDER)
 
 
 def mark_ambiguous(session: Session, claim: Claim, *, error: str, settle: float) -> None:

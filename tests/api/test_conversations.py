@@ -1,6 +1,9 @@
 """The agents' JSON API: auth, the reply queue, a thread, replying."""
 import pytest
 
+from smsdesk.events import SmsConsent
+from smsdesk.models import ConsentSource
+from smsdesk.services.consent import record_consent
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -110,3 +113,18 @@ def test_filters_by_store_and_search(client, make, auth):
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok", "db": "ok"}
+
+
+def test_conversation_shows_the_numbers_consent(client, make, auth, db_session):
+    store = make.store()
+    customer = make.customer(store, "+15025550123")
+    record_consent(db_session, customer, SmsConsent(phone=customer.phone, granted=True, source=ConsentSource.SHOPIFY,
+                                                    collected_from="checkout", delivery_id="evt-9"))
+    db_session.commit()
+    text_in(client, store, body="STOP")
+    conversation_id = client.get("/api/conversations?status=all", headers=auth).json["conversations"][0]["id"]
+    detail = client.get(f"/api/conversations/{conversation_id}", headers=auth).json
+    assert detail["marketing_consent"] is False
+    assert [(c["state"], c["source"], c["delivery_id"]) for c in detail["consents"]] == [
+        ("granted", "shopify", "evt-9"), ("withdrawn", "keyword", None)]
+    assert detail["consents"][0]["level"] == "unknown" and detail["consents"][1]["platform_state"] == "STOP"

@@ -5,8 +5,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from smsdesk.events import CartItem, CheckoutCompleted, CheckoutUpdated, CustomerInfo, OrderInfo, OrderPlaced
-from smsdesk.models import AuditEvent, Checkout, Conversation, Customer, Message, Store, utcnow
+from smsdesk.events import (
+    CartItem,
+    CheckoutCompleted,
+    CheckoutUpdated,
+    CustomerInfo,
+    OrderInfo,
+    OrderPlaced,
+    SmsConsent,
+)
+from smsdesk.models import AuditEvent, Checkout, ConsentSource, Conversation, Customer, Message, Store, utcnow
+from smsdesk.reasons import Reason
 from smsdesk.services import checkouts, sending
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.events import apply_event
@@ -25,9 +34,11 @@ def store(make):
 
 
 def cart(token="tok-1", *, phone=PHONE, consent=True, items=(("Wool Mittens", 1),), total="54.00"):
-    """A normalized checkout update, as the webhook adapters produce it."""
+    """A normalized checkout update, as the webhook adapters produce it; ``consent`` (True,
+    False or None for nothing said) is about the contact phone."""
+    consents = () if consent is None else (SmsConsent(phone=phone, granted=consent, source=ConsentSource.GENERIC),)
     return CheckoutUpdated(
-        token=token, customer=CustomerInfo(phone=phone, first_name="Emma", marketing_consent=consent),
+        token=token, customer=CustomerInfo(phone=phone, first_name="Emma", consents=consents),
         recovery_url=f"https://shop.example.com/cart/{token}", total=total, currency="USD",
         items=tuple(CartItem(title, quantity) for title, quantity in items),
     )
@@ -122,9 +133,9 @@ def test_event_through_apply_event_schedules_one_row(db_session, store):
 
 
 @pytest.mark.parametrize("purchase, reason", [
-    (CheckoutCompleted(token="tok-1"), "checkout_completed"),
-    (order(checkout_token="tok-1"), "order_placed"),
-    (order(checkout_token="other-cart"), "order_placed"),
+    (CheckoutCompleted(token="tok-1"), Reason.CHECKOUT_COMPLETED),
+    (order(checkout_token="tok-1"), Reason.ORDER_PLACED),
+    (order(checkout_token="other-cart"), Reason.ORDER_PLACED),
 ])
 def test_buying_before_the_delay_cancels_the_reminder(app, db_session, store, twilio_server, purchase, reason):
     update(db_session, store, cart(), BASE)
@@ -189,7 +200,7 @@ def test_buying_between_the_reminders_cancels_the_second(app, db_session, store,
     assert sweep(app, BASE + 26 * HOUR) == 0
     assert len(twilio_server.messages) == 1
     first, second = reminders(db_session)
-    assert (first.status.value, second.status.value, second.reason) == ("sent", "cancelled", "checkout_completed")
+    assert (first.status.value, second.status.value, second.reason) == ("sent", "cancelled", Reason.CHECKOUT_COMPLETED)
 
 
 def test_no_second_reminder_when_the_first_was_not_sent(app, db_session, store, twilio_server):
@@ -208,13 +219,15 @@ def test_no_consent_means_nothing(app, db_session, store, twilio_server, consent
     update(db_session, store, cart(consent=consent), BASE)
     assert sweep(app, BASE + 2 * HOUR) == 0
     assert reminders(db_session) == [] and twilio_server.messages == []
+    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
 
 
 def test_consent_withdrawn_in_an_update_cancels_the_reminder(app, db_session, store):
     update(db_session, store, cart(), BASE)
     update(db_session, store, cart(consent=False), BASE + MINUTE)
     [reminder] = reminders(db_session)
-    assert (reminder.status.value, reminder.reason) == ("cancelled", "no_consent")
+    assert (reminder.status.value, reminder.reason) == ("cancelled", Reason.NO_CONSENT)
+    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
 
 
 def test_opted_out_phone_gets_nothing(app, db_session, store, make, twilio_server):
@@ -224,6 +237,7 @@ def test_opted_out_phone_gets_nothing(app, db_session, store, make, twilio_serve
     update(db_session, store, cart(), BASE)
     assert sweep(app, BASE + 2 * HOUR) == 0
     assert reminders(db_session) == [] and twilio_server.messages == []
+    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.OPTED_OUT
 
 
 def test_opt_out_after_scheduling_suppresses_at_send_time(app, db_session, store, twilio_server):
@@ -300,3 +314,75 @@ def test_cart_context_counts_items():
     context = checkouts.cart_context(Store(name="Acme", help_text=""), checkout, Customer(first_name="Emma"))
     assert context["cart"] == {"recovery_url": "https://x.example/r", "total": "9.00",
                                     "item_count": 5, "first_item": "Socks"}
+
+
+# -- who the reminder goes to: only a number that consented ---------------------------
+
+CONTACT, CONSENTING = "+12125550100", PHONE
+
+
+def cart_with(*statements, contact=CONTACT):
+    """A checkout whose contact phone is ``contact`` and whose consent names other numbers."""
+    consents = tuple(SmsConsent(phone=phone, granted=granted, source=ConsentSource.SHOPIFY)
+                     for phone, granted in statements)
+    return CheckoutUpdated(token="tok-1", customer=CustomerInfo(phone=contact, first_name="Emma", consents=consents),
+                           recovery_url="https://shop.example.com/cart/tok-1", total="54.00", currency="USD",
+                           items=(CartItem("Wool Mittens", 1),))
+
+
+def test_reminder_goes_only_to_the_number_that_consented(app, db_session, store, twilio_server):
+    update(db_session, store, cart_with((CONSENTING, True)), BASE)
+    assert sweep(app, BASE + HOUR) == 1
+    assert [m["to"] for m in twilio_server.messages] == [CONSENTING]
+    checkout = db_session.scalar(select(Checkout))
+    contact = db_session.get(Customer, checkout.customer_id)
+    assert (checkout.phone, contact.marketing_consent, checkout.reminder_reason) == (CONTACT, False, None)
+    [reminder] = reminders(db_session)
+    assert db_session.get(Customer, reminder.customer_id).phone == CONSENTING
+
+
+# (statements of the checkout, numbers consented/opted out before, expected recipient, expected reason)
+RECIPIENTS = {
+    "the contact phone consents": ([(CONTACT, True)], {}, CONTACT, None),
+    "another number consents": ([(CONSENTING, True)], {}, CONSENTING, None),
+    "the consenting number first, though the contact consented before": (
+        [(CONSENTING, True)], {CONTACT: "consented"}, CONSENTING, None),
+    "nothing said, the contact consented before": ([], {CONTACT: "consented"}, CONTACT, None),
+    "nothing said, nobody consented": ([], {}, None, Reason.NO_CONSENT),
+    "the other number says no": ([(CONSENTING, False)], {CONSENTING: "consented"}, None, Reason.NO_CONSENT),
+    "the consenting number opted out": ([(CONSENTING, True)], {CONSENTING: "opted_out"}, None, Reason.OPTED_OUT),
+    "the consenting number opted out, the contact consented": (
+        [(CONSENTING, True)], {CONSENTING: "opted_out", CONTACT: "consented"}, CONTACT, None),
+}
+
+
+@pytest.mark.parametrize("statements, before, recipient, reason", RECIPIENTS.values(), ids=RECIPIENTS.keys())
+def test_reminder_recipient_table(db_session, store, make, statements, before, recipient, reason):
+    for phone, state in before.items():
+        customer = make.customer(store, phone, marketing_consent=True)
+        if state == "opted_out":
+            set_opted_out(db_session, customer, True, source="test")
+    db_session.commit()
+    update(db_session, store, cart_with(*statements), BASE)
+    assert [db_session.get(Customer, m.customer_id).phone for m in reminders(db_session)] == (
+        [recipient] if recipient else [])
+    assert db_session.scalar(select(Checkout)).reminder_reason == reason
+
+
+def test_consent_moving_to_another_number_moves_the_reminder(app, db_session, store, twilio_server):
+    update(db_session, store, cart_with((CONTACT, True)), BASE)
+    update(db_session, store, cart_with((CONTACT, False), (CONSENTING, True)), BASE + MINUTE)
+    assert sweep(app, BASE + 2 * HOUR) == 1
+    assert [m["to"] for m in twilio_server.messages] == [CONSENTING]
+
+
+def test_send_time_checks_the_recipients_own_consent(app, db_session, store, twilio_server):
+    update(db_session, store, cart_with((CONSENTING, True)), BASE)
+    contact = db_session.scalar(select(Customer).where(Customer.phone == CONTACT))
+    contact.marketing_consent = True  # the contact's consent is not the recipient's
+    consenting = db_session.scalar(select(Customer).where(Customer.phone == CONSENTING))
+    consenting.marketing_consent = False  # revoked behind the outbox's back
+    db_session.commit()
+    assert sweep(app, BASE + 2 * HOUR) == 0
+    [reminder] = reminders(db_session)
+    assert (reminder.status.value, reminder.reason) == ("suppressed", Reason.NO_CONSENT)
