@@ -163,8 +163,9 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
             with session.begin_nested():
                 order = Order(store_id=store.id, external_id=info.external_id, status="new")
                 session.add(order)
-        except IntegrityError:  # the same order raced us from another delivery
-            order = _find_order(session, store.id, info.external_id)
+        except IntegrityError:  # the same order raced us from another delivery: it exists now
+            order = session.scalars(select(Order).where(Order.store_id == store.id,
+                                                        Order.external_id == info.external_id)).one()
     for attr, limit in FIELD_LIMITS.items():
         value = getattr(info, attr)
         if value:

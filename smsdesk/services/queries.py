@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -100,7 +101,7 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict:
 
 def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
     """An order; ``tracking_*`` are its latest package's. With ``packages``, every package too."""
-    data = {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
+    data: dict[str, Any] = {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
             "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
             "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
     if packages is not None:

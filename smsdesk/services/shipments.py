@@ -37,8 +37,9 @@ def get_package(session: Session, order: Order, external_id: str) -> Shipment:
         with session.begin_nested():
             package = Shipment(store_id=order.store_id, order_id=order.id, external_id=external_id, status="new")
             session.add(package)
-    except IntegrityError:  # the same package raced us from another delivery
-        package = _find(session, order.id, external_id)
+    except IntegrityError:  # the same package raced us from another delivery: it exists now
+        package = session.scalars(select(Shipment).where(Shipment.order_id == order.id,
+                                                         Shipment.external_id == external_id)).one()
     return package
 
 

@@ -1,9 +1,19 @@
 """smsdesk.platforms.bigcommerce: order status -> event, phones, tracking, amounts (no HTTP)."""
 import pytest
 
-from smsdesk.events import OrderCancelled, OrderPlaced, OrderRefunded, PaymentDeclined, ShipmentUpdated
+from smsdesk.events import (
+    OrderCancelled,
+    OrderPlaced,
+    OrderRefunded,
+    PaymentDeclined,
+    ShipmentUpdated,
+)
 from smsdesk.platforms.bigcommerce import fetch_events, money, pick_shipment
-from tests.webhooks.payloads import bigcommerce_callback, bigcommerce_order, bigcommerce_shipment
+from tests.webhooks.payloads import (
+    bigcommerce_callback,
+    bigcommerce_order,
+    bigcommerce_shipment,
+)
 
 
 class FakeApi:

@@ -134,8 +134,8 @@ def test_packages_shipped_before_the_order_are_texted_each_when_it_arrives(make,
     for e in (package("A"), package("B", "delivered", tracking=DHL), OrderPlaced(order=ORDER, customer=BOB)):
         apply_event(db_session, store=store, event=e, source="test")
     assert texts(db_session) == [
-        ("order_shipped", "Acme: Hi Bob, your order #1001 has shipped with UPS! Tracking number: 1Z999 "
-                          "https://ups.example/1Z999"),
+        ("order_shipped", ("Acme: Hi Bob, your order #1001 has shipped with UPS! Tracking number: 1Z999 "
+                           "https://ups.example/1Z999")),
         ("delivered", "Acme: Hi Bob, your order #1001 has been delivered. Enjoy! Questions? Just reply to this text.")]
 
 

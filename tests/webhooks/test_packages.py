@@ -2,7 +2,7 @@
 the order (API and inbox) shows every package, and a package holding part of the order says so."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select

@@ -2,7 +2,7 @@
 it is the store's ``order_refunded`` text (when turned on); a declined payment is no text at all."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +13,6 @@ from smsdesk.services.template_store import save_template
 from tests.factories import shopify_order
 from tests.support.shops import Shop, shop_for
 from tests.webhooks.payloads import bigcommerce_order, generic_event, woo_order
-
 
 # -- what each platform sends --------------------------------------------------------------
 

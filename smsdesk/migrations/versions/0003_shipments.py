@@ -47,7 +47,7 @@ def upgrade() -> None:
 def _backfill_packages() -> None:
     """An order shipped before packages existed becomes one package with the order's tracking."""
     postgres = op.get_bind().dialect.name == 'postgresql'
-    no_items = sa.literal_column("'[]'::json" if postgres else "'[]'")
+    no_items: sa.ColumnClause = sa.literal_column("'[]'::json" if postgres else "'[]'")
     orders = sa.table('orders', *(sa.column(name) for name in (
         'id', 'store_id', 'status', 'tracking_number', 'tracking_company', 'tracking_url', 'created_at',
         'updated_at')))
