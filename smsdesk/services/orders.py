@@ -89,6 +89,8 @@ def payment_declined(session: Session, *, store: Store, event: PaymentDeclined, 
     the audit trail says why."""
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
+    if order.status == "declined":
+        return order  # said and recorded before (WooCommerce re-sends the order on every save)
     if STAGES.get(order.status, -1) < STAGES["placed"]:
         order.status = "declined"
     customer = _customer_of(session, order)
@@ -110,6 +112,8 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
         package = shipments.get_package(session, order, event.shipment_id) if event.shipment_id else None
         if package is not None:
             shipments.record_details(package, event)
+            if package.status == "new":
+                package.status = "shipped"  # a delivery attempt means it left; no "shipped" text for it now
         _note_delivery_failure(session, store=store, order=order, customer=customer, package=package)
         return order
     if event.shipment_id:

@@ -208,10 +208,21 @@ def test_refund_words(make, db_session):
 
 def test_declined_payment_is_no_text_and_is_recorded(make, db_session):
     store = make.store()
-    apply_event(db_session, store=store, event=PaymentDeclined(order=ORDER, customer=BOB), source="test")
+    for _ in range(2):  # the platform says it again: recorded once
+        apply_event(db_session, store=store, event=PaymentDeclined(order=ORDER, customer=BOB), source="test")
     assert texts(db_session) == []
+    assert len(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "no_text")).all()) == 1
     assert db_session.scalar(select(Order.status)) == "declined"
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "no_text"))
     assert audit.reason == Reason.PAYMENT_DECLINED.value
     apply_event(db_session, store=store, event=event("placed"), source="test")  # paid on the second try
     assert [kind for kind, _ in texts(db_session)] == ["order_confirmed"]
+
+
+def test_delivery_failure_of_a_package_is_a_note_naming_its_carrier(make, db_session):
+    store = make.store()
+    for e in (event("placed"), package("A"), package("B", tracking=DHL), package("B", "failure", Tracking()),
+              package("B", "failure", Tracking())):
+        apply_event(db_session, store=store, event=e, source="test")
+    notes = db_session.scalars(select(Message.body).where(Message.status == MessageStatus.NOTE)).all()
+    assert notes == ["Carrier reported a delivery failure for order #1001 (DHL JJD01)."]
