@@ -125,11 +125,14 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
 
 def _ship_package(session: Session, *, store: Store, order: Order, customer: Customer | None,
                   event: ShipmentUpdated) -> None:
-    package = shipments.get_package(session, order, event.shipment_id)
+    package, was_unnamed = shipments.named_package(session, order, event)
+    forward = STAGES[event.status] > STAGES.get(package.status, -1)
     shipments.record_details(package, event)
     if not _move(package, event.status):
         return  # stale or out-of-order event for this package
     _move_order(order, event.status)
+    if was_unnamed and not forward:
+        return  # texted for this stage already, as the whole order
     _text_package(session, store=store, order=order, customer=customer, package=package, status=event.status)
 
 

@@ -43,6 +43,30 @@ def get_package(session: Session, order: Order, external_id: str) -> Shipment:
     return package
 
 
+def named_package(session: Session, order: Order, event: ShipmentUpdated) -> tuple[Shipment, bool]:
+    """The package an event names, and whether it was the order's unnamed package until now.
+
+    An order texted as a whole (no package id: a status set by hand, a WooCommerce order completed
+    before its tracking was added, an order shipped before packages existed) whose first named
+    package then arrives is that same parcel when the tracking does not contradict it: the
+    unnamed package takes the name, so the parcel is not texted "shipped" twice.
+    """
+    package = _find(session, order.id, event.shipment_id[:ID_LIMIT])
+    if package is not None:
+        return package, False
+    packages = packages_of(session, order)
+    if len(packages) == 1 and not packages[0].external_id and _may_be(packages[0], event.tracking):
+        packages[0].external_id = event.shipment_id[:ID_LIMIT]
+        return packages[0], True
+    return get_package(session, order, event.shipment_id), False
+
+
+def _may_be(package: Shipment, tracking: Tracking) -> bool:
+    """False when the two tracking numbers say these are different parcels."""
+    number = tracking.number[:TRACKING_LIMIT]
+    return not package.tracking_number or not number or package.tracking_number == number
+
+
 def _find(session: Session, order_id: int, external_id: str) -> Shipment | None:
     return session.scalar(select(Shipment).where(Shipment.order_id == order_id, Shipment.external_id == external_id))
 

@@ -226,3 +226,18 @@ def test_delivery_failure_of_a_package_is_a_note_naming_its_carrier(make, db_ses
         apply_event(db_session, store=store, event=e, source="test")
     notes = db_session.scalars(select(Message.body).where(Message.status == MessageStatus.NOTE)).all()
     assert notes == ["Carrier reported a delivery failure for order #1001 (DHL JJD01)."]
+
+
+@pytest.mark.parametrize(("events", "kinds", "packages"), [
+    # shipped as a whole order, then the platform names the parcel: the same parcel, no second text
+    ([event("shipped?"), package("A")], ["order_shipped"], 1),
+    ([event("shipped?"), package("A", "delivered")], ["order_shipped", "delivered"], 1),
+    # ... unless its tracking says it is another parcel
+    ([event("shipped?"), package("B", tracking=DHL)], ["order_shipped", "order_shipped"], 2),
+])
+def test_named_package_after_a_whole_order_update(make, db_session, events, kinds, packages):
+    store = make.store()
+    for e in [event("placed"), *events]:
+        apply_event(db_session, store=store, event=e, source="test")
+    assert [kind for kind, _ in texts(db_session)][1:] == kinds
+    assert len(db_session.scalars(select(Shipment)).all()) == packages
