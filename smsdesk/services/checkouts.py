@@ -140,7 +140,7 @@ def _schedule_first_reminder(
     """Schedule reminder 1 after the last activity, or move the pending one there."""
     if customer.opted_out or not customer.marketing_consent:
         reason = Reason.OPTED_OUT if customer.opted_out else Reason.NO_CONSENT
-        cancel_pending(session, reason=reason, detail=detail, checkout_id=checkout.id)
+        cancel_pending(session, reason=reason, checkout_id=checkout.id)
         return
     delay = timedelta(minutes=resolve_template(session, store_id=store.id, kind=REMINDER_1).delay_minutes)
     due_at = checkout.last_activity_at + delay
