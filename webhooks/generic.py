@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Request
 

@@ -101,9 +101,10 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict:
 
 def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
     """An order; ``tracking_*`` are its latest package's. With ``packages``, every package too."""
-    data: dict[str, Any] = {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
-            "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-            "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
+    data: dict[str, Any] = {
+        "number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
+        "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
+        "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
     if packages is not None:
         data["item_count"] = order.item_count or None
         data["shipments"] = [package_dict(p, order) for p in packages]

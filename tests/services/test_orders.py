@@ -126,7 +126,8 @@ def test_split_shipment_texts_each_package_with_its_own_tracking(make, db_sessio
     assert packages == [("A", "1Z999"), ("B", "JJD01")]
     assert db_session.scalar(select(Order.tracking_number)) == "JJD01"  # the order shows its latest package
     keys = list(db_session.scalars(select(Message.dedupe_key).order_by(Message.id)))
-    assert keys[1:] == [f"order:{store.id}:450789469:shipment:A:shipped", f"order:{store.id}:450789469:shipment:B:shipped"]
+    assert keys[1:] == [f"order:{store.id}:450789469:shipment:A:shipped",
+                        f"order:{store.id}:450789469:shipment:B:shipped"]
 
 
 def test_packages_shipped_before_the_order_are_texted_each_when_it_arrives(make, db_session):
@@ -173,12 +174,14 @@ def enable_refund_texts(db_session, store):
 
 
 @pytest.mark.parametrize(("events", "kinds", "status"), [
-    (["placed", refund("r1", partial=True), refund("r1", partial=True)], ["order_confirmed", "order_refunded"], "placed"),
+    (["placed", refund("r1", partial=True), refund("r1", partial=True)], ["order_confirmed", "order_refunded"],
+     "placed"),
     (["placed", refund("r1", partial=True), refund("r2")], ["order_confirmed", "order_refunded", "order_refunded"],
      "refunded"),
     (["placed", refund(partial=True), refund(partial=True), refund(), refund()],
      ["order_confirmed", "order_refunded", "order_refunded"], "refunded"),
-    (["placed", refund(), "shipped", "cancelled"], ["order_confirmed", "order_refunded", "order_cancelled"], "refunded"),
+    (["placed", refund(), "shipped", "cancelled"], ["order_confirmed", "order_refunded", "order_cancelled"],
+     "refunded"),
     (["placed", "shipped", refund("r1")], ["order_confirmed", "order_shipped", "order_refunded"], "refunded"),
 ])
 def test_refund_table(make, db_session, events, kinds, status):
@@ -202,8 +205,9 @@ def test_refund_words(make, db_session):
     enable_refund_texts(db_session, store)
     for e in (event("placed"), refund("r1", partial=True)):
         apply_event(db_session, store=store, event=e, source="test")
-    assert texts(db_session)[-1][1] == ("Acme: Hi Bob, we have issued a partial refund of 10.00 EUR for your order "
-                                        "#1001. It can take a few days to show on your statement. Questions? Just reply.")
+    assert texts(db_session)[-1][1] == (
+        "Acme: Hi Bob, we have issued a partial refund of 10.00 EUR for your order #1001. "
+        "It can take a few days to show on your statement. Questions? Just reply.")
 
 
 def test_declined_payment_is_no_text_and_is_recorded(make, db_session):

@@ -177,7 +177,8 @@ def package(first_name: str = "", **shipment) -> dict:
     ("order_shipped", package("Bob", partial=False, item_count=3, order_item_count=3),
      "Acme: Hi Bob, your order #1001 has shipped!"),
     ("delivered", package("Bob", partial=True, item_count=2, order_item_count=3),
-     "Acme: Hi Bob, part of your order #1001 has been delivered (2 of 3 items). Enjoy! Questions? Just reply to this text."),
+     "Acme: Hi Bob, part of your order #1001 has been delivered (2 of 3 items). "
+     "Enjoy! Questions? Just reply to this text."),
     ("out_for_delivery", package(partial=True, item_count=2, order_item_count=3),
      "Acme: Part of your order #1001 is out for delivery and should arrive today."),
 ])
@@ -186,7 +187,8 @@ def test_partial_package_says_so(kind, context, expected):
 
 
 @pytest.mark.parametrize(("refund", "expected"), [
-    ({"amount": "10.00", "partial": True}, "Hi Bob, we have issued a partial refund of 10.00 EUR for your order #1001."),
+    ({"amount": "10.00", "partial": True},
+     "Hi Bob, we have issued a partial refund of 10.00 EUR for your order #1001."),
     ({"amount": "", "partial": False}, "Hi Bob, we have issued a refund for your order #1001."),
 ])
 def test_refund_text_names_the_amount_and_partial_refunds(refund, expected):

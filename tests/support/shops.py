@@ -46,7 +46,8 @@ class Shop:
         body = as_body(payload)
         return self.client.post(f"/webhooks/generic/{self.store.slug}", data=body, headers=generic_headers(body))
 
-    def bigcommerce(self, order: dict, scope: str = "store/order/statusUpdated", *, shipment: dict | None = None) -> None:
+    def bigcommerce(self, order: dict, scope: str = "store/order/statusUpdated", *,
+                    shipment: dict | None = None) -> None:
         """Put the order (and a new shipment) on the fake API, post the callback and run the fetch job."""
         api = self.request.getfixturevalue("bigcommerce_api")
         api.put_order(order)

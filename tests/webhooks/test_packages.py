@@ -82,7 +82,7 @@ def test_split_shipment_texts_each_package_with_its_own_tracking(request, make, 
     drain()
     shipped = [m.body for m in outbound(db_session) if m.kind == "order_shipped"]
     assert len(shipped) == 2 and len(twilio_server.messages) == 3
-    for body, (number, url) in zip(shipped, (FIRST, SECOND)):
+    for body, (number, url) in zip(shipped, (FIRST, SECOND), strict=True):
         assert number in body and url in body
     [order] = conversation(client, make)["orders"]
     assert [(p["tracking_number"], p["tracking_url"], p["status"]) for p in order["shipments"]] == [

@@ -58,7 +58,8 @@ TABLE = [
     ("bigcommerce 14 Partially Refunded", "bigcommerce", ["order_refunded"],
      "issued a partial refund of 10.00 USD for your order #250"),
     ("bigcommerce 6 Declined", "bigcommerce", [], None),
-    ("generic order.refunded", "generic", ["order_refunded"], "issued a partial refund of 10.00 EUR for your order #1001"),
+    ("generic order.refunded", "generic", ["order_refunded"],
+     "issued a partial refund of 10.00 EUR for your order #1001"),
     ("shopify refunds/create", "shopify", ["order_refunded"], "issued a refund of 209.00 USD for your order #1001"),
 ]
 
