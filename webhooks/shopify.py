@@ -78,18 +78,19 @@ def order_info(payload: dict) -> OrderInfo:
         currency=text(payload.get("currency")),
         status_url=text(payload.get("order_status_url")),
         checkout_token=text(payload.get("checkout_token")) or None,
-        item_count=sum(item.quantity for item in line_items(payload)),
+        item_count=sum(item.quantity for item in line_items(payload, ordered=True)),
     )
 
 
-def line_items(payload: dict) -> tuple[CartItem, ...]:
-    """An order's or a fulfillment's items that ship, with their quantities. ``current_quantity``
-    (what is left after edits and removals) wins over the quantity first ordered; 0 drops the line.
-    A line that needs no shipping (a gift card, a download) never makes a package look partial."""
+def line_items(payload: dict, *, ordered: bool = False) -> tuple[CartItem, ...]:
+    """The items that ship, with their quantities; a line that needs no shipping (a gift card, a
+    download) never makes a package look partial. A fulfillment's ``quantity`` is what it holds;
+    for the order (``ordered``) ``current_quantity``, what is left after edits and removals, wins
+    over the quantity first ordered, and 0 drops the line."""
     items = [i for i in payload.get("line_items") or []
              if isinstance(i, dict) and i.get("requires_shipping") is not False][:MAX_ITEMS]
-    counted = [(i, i["current_quantity"] if isinstance(i.get("current_quantity"), int) else i.get("quantity"))
-               for i in items]
+    counted = [(i, i["current_quantity"] if ordered and isinstance(i.get("current_quantity"), int)
+                else i.get("quantity")) for i in items]
     return tuple(CartItem(title=text(i.get("name") or i.get("title")), quantity=quantity(count))
                  for i, count in counted if count != 0)
 
