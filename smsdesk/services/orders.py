@@ -107,27 +107,28 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
     customer = _customer_of(session, order)
     if order.status in ENDED:
         return order  # a cancelled or refunded order: later shipment events change nothing
-    shipments.set_tracking(order, event.tracking)  # the order shows its latest package's tracking
-    if event.status == "failure":
-        package = shipments.get_package(session, order, event.shipment_id) if event.shipment_id else None
-        if package is not None:
-            shipments.record_details(package, event)
-            if package.status == "new":
-                package.status = "shipped"  # a delivery attempt means it left; no "shipped" text for it now
-        _note_delivery_failure(session, store=store, order=order, customer=customer, package=package)
-        return order
+    package, was_unnamed = None, False
     if event.shipment_id:
-        _ship_package(session, store=store, order=order, customer=customer, event=event)
+        package, was_unnamed = shipments.named_package(session, order, event)
+        shipments.record_details(package, event)
+        shipments.mirror_newest(session, order, package)
+    else:
+        shipments.set_tracking(order, event.tracking)
+    if event.status == "failure":
+        if package is not None and package.status == "new":
+            package.status = "shipped"  # a delivery attempt means it left; no "shipped" text for it now
+        _note_delivery_failure(session, store=store, order=order, customer=customer, package=package)
+    elif package is not None:
+        _ship_package(session, store=store, order=order, customer=customer, package=package, event=event,
+                      was_unnamed=was_unnamed)
     else:
         _ship_order(session, store=store, order=order, customer=customer, event=event)
     return order
 
 
-def _ship_package(session: Session, *, store: Store, order: Order, customer: Customer | None,
-                  event: ShipmentUpdated) -> None:
-    package, was_unnamed = shipments.named_package(session, order, event)
+def _ship_package(session: Session, *, store: Store, order: Order, customer: Customer | None, package: Shipment,
+                  event: ShipmentUpdated, was_unnamed: bool) -> None:
     forward = STAGES[event.status] > STAGES.get(package.status, -1)
-    shipments.record_details(package, event)
     if not _move(package, event.status):
         return  # stale or out-of-order event for this package
     _move_order(order, event.status)

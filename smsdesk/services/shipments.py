@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,6 +77,14 @@ def record_details(package: Shipment, event: ShipmentUpdated) -> None:
     if event.items:
         package.items = [{"title": i.title[:255], "quantity": i.quantity} for i in event.items[:ITEMS_KEPT]]
         package.item_count = sum(i.quantity for i in event.items)
+
+
+def mirror_newest(session: Session, order: Order, package: Shipment) -> None:
+    """The order's own tracking shows its newest package's (a late event for an older one changes nothing)."""
+    newest = session.scalar(select(func.max(Shipment.id)).where(Shipment.order_id == order.id))
+    if package.id == newest:
+        set_tracking(order, Tracking(number=package.tracking_number, company=package.tracking_company,
+                                     url=package.tracking_url))
 
 
 def set_tracking(row: Order | Shipment, tracking: Tracking) -> None:

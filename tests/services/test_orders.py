@@ -245,3 +245,11 @@ def test_named_package_after_a_whole_order_update(make, db_session, events, kind
         apply_event(db_session, store=store, event=e, source="test")
     assert [kind for kind, _ in texts(db_session)][1:] == kinds
     assert len(db_session.scalars(select(Shipment)).all()) == packages
+
+
+def test_order_tracking_is_the_newest_package_whatever_comes_late(make, db_session):
+    store = make.store()
+    for e in (event("placed"), package("A"), package("B", tracking=DHL), package("A", "in_transit")):
+        apply_event(db_session, store=store, event=e, source="test")
+    order = db_session.scalar(select(Order))
+    assert (order.tracking_number, order.tracking_company) == ("JJD01", "DHL")
