@@ -49,8 +49,9 @@ ORDER_SCOPES = ("store/order/created", "store/order/statusUpdated")
 SHIPMENT_SCOPE = "store/shipment/created"
 CART_SCOPE = "store/cart/abandoned"
 FETCHED_SCOPES = ORDER_SCOPES + (SHIPMENT_SCOPE, CART_SCOPE)
-STATUS_FOR_ID: dict[int | None, str] = {7: "placed", 9: "placed", 11: "placed", 8: "ready_for_pickup", 2: "shipped", 3: "shipped",
-                 10: "delivered", 5: "cancelled", 4: "refunded", 14: "partially_refunded", 6: "declined"}
+STATUS_FOR_ID: dict[int | None, str] = {
+    7: "placed", 9: "placed", 11: "placed", 8: "ready_for_pickup", 2: "shipped", 3: "shipped", 10: "delivered",
+    5: "cancelled", 4: "refunded", 14: "partially_refunded", 6: "declined"}
 NEEDS_TRACKING = ("shipped", "delivered")
 ITEM_KINDS = ("physical_items", "digital_items", "custom_items", "gift_certificates")  # a V3 cart's line_items
 MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one
