@@ -52,14 +52,15 @@ class OrderRefunded:
     """Money went back to the customer: not a cancellation (the goods may be on their way or home).
 
     ``refund_id`` is the platform's id of this refund ("" when it only tells the order's state);
-    ``partial`` is True only when the platform says some of the order's money is still kept.
+    ``partial``: True when some of the order stands (it may still ship), False when all of it
+    was refunded (the order ends), None when the platform does not say (Shopify's refunds/create).
     """
 
     order: OrderInfo
     customer: CustomerInfo = field(default_factory=CustomerInfo)
     refund_id: str = ""
     amount: str = ""
-    partial: bool = False
+    partial: bool | None = None
 
 
 @dataclass(frozen=True)

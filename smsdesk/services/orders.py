@@ -62,15 +62,15 @@ def order_cancelled(session: Session, *, store: Store, event: OrderCancelled, so
 
 def order_refunded(session: Session, *, store: Store, event: OrderRefunded, source: str) -> Order:
     """A refund is not a cancellation: its own text (``order_refunded``, off unless the owner
-    turns it on), once per refund. A full refund ends the order's shipping texts."""
+    turns it on), once per refund. Only a refund known to be full ends the order's shipping texts."""
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
-    if not event.partial and order.status != "cancelled":
-        order.status = "refunded"
+    if event.partial is False and order.status != "cancelled":
+        order.status = "refunded"  # all of it: no shipping texts after this
     customer = _customer_of(session, order)
     if customer is None:
         return order
-    context = order_context(store, order, customer, refund={"amount": event.amount, "partial": event.partial})
+    context = order_context(store, order, customer, refund={"amount": event.amount, "partial": bool(event.partial)})
     enqueue_kind(session, store=store, customer=customer, kind="order_refunded", context=context,
                  dedupe_key=refund_key(store, order, event), order_id=order.id)
     return order

@@ -345,3 +345,12 @@ def test_items_counted_for_partial_shipments():
     assert order_info(order).item_count == 2  # one mitten removed, the scarf removed, the gift card never ships
     fulfillment = shopify_fulfillment(line_items=[{"id": 1, "title": "Mittens", "quantity": 1, "current_quantity": 2}])
     assert [(i.title, i.quantity) for i in line_items(fulfillment)] == [("Mittens", 1)]  # what this package holds
+
+
+def test_refund_does_not_stop_the_rest_of_the_order_from_shipping(client, make, drain, twilio_server):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    post(client, store, shopify_order(), "orders/create")
+    post(client, store, shopify_order()["refunds"][0], "refunds/create")  # one item refunded, the rest ships
+    post(client, store, shopify_fulfillment(), "fulfillments/create")
+    drain()
+    assert texts(twilio_server) == [CONFIRMED, SHIPPED]  # order_refunded is off by default
