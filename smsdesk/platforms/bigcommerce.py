@@ -63,6 +63,7 @@ class OrderSource(Protocol):
     def order(self, order_id: str) -> dict: ...
     def shipping_addresses(self, order_id: str) -> list: ...
     def shipments(self, order_id: str) -> list: ...
+    def products(self, order_id: str) -> list: ...
     def checkout(self, checkout_id: str) -> dict | None: ...
     def cart_recovery_url(self, cart_id: str) -> str: ...
 
@@ -93,8 +94,9 @@ def fetch_events(api: OrderSource, payload: dict, *, default_country: str) -> li
         return [PaymentDeclined(order=info, customer=customer)]
     shipments = api.shipments(order_id) if status in NEEDS_TRACKING else []
     if status == "shipped":
-        named = str(data["id"]) if is_shipment else None
-        return [package_event(s, order=info, customer=customer) for s in shipped_packages(shipments, named)]
+        packages = shipped_packages(shipments, str(data["id"]) if is_shipment else None)
+        names = product_names(api.products(order_id)) if any(p.get("items") for p in packages) else {}
+        return [package_event(p, order=info, customer=customer, names=names) for p in packages]
     # The order as a whole (delivered, ready for pickup): one text, with the newest tracking.
     return [ShipmentUpdated(order=info, status=status, tracking=tracking(pick_shipment(shipments, None)),
                             customer=customer)]
@@ -108,9 +110,16 @@ def shipped_packages(shipments: list, named: str | None) -> list[dict]:
     return listed or [{}]
 
 
-def package_event(shipment: dict, *, order: OrderInfo, customer: CustomerInfo) -> ShipmentUpdated:
-    """One shipment as a shipped package; its items name only products ids, so they count units."""
-    items = tuple(CartItem(title="", quantity=max(_int(i.get("quantity")) or 1, 1))
+def product_names(products: list) -> dict[str, str]:
+    """The order's products by their order product id."""
+    return {_text(p.get("id")): _text(p.get("name")) for p in products or [] if isinstance(p, dict)}
+
+
+def package_event(shipment: dict, *, order: OrderInfo, customer: CustomerInfo,
+                  names: dict[str, str]) -> ShipmentUpdated:
+    """One shipment as a shipped package; its items name order products by id, named from ``names``."""
+    items = tuple(CartItem(title=names.get(_text(i.get("order_product_id")), ""),
+                           quantity=max(_int(i.get("quantity")) or 1, 1))
                   for i in shipment.get("items") or [] if isinstance(i, dict))
     return ShipmentUpdated(order=order, status="shipped", tracking=tracking(shipment), customer=customer,
                            shipment_id=_text(shipment.get("id")), items=items)

@@ -19,8 +19,10 @@ from tests.webhooks.payloads import (
 class FakeApi:
     """The three reads fetch_events makes, from dicts, counting calls."""
 
-    def __init__(self, order: dict, shipments: list | None = None, addresses: list | None = None):
+    def __init__(self, order: dict, shipments: list | None = None, addresses: list | None = None,
+                 products: list | None = None):
         self._order, self._shipments, self._addresses = order, shipments or [], addresses or []
+        self._products = products or []
         self.calls: list[str] = []
 
     def order(self, order_id):
@@ -34,6 +36,10 @@ class FakeApi:
     def shipments(self, order_id):
         self.calls.append(f"shipments {order_id}")
         return self._shipments
+
+    def products(self, order_id):
+        self.calls.append(f"products {order_id}")
+        return self._products
 
 
 @pytest.mark.parametrize(("status_id", "expected"), [
@@ -70,6 +76,14 @@ def test_every_shipment_of_a_shipped_order_is_a_package_with_its_own_tracking():
     assert {e.order.item_count for e in events} == {3}
 
 
+def test_package_items_are_named_from_the_order_products():
+    api = FakeApi(bigcommerce_order(status_id=3, items_total=3), shipments=[bigcommerce_shipment(250, 12)],
+                  products=[{"id": 194, "name": "Wool Mittens", "quantity": 1},
+                            {"id": 195, "name": "Knit Scarf", "quantity": 2}])
+    [event] = fetch_events(api, bigcommerce_callback("store/order/statusUpdated", 250), default_country="US")
+    assert [(i.title, i.quantity) for i in event.items] == [("Wool Mittens", 1), ("Knit Scarf", 1)]
+
+
 def test_order_fields_and_customer():
     [event] = fetch_events(FakeApi(bigcommerce_order(status_id=11)), bigcommerce_callback("store/order/created", 250),
                            default_country="DE")
@@ -86,7 +100,7 @@ def test_shipment_callback_uses_the_named_shipment_and_says_shipped():
     callback = bigcommerce_callback("store/shipment/created", 12, order_id=250)
     [event] = fetch_events(api, callback, default_country="US")
     assert (event.status, event.tracking.number, event.tracking.company) == ("shipped", "EJ958083578US", "USPS")
-    assert api.calls == ["order 250", "addresses 250", "shipments 250"]
+    assert api.calls == ["order 250", "addresses 250", "shipments 250", "products 250"]
 
 
 def test_placed_order_does_not_fetch_shipments():

@@ -47,10 +47,10 @@ class Shop:
         return self.client.post(f"/webhooks/generic/{self.store.slug}", data=body, headers=generic_headers(body))
 
     def bigcommerce(self, order: dict, scope: str = "store/order/statusUpdated", *,
-                    shipment: dict | None = None) -> None:
+                    shipment: dict | None = None, products: list | None = None) -> None:
         """Put the order (and a new shipment) on the fake API, post the callback and run the fetch job."""
         api = self.request.getfixturevalue("bigcommerce_api")
-        api.put_order(order)
+        api.put_order(order, products=products)
         callback = bigcommerce_callback(scope, order["id"])
         if shipment is not None:
             api.add_shipment(order["id"], shipment)

@@ -103,6 +103,9 @@ def test_inbox_order_panel_lists_every_package_with_its_tracking_link(request, m
     assert "Package 1" in html and "Package 2" in html
 
 
+BC_PRODUCTS = [{"id": 194, "name": "Wool Mittens", "quantity": 1}, {"id": 195, "name": "Knit Scarf", "quantity": 3}]
+
+
 def shopify_three_units() -> dict:
     order = shopify_order()
     for line in order["line_items"]:
@@ -116,7 +119,7 @@ PARTIAL: dict[str, tuple[Callable[[Shop], None], str]] = {
                 "Part of your order #1001 has shipped (1 of 3 items)"),
     "bigcommerce": (lambda s: (s.bigcommerce(bigcommerce_order(status_id=11, items_total=4), "store/order/created"),
                                s.bigcommerce(bigcommerce_order(status_id=3, items_total=4),
-                                             shipment=bigcommerce_shipment(250))),
+                                             shipment=bigcommerce_shipment(250), products=BC_PRODUCTS)),
                     "Part of your order #250 has shipped (2 of 4 items)"),
     "generic": (lambda s: (s.post("", generic_event("order.placed", order=dict(GENERIC_ORDER, item_count=3),
                                                     customer=GENERIC_CUSTOMER)),
@@ -135,6 +138,8 @@ def test_partial_shipment_says_so(request, make, client, db_session, drain, twil
     assert len(shipped) == 1 and words.lower() in shipped[0].lower()
     [order] = conversation(client, make)["orders"]
     assert order["shipments"][0]["partial"] is True
+    if platform == "bigcommerce":  # its shipments name order products by id
+        assert [i["title"] for i in order["shipments"][0]["items"]] == ["Wool Mittens", "Knit Scarf"]
 
 
 def test_whole_shipment_does_not_say_partial(request, make, client, db_session, drain):
