@@ -8,7 +8,8 @@ Status decisions:
 - 7 Awaiting Payment, 9 Awaiting Shipment, 11 Awaiting Fulfillment: order placed (confirmed).
 - 8 Awaiting Pickup: ready for pickup.
 - 2 Shipped, 3 Partially Shipped: shipped, one package per shipment, each with its own
-  tracking and items (fewer items than ``items_total``: a partial shipment).
+  tracking and items (named from the order's products; fewer units than ``items_total``:
+  a partial shipment).
   A store/shipment/created callback: that shipment.
 - 10 Completed: delivered (the whole order, one text). BigCommerce defines it as "shipped/picked
   up and receipt confirmed" (or a digital download made available), the closest it has to
