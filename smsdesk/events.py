@@ -57,6 +57,7 @@ class OrderInfo:
     currency: str = ""
     status_url: str = ""
     checkout_token: str | None = None
+    item_count: int = 0  # units ordered (sum of quantities); 0 when the payload does not say
 
 
 @dataclass(frozen=True)
@@ -78,22 +79,54 @@ class OrderCancelled:
     customer: CustomerInfo = field(default_factory=CustomerInfo)
 
 
-SHIPMENT_STATUSES = ("shipped", "in_transit", "out_for_delivery", "ready_for_pickup", "delivered", "failure")
+@dataclass(frozen=True)
+class OrderRefunded:
+    """Money went back to the customer: not a cancellation (the goods may be on their way or home).
+
+    ``refund_id`` is the platform's id of this refund ("" when it only tells the order's state);
+    ``partial``: True when some of the order stands (it may still ship), False when all of it
+    was refunded (the order ends), None when the platform does not say (Shopify's refunds/create).
+    """
+
+    order: OrderInfo
+    customer: CustomerInfo = field(default_factory=CustomerInfo)
+    refund_id: str = ""
+    amount: str = ""
+    partial: bool | None = None
 
 
 @dataclass(frozen=True)
-class ShipmentUpdated:
+class PaymentDeclined:
+    """The payment failed: nothing was bought, so the customer gets no text (it is recorded)."""
+
     order: OrderInfo
-    status: str  # one of SHIPMENT_STATUSES
-    tracking: Tracking = field(default_factory=Tracking)
     customer: CustomerInfo = field(default_factory=CustomerInfo)
-    shipment_id: str = ""
 
 
 @dataclass(frozen=True)
 class CartItem:
     title: str
     quantity: int = 1
+
+
+SHIPMENT_STATUSES = ("shipped", "in_transit", "out_for_delivery", "ready_for_pickup", "delivered", "failure")
+
+
+@dataclass(frozen=True)
+class ShipmentUpdated:
+    """One package (a platform's fulfillment / shipment) of an order.
+
+    ``shipment_id`` names the package; "" means the platform only speaks of the whole order.
+    ``items`` are what this package holds, when the platform says (a partial shipment holds
+    fewer units than ``order.item_count``).
+    """
+
+    order: OrderInfo
+    status: str  # one of SHIPMENT_STATUSES
+    tracking: Tracking = field(default_factory=Tracking)
+    customer: CustomerInfo = field(default_factory=CustomerInfo)
+    shipment_id: str = ""
+    items: tuple[CartItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,4 +145,5 @@ class CheckoutCompleted:
     customer: CustomerInfo = field(default_factory=CustomerInfo)
 
 
-Event = OrderPlaced | OrderCancelled | ShipmentUpdated | CheckoutUpdated | CheckoutCompleted
+Event = (OrderPlaced | OrderCancelled | OrderRefunded | PaymentDeclined | ShipmentUpdated | CheckoutUpdated
+         | CheckoutCompleted)

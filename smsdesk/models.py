@@ -197,6 +197,32 @@ class Order(Base):
     tracking_url: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Units ordered, when the platform says (0: unknown); a package with fewer is a partial shipment.
+    item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Shipment(Base):
+    """One package of an order (a platform's fulfillment or shipment), with its own tracking.
+
+    ``external_id`` is the platform's id; "" is the one package of an order whose platform
+    only speaks of the whole order. The order's ``tracking_*`` columns mirror the latest package.
+    """
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("order_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    external_id: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(20), default="shipped")
+    tracking_number: Mapped[str] = mapped_column(String(255), default="")
+    tracking_company: Mapped[str] = mapped_column(String(255), default="")
+    tracking_url: Mapped[str] = mapped_column(Text, default="")
+    items: Mapped[list[Any]] = mapped_column(default=list)  # [{"title", "quantity"}], when the platform says
+    item_count: Mapped[int] = mapped_column(Integer, default=0)  # units in this package (0: unknown)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Checkout(Base):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from flask import Request
 
@@ -23,6 +24,7 @@ from smsdesk.events import (
     OrderCancelled,
     OrderInfo,
     OrderPlaced,
+    OrderRefunded,
     ShipmentUpdated,
     SmsConsent,
     Tracking,
@@ -106,7 +108,22 @@ def order_info(data: dict) -> OrderInfo:
     order = section(data, "order")
     return OrderInfo(external_id=require_id(order, "id"), number=text(order.get("number")),
                      total=text(order.get("total")), currency=text(order.get("currency")).upper(),
-                     status_url=text(order.get("status_url")))
+                     status_url=text(order.get("status_url")), item_count=item_count(order))
+
+
+def item_count(order: dict) -> int:
+    """``order.item_count``: units ordered (0 when left out); BadPayload unless a whole number >= 0."""
+    value = order.get("item_count")
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadPayload("order.item_count must be a whole number of at least 0")
+    return value
+
+
+def optional_id(payload: dict, key: str) -> str:
+    """An optional id as text ("" when left out), within what we store."""
+    return require_id(payload, key) if text(payload.get(key)) else ""
 
 
 def customer_info(store: Store, data: dict, *, required: bool = True) -> CustomerInfo:
@@ -144,7 +161,17 @@ def shipment_updated(store: Store, data: dict) -> Event:
     tracking = Tracking(number=text(shipment.get("tracking_number")), company=text(shipment.get("tracking_company")),
                         url=text(shipment.get("tracking_url")))
     return ShipmentUpdated(order=order_info(data), status=status, tracking=tracking,
-                           customer=customer_info(store, data, required=False), shipment_id=text(shipment.get("id")))
+                           customer=customer_info(store, data, required=False), shipment_id=optional_id(shipment, "id"),
+                           items=cart_items(shipment.get("items")))
+
+
+def order_refunded(store: Store, data: dict) -> Event:
+    refund = section(data, "refund", required=False)
+    partial = refund.get("partial", False)
+    if not isinstance(partial, bool):
+        raise BadPayload("refund.partial must be true or false")
+    return OrderRefunded(order=order_info(data), customer=customer_info(store, data, required=False),
+                         refund_id=optional_id(refund, "id"), amount=text(refund.get("amount"))[:32], partial=partial)
 
 
 def checkout_updated(store: Store, data: dict) -> Event:
@@ -164,6 +191,7 @@ def checkout_completed(store: Store, data: dict) -> Event:
 TYPES: dict[str, Callable[[Store, dict], Event]] = {
     "order.placed": order_placed,
     "order.cancelled": order_cancelled,
+    "order.refunded": order_refunded,
     "shipment.updated": shipment_updated,
     "checkout.updated": checkout_updated,
     "checkout.completed": checkout_completed,

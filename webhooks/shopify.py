@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Request
 from sqlalchemy.orm import Session
 
 from smsdesk.events import (
+    CartItem,
     CheckoutCompleted,
     CheckoutUpdated,
     CustomerInfo,
@@ -15,6 +17,7 @@ from smsdesk.events import (
     OrderCancelled,
     OrderInfo,
     OrderPlaced,
+    OrderRefunded,
     ShipmentUpdated,
     SmsConsent,
     Tracking,
@@ -23,11 +26,13 @@ from smsdesk.models import ConsentLevel, ConsentSource, Store
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import store_by_domain
 from webhooks.base import (
+    MAX_ID_LENGTH,
     MAX_TOKEN_LENGTH,
     WebhookAdapter,
     cart_items,
     customer_from,
     hmac_sha256_base64,
+    quantity,
     require_id,
     signature_matches,
     text,
@@ -44,6 +49,7 @@ SHIPMENT_STATUS = {"in_transit": "in_transit", "out_for_delivery": "out_for_deli
 SUBSCRIBED = "subscribed"
 NOT_YET = ("not_subscribed", "pending")  # no consent, but nothing withdrawn either
 OPT_IN_LEVELS = {"single_opt_in": ConsentLevel.SINGLE_OPT_IN, "confirmed_opt_in": ConsentLevel.CONFIRMED_OPT_IN}
+MAX_ITEMS = 250  # line items read per order or fulfillment
 SHIPPED_FULFILLMENT = "success"  # Fulfillment.status; pending/open/cancelled/error/failure never shipped
 
 
@@ -80,7 +86,21 @@ def order_info(payload: dict) -> OrderInfo:
         currency=text(payload.get("currency")),
         status_url=text(payload.get("order_status_url")),
         checkout_token=text(payload.get("checkout_token")) or None,
+        item_count=sum(item.quantity for item in line_items(payload, ordered=True)),
     )
+
+
+def line_items(payload: dict, *, ordered: bool = False) -> tuple[CartItem, ...]:
+    """The items that ship, with their quantities; a line that needs no shipping (a gift card, a
+    download) never makes a package look partial. A fulfillment's ``quantity`` is what it holds;
+    for the order (``ordered``) ``current_quantity``, what is left after edits and removals, wins
+    over the quantity first ordered, and 0 drops the line."""
+    items = [i for i in payload.get("line_items") or []
+             if isinstance(i, dict) and i.get("requires_shipping") is not False][:MAX_ITEMS]
+    counted = [(i, i["current_quantity"] if ordered and isinstance(i.get("current_quantity"), int)
+                else i.get("quantity")) for i in items]
+    return tuple(CartItem(title=text(i.get("name") or i.get("title")), quantity=quantity(count))
+                 for i, count in counted if count != 0)
 
 
 def order_customer(store: Store, payload: dict) -> CustomerInfo:
@@ -174,7 +194,7 @@ def shipment_events(fulfillment: dict, *, order: OrderInfo, customer: CustomerIn
         return []
     status = SHIPMENT_STATUS.get(text(fulfillment.get("shipment_status")), "shipped")
     return [ShipmentUpdated(order=order, status=status, tracking=tracking(fulfillment), customer=customer,
-                            shipment_id=text(fulfillment.get("id")))]
+                            shipment_id=text(fulfillment.get("id"))[:MAX_ID_LENGTH], items=line_items(fulfillment))]
 
 
 def tracking(fulfillment: dict) -> Tracking:
@@ -186,6 +206,25 @@ def tracking(fulfillment: dict) -> Tracking:
 
 def _first(values: Any) -> Any:
     return values[0] if isinstance(values, list) and values else None
+
+
+def refund_created(store: Store, payload: dict) -> list[Event]:
+    """refunds/create: money back for some or all of an order; it names its order by id only."""
+    order = OrderInfo(external_id=require_id(payload, "order_id"))
+    return [OrderRefunded(order=order, refund_id=require_id(payload, "id"), amount=refunded_amount(payload))]
+
+
+def refunded_amount(refund: dict) -> str:
+    """The sum of the refund's successful refund transactions ("" when it moved no money)."""
+    total = Decimal(0)
+    for transaction in refund.get("transactions") or []:
+        if isinstance(transaction, dict) and transaction.get("kind") == "refund" \
+                and transaction.get("status") == "success":
+            try:
+                total += Decimal(text(transaction.get("amount")))
+            except InvalidOperation:
+                continue
+    return str(total.quantize(Decimal("0.01"))) if total > 0 else ""
 
 
 def checkout_changed(store: Store, payload: dict) -> list[Event]:
@@ -205,6 +244,7 @@ def checkout_changed(store: Store, payload: dict) -> list[Event]:
 TOPICS = {
     "orders/create": orders_create,
     "orders/cancelled": orders_cancelled,
+    "refunds/create": refund_created,
     "orders/fulfilled": orders_fulfilled,
     "orders/partially_fulfilled": orders_fulfilled,
     "fulfillments/create": fulfillment_changed,

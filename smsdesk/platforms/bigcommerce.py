@@ -7,12 +7,19 @@ shuffled callback still leads to the right text, and the order service texts eac
 Status decisions:
 - 7 Awaiting Payment, 9 Awaiting Shipment, 11 Awaiting Fulfillment: order placed (confirmed).
 - 8 Awaiting Pickup: ready for pickup.
-- 2 Shipped, 3 Partially Shipped: shipped, with the tracking of the newest shipment.
-- 10 Completed: delivered. BigCommerce defines it as "shipped/picked up and receipt
-  confirmed" (or a digital download made available), the closest it has to "delivered".
-- 4 Refunded, 5 Cancelled, 6 Declined: cancelled.
+- 2 Shipped, 3 Partially Shipped: shipped, one package per shipment, each with its own
+  tracking and items (named from the order's products; fewer units than ``items_total``:
+  a partial shipment).
+  A store/shipment/created callback: that shipment.
+- 10 Completed: delivered (the whole order, one text). BigCommerce defines it as "shipped/picked
+  up and receipt confirmed" (or a digital download made available), the closest it has to
+  "delivered".
+- 5 Cancelled: cancelled.
+- 4 Refunded, 14 Partially Refunded: refunded (``refunded_amount``), not cancelled: the goods
+  may be on their way or already home.
+- 6 Declined: the payment was declined; nothing was bought, so no text (recorded).
 - 0 Incomplete, 1 Pending (checkout not finished), 12 Manual Verification Required,
-  13 Disputed, 14 Partially Refunded: recorded, nothing to tell the customer.
+  13 Disputed: recorded, nothing to tell the customer.
 
 An abandoned cart (store/cart/abandoned) becomes a CheckoutUpdated from the V3 checkout
 (phone and name from its billing or shipping address, items, total) and the cart's
@@ -32,6 +39,8 @@ from smsdesk.events import (
     OrderCancelled,
     OrderInfo,
     OrderPlaced,
+    OrderRefunded,
+    PaymentDeclined,
     ShipmentUpdated,
     Tracking,
 )
@@ -41,8 +50,9 @@ ORDER_SCOPES = ("store/order/created", "store/order/statusUpdated")
 SHIPMENT_SCOPE = "store/shipment/created"
 CART_SCOPE = "store/cart/abandoned"
 FETCHED_SCOPES = ORDER_SCOPES + (SHIPMENT_SCOPE, CART_SCOPE)
-STATUS_FOR_ID = {7: "placed", 9: "placed", 11: "placed", 8: "ready_for_pickup", 2: "shipped", 3: "shipped",
-                 10: "delivered", 4: "cancelled", 5: "cancelled", 6: "cancelled"}
+STATUS_FOR_ID: dict[int | None, str] = {
+    7: "placed", 9: "placed", 11: "placed", 8: "ready_for_pickup", 2: "shipped", 3: "shipped", 10: "delivered",
+    5: "cancelled", 4: "refunded", 14: "partially_refunded", 6: "declined"}
 NEEDS_TRACKING = ("shipped", "delivered")
 ITEM_KINDS = ("physical_items", "digital_items", "custom_items", "gift_certificates")  # a V3 cart's line_items
 MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one
@@ -54,6 +64,7 @@ class OrderSource(Protocol):
     def order(self, order_id: str) -> dict: ...
     def shipping_addresses(self, order_id: str) -> list: ...
     def shipments(self, order_id: str) -> list: ...
+    def products(self, order_id: str) -> list: ...
     def checkout(self, checkout_id: str) -> dict | None: ...
     def cart_recovery_url(self, cart_id: str) -> str: ...
 
@@ -77,17 +88,50 @@ def fetch_events(api: OrderSource, payload: dict, *, default_country: str) -> li
         return [OrderPlaced(order=info, customer=customer)]
     if status == "cancelled":
         return [OrderCancelled(order=info, customer=customer)]
+    if status in ("refunded", "partially_refunded"):
+        return [OrderRefunded(order=info, customer=customer, amount=money(order.get("refunded_amount")),
+                              partial=status == "partially_refunded")]
+    if status == "declined":
+        return [PaymentDeclined(order=info, customer=customer)]
     shipments = api.shipments(order_id) if status in NEEDS_TRACKING else []
-    shipment = pick_shipment(shipments, str(data["id"]) if is_shipment else None)
-    return [ShipmentUpdated(order=info, status=status, tracking=tracking(shipment), customer=customer,
-                            shipment_id=_text(shipment.get("id")))]
+    if status == "shipped":
+        packages = shipped_packages(shipments, str(data["id"]) if is_shipment else None)
+        names = product_names(api.products(order_id)) if any(p.get("items") for p in packages) else {}
+        return [package_event(p, order=info, customer=customer, names=names) for p in packages]
+    # The order as a whole (delivered, ready for pickup): one text, with the newest tracking.
+    return [ShipmentUpdated(order=info, status=status, tracking=tracking(pick_shipment(shipments, None)),
+                            customer=customer)]
+
+
+def shipped_packages(shipments: list, named: str | None) -> list[dict]:
+    """The shipment a callback named, else every shipment oldest first ([{}]: none listed yet)."""
+    if named is not None:
+        return [pick_shipment(shipments, named)]
+    listed = sorted((s for s in shipments or [] if isinstance(s, dict)), key=lambda s: _int(s.get("id")) or 0)
+    return listed or [{}]
+
+
+def product_names(products: list) -> dict[str, str]:
+    """The order's products by their order product id."""
+    return {_text(p.get("id")): _text(p.get("name")) for p in products or [] if isinstance(p, dict)}
+
+
+def package_event(shipment: dict, *, order: OrderInfo, customer: CustomerInfo,
+                  names: dict[str, str]) -> ShipmentUpdated:
+    """One shipment as a shipped package; its items name order products by id, named from ``names``."""
+    items = tuple(CartItem(title=names.get(_text(i.get("order_product_id")), ""),
+                           quantity=max(_int(i.get("quantity")) or 1, 1))
+                  for i in shipment.get("items") or [] if isinstance(i, dict))
+    return ShipmentUpdated(order=order, status="shipped", tracking=tracking(shipment), customer=customer,
+                           shipment_id=_text(shipment.get("id")), items=items)
 
 
 def order_info(order: dict) -> OrderInfo:
     """BigCommerce shows the order id to shoppers as the order number; it has no status page URL."""
     return OrderInfo(external_id=_text(order.get("id")), number=_text(order.get("id")),
                      total=money(order.get("total_inc_tax")), currency=_text(order.get("currency_code")),
-                     checkout_token=_text(order.get("cart_id")) or None)  # closes the abandoned cart
+                     checkout_token=_text(order.get("cart_id")) or None,  # closes the abandoned cart
+                     item_count=max(_int(order.get("items_total")) or 0, 0))
 
 
 def cart_events(api: OrderSource, cart_id: str, *, default_country: str) -> list[Event]:

@@ -53,6 +53,10 @@ class BigCommerceClient:
     def shipments(self, order_id: str) -> list:
         return self._list(f"v2/orders/{order_id}/shipments")
 
+    def products(self, order_id: str) -> list:
+        """The order's line items (``id`` is what a shipment's items call ``order_product_id``)."""
+        return self._list(f"v2/orders/{order_id}/products")
+
     def checkout(self, checkout_id: str) -> dict | None:
         """The V3 checkout of a cart (same id), or None once the cart is gone (bought or deleted)."""
         result = self._get(f"v3/checkouts/{checkout_id}", missing_ok=True)

@@ -12,6 +12,8 @@ from smsdesk.services import checkouts, orders
 HANDLERS = {
     events.OrderPlaced: orders.order_placed,
     events.OrderCancelled: orders.order_cancelled,
+    events.OrderRefunded: orders.order_refunded,
+    events.PaymentDeclined: orders.payment_declined,
     events.ShipmentUpdated: orders.shipment_updated,
     events.CheckoutUpdated: checkouts.checkout_updated,
     events.CheckoutCompleted: checkouts.checkout_completed,

@@ -5,26 +5,37 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smsdesk.events import OrderCancelled, OrderInfo, OrderPlaced, ShipmentUpdated, Tracking
-from smsdesk.models import Customer, Order, Store
-from smsdesk.services import audit, checkouts
+from smsdesk.events import (
+    OrderCancelled,
+    OrderInfo,
+    OrderPlaced,
+    OrderRefunded,
+    PaymentDeclined,
+    ShipmentUpdated,
+)
+from smsdesk.models import Customer, Order, Shipment, Store
+from smsdesk.reasons import Reason
+from smsdesk.services import audit, checkouts, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.templates import build_context
 
 # An order only moves forward; a late "shipped" after "delivered" changes nothing. "new" is a
-# stub recorded from an event that came before its order (a shipment without a phone).
-STAGES = {"new": -1, "placed": 0, "shipped": 1, "in_transit": 1, "out_for_delivery": 2,
-          "ready_for_pickup": 2, "delivered": 3, "cancelled": 9}
+# stub recorded from an event that came before its order (a shipment without a phone);
+# "declined" is an order whose payment failed (the customer may still pay and move it on).
+# Each package moves forward the same way on its own.
+STAGES = {"new": -1, "declined": -1, "placed": 0, "shipped": 1, "in_transit": 1, "out_for_delivery": 2,
+          "ready_for_pickup": 2, "delivered": 3, "cancelled": 9, "refunded": 9}
+ENDED = ("cancelled", "refunded")  # no shipping texts after these
 KIND_FOR_STATUS = {"placed": "order_confirmed", "shipped": "order_shipped", "in_transit": "order_shipped",
                    "out_for_delivery": "out_for_delivery", "ready_for_pickup": "ready_for_pickup",
                    "delivered": "delivered", "cancelled": "order_cancelled"}
+SHIPPING_STATUSES = ("shipped", "in_transit", "out_for_delivery", "ready_for_pickup", "delivered")
 
 
 # Column sizes (models.Order): a platform's over-long value is cut, never a failed insert.
 FIELD_LIMITS = {"number": 64, "total": 32, "currency": 3, "status_url": 4000, "checkout_token": 255}
-TRACKING_LIMIT = 255  # characters of tracking number / company kept
 
 
 def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: str) -> Order:
@@ -33,10 +44,12 @@ def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: 
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
     checkouts.order_placed_cancels(session, store=store, order=order, customer=_customer_of(session, order))
-    if STAGES.get(order.status, -1) > STAGES["placed"]:
-        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status=order.status)
-    else:
+    if STAGES.get(order.status, -1) <= STAGES["placed"]:
         _advance(session, store=store, order=order, customer=customer, status="placed")
+    elif order.status in SHIPPING_STATUSES:
+        _text_packages(session, store=store, order=order, customer=_customer_of(session, order))
+    elif order.status == "cancelled":
+        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled")
     return order
 
 
@@ -47,16 +60,108 @@ def order_cancelled(session: Session, *, store: Store, event: OrderCancelled, so
     return order
 
 
-def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, source: str) -> Order:
+def order_refunded(session: Session, *, store: Store, event: OrderRefunded, source: str) -> Order:
+    """A refund is not a cancellation: its own text (``order_refunded``, off unless the owner
+    turns it on), once per refund. Only a refund known to be full ends the order's shipping texts."""
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
-    _set_tracking(order, event.tracking)
+    if event.partial is False and order.status != "cancelled":
+        order.status = "refunded"  # all of it: no shipping texts after this
     customer = _customer_of(session, order)
-    if event.status == "failure":
-        _note_delivery_failure(session, store=store, order=order, customer=customer)
+    if customer is None:
         return order
-    _advance(session, store=store, order=order, customer=customer, status=event.status)
+    context = order_context(store, order, customer, refund={"amount": event.amount, "partial": bool(event.partial)})
+    enqueue_kind(session, store=store, customer=customer, kind="order_refunded", context=context,
+                 dedupe_key=refund_key(store, order, event), order_id=order.id)
     return order
+
+
+def refund_key(store: Store, order: Order, event: OrderRefunded) -> str:
+    """Once per refund the platform names; else once for "partially" and once for "fully" refunded."""
+    base = f"order:{store.id}:{order.external_id}"
+    if event.refund_id:
+        return f"{base}:refund:{event.refund_id[:64]}"
+    return f"{base}:order_refunded:partial" if event.partial else f"{base}:order_refunded"
+
+
+def payment_declined(session: Session, *, store: Store, event: PaymentDeclined, source: str) -> Order:
+    """A declined payment is neither a cancellation nor a refund: nothing was bought, so no text;
+    the audit trail says why."""
+    customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
+    order = _upsert_order(session, store=store, info=event.order, customer=customer)
+    if order.status == "declined":
+        return order  # said and recorded before (WooCommerce re-sends the order on every save)
+    if STAGES.get(order.status, -1) < STAGES["placed"]:
+        order.status = "declined"
+    customer = _customer_of(session, order)
+    audit.record(session, "no_text", store_id=store.id, customer_id=customer.id if customer else None,
+                 reason=Reason.PAYMENT_DECLINED.value, source=source,
+                 detail={"order": order.number or order.external_id})
+    return order
+
+
+def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, source: str) -> Order:
+    """Move one package (or, without a package id, the whole order) forward and text it once per stage."""
+    customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
+    order = _upsert_order(session, store=store, info=event.order, customer=customer)
+    customer = _customer_of(session, order)
+    if order.status in ENDED:
+        return order  # a cancelled or refunded order: later shipment events change nothing
+    package, was_unnamed = None, False
+    if event.shipment_id:
+        package, was_unnamed = shipments.named_package(session, order, event)
+        shipments.record_details(package, event)
+        shipments.mirror_newest(session, order, package)
+    else:
+        shipments.set_tracking(order, event.tracking)
+    if event.status == "failure":
+        if package is not None and package.status == "new":
+            package.status = "shipped"  # a delivery attempt means it left; no "shipped" text for it now
+        _note_delivery_failure(session, store=store, order=order, customer=customer, package=package)
+    elif package is not None:
+        _ship_package(session, store=store, order=order, customer=customer, package=package, event=event,
+                      was_unnamed=was_unnamed)
+    else:
+        _ship_order(session, store=store, order=order, customer=customer, event=event)
+    return order
+
+
+def _ship_package(session: Session, *, store: Store, order: Order, customer: Customer | None, package: Shipment,
+                  event: ShipmentUpdated, was_unnamed: bool) -> None:
+    forward = STAGES[event.status] > STAGES.get(package.status, -1)
+    if not _move(package, event.status):
+        return  # stale or out-of-order event for this package
+    _move_order(order, event.status)
+    if was_unnamed and not forward:
+        return  # texted for this stage already, as the whole order
+    _text_package(session, store=store, order=order, customer=customer, package=package, status=event.status)
+
+
+def _ship_order(session: Session, *, store: Store, order: Order, customer: Customer | None,
+                event: ShipmentUpdated) -> None:
+    """An update about the whole order: every package not yet further along moves, one text."""
+    packages = shipments.packages_of(session, order) or [shipments.get_package(session, order, "")]
+    for package in packages:
+        if not package.external_id:
+            shipments.record_details(package, event)
+    moved = [package for package in packages if _move(package, event.status)]
+    if moved:
+        _move_order(order, event.status)
+        _text_stage(session, store=store, order=order, customer=customer, status=event.status)
+
+
+def _move(package: Shipment, status: str) -> bool:
+    """Move a package to ``status`` unless that is backwards; False for a stale event."""
+    if STAGES[status] < STAGES.get(package.status, -1):
+        return False
+    if STAGES[status] > STAGES.get(package.status, -1):
+        package.status = "shipped" if status == "in_transit" else status
+    return True
+
+
+def _move_order(order: Order, status: str) -> None:
+    if STAGES[status] > STAGES.get(order.status, -1):
+        order.status = "shipped" if status == "in_transit" else status
 
 
 def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: Customer | None) -> Order:
@@ -66,12 +171,15 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
             with session.begin_nested():
                 order = Order(store_id=store.id, external_id=info.external_id, status="new")
                 session.add(order)
-        except IntegrityError:  # the same order raced us from another delivery
-            order = _find_order(session, store.id, info.external_id)
+        except IntegrityError:  # the same order raced us from another delivery: it exists now
+            order = session.scalars(select(Order).where(Order.store_id == store.id,
+                                                        Order.external_id == info.external_id)).one()
     for attr, limit in FIELD_LIMITS.items():
         value = getattr(info, attr)
         if value:
             setattr(order, attr, value[:limit])
+    if info.item_count > 0:
+        order.item_count = info.item_count
     if customer is not None:
         order.customer_id = customer.id
         order.phone = customer.phone
@@ -86,27 +194,21 @@ def _customer_of(session: Session, order: Order) -> Customer | None:
     return session.get(Customer, order.customer_id) if order.customer_id else None
 
 
-def _set_tracking(order: Order, tracking: Tracking) -> None:
-    order.tracking_number = tracking.number[:TRACKING_LIMIT] or order.tracking_number
-    order.tracking_company = tracking.company[:TRACKING_LIMIT] or order.tracking_company
-    order.tracking_url = tracking.url or order.tracking_url
-
-
 def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
-    """Move the order to ``status`` if that is forward, and text the customer once for it."""
+    """Move the order to "placed" or "cancelled" if that is forward, and text the customer once for it."""
     current = STAGES.get(order.status, -1)
-    if STAGES[status] < current or (status != "cancelled" and order.status == "cancelled"):
+    if STAGES[status] < current or (status != "cancelled" and order.status in ENDED):
         return  # stale or out-of-order event: nothing to say
     delivered_before = order.status == "delivered"
     if STAGES[status] > current:
-        order.status = "shipped" if status == "in_transit" else status
+        order.status = status
     if status == "cancelled" and delivered_before:
-        return  # a refund after delivery: "your order has been cancelled" would be nonsense now
+        return  # "your order has been cancelled" after "delivered" would be nonsense
     _text_stage(session, store=store, order=order, customer=customer, status=status)
 
 
 def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
-    """Queue the text for one stage; its dedupe key makes it once per order and stage."""
+    """Queue the text for one stage of the whole order; its dedupe key makes it once per order and stage."""
     if customer is None:
         return  # recorded; no usable phone, so nothing to send
     kind = KIND_FOR_STATUS[status]
@@ -116,24 +218,56 @@ def _text_stage(session: Session, *, store: Store, order: Order, customer: Custo
     )
 
 
-def order_context(store: Store, order: Order, customer: Customer) -> dict:
-    """Template variables for an order text."""
+def _text_package(session: Session, *, store: Store, order: Order, customer: Customer | None, package: Shipment,
+                  status: str) -> None:
+    """Queue the text for one stage of one package, with that package's tracking, once."""
+    if not package.external_id:
+        _text_stage(session, store=store, order=order, customer=customer, status=status)
+        return
+    if customer is None:
+        return
+    kind = KIND_FOR_STATUS[status]
+    stage = "shipped" if status == "in_transit" else status
+    enqueue_kind(
+        session, store=store, customer=customer, kind=kind,
+        context=order_context(store, order, customer, package=package),
+        dedupe_key=f"order:{store.id}:{order.external_id}:shipment:{package.external_id}:{stage}", order_id=order.id,
+    )
+
+
+def _text_packages(session: Session, *, store: Store, order: Order, customer: Customer | None) -> None:
+    """Text every package where it stands now (the customer became known after it shipped)."""
+    packages = [p for p in shipments.packages_of(session, order) if p.status in SHIPPING_STATUSES]
+    if not packages:
+        _text_stage(session, store=store, order=order, customer=customer, status=order.status)
+    for package in packages:
+        _text_package(session, store=store, order=order, customer=customer, package=package, status=package.status)
+
+
+def order_context(store: Store, order: Order, customer: Customer, *, package: Shipment | None = None,
+                  refund: dict | None = None) -> dict:
+    """Template variables for an order text; ``package`` for a text about one package."""
     return build_context(
         store={"name": store.name, "support_contact": store.help_text},
         customer={"first_name": customer.first_name},
         # A platform that sent no order number still names the order: "#" alone would read as a bug.
         order={"number": order.number or order.external_id, "total": order.total, "currency": order.currency,
                "status_url": order.status_url},
-        tracking={"number": order.tracking_number, "company": order.tracking_company, "url": order.tracking_url},
+        tracking=shipments.tracking_vars(package, order),
+        shipment=shipments.shipment_vars(package, order),
+        refund=refund,
     )
 
 
-def _note_delivery_failure(session: Session, *, store: Store, order: Order, customer: Customer | None) -> None:
+def _note_delivery_failure(session: Session, *, store: Store, order: Order, customer: Customer | None,
+                           package: Shipment | None) -> None:
     """A failed delivery goes to the agents (a note in the conversation), not to the customer."""
     audit.record(session, "delivery_failure", store_id=store.id,
                  customer_id=customer.id if customer else None, reason=f"order {order.number or order.external_id}")
     if customer is not None:
-        carrier = f" ({order.tracking_company} {order.tracking_number})".replace(" ( )", "").rstrip()
+        tracking = shipments.tracking_vars(package, order)
+        carrier = f" ({tracking['company']} {tracking['number']})".replace(" ( )", "").rstrip()
+        which = f":shipment:{package.external_id}" if package is not None and package.external_id else ""
         add_note(session, store=store, customer=customer,
                  body=f"Carrier reported a delivery failure for order #{order.number or order.external_id}{carrier}.",
-                 dedupe_key=f"order:{store.id}:{order.external_id}:delivery_failure")
+                 dedupe_key=f"order:{store.id}:{order.external_id}{which}:delivery_failure")

@@ -2,12 +2,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from smsdesk.models import Agent, Consent, Conversation, ConversationStatus, Customer, Message, Order, Store
+from smsdesk.models import (
+    Agent,
+    Consent,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    Message,
+    Order,
+    Shipment,
+    Store,
+)
 from smsdesk.services.consent import consent_history
+from smsdesk.services.shipments import is_partial
 
 LIST_LIMIT = 500  # conversations per listing
 
@@ -90,10 +102,35 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict:
     return _summary(conversation, last, order)
 
 
-def order_dict(order: Order) -> dict:
-    return {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
-            "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-            "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
+def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
+    """An order; ``tracking_*`` are its latest package's. With ``packages``, every package too."""
+    data: dict[str, Any] = {
+        "number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
+        "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
+        "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
+    if packages is not None:
+        data["item_count"] = order.item_count or None
+        data["shipments"] = [package_dict(p, order) for p in packages]
+    return data
+
+
+def package_dict(package: Shipment, order: Order) -> dict:
+    """One package of an order, with its own tracking."""
+    return {"id": package.external_id or None, "status": package.status,
+            "tracking_number": package.tracking_number or None, "tracking_company": package.tracking_company or None,
+            "tracking_url": package.tracking_url or None, "item_count": package.item_count or None,
+            "items": package.items or [], "partial": is_partial(package, order),
+            "created_at": iso(package.created_at), "updated_at": iso(package.updated_at)}
+
+
+def _packages(session: Session, orders: list[Order]) -> dict[int, list[Shipment]]:
+    """The packages of these orders (one query), oldest first."""
+    found: dict[int, list[Shipment]] = {order.id: [] for order in orders}
+    if orders:
+        query = select(Shipment).where(Shipment.order_id.in_(found)).order_by(Shipment.id)
+        for package in session.scalars(query):
+            found[package.order_id].append(package)
+    return found
 
 
 def message_dict(message: Message) -> dict:
@@ -123,10 +160,11 @@ def conversation_detail(session: Session, conversation: Conversation) -> dict:
     messages = session.scalars(select(Message).where(
         Message.store_id == conversation.store_id, Message.customer_id == conversation.customer_id,
     ).order_by(Message.created_at, Message.id))
-    orders = session.scalars(select(Order).where(Order.customer_id == conversation.customer_id)
-                             .order_by(Order.created_at.desc()))
+    orders = list(session.scalars(select(Order).where(Order.customer_id == conversation.customer_id)
+                                  .order_by(Order.created_at.desc())))
+    packages = _packages(session, orders)
     detail = conversation_summary(session, conversation)
     detail["messages"] = [message_dict(m) for m in messages]
-    detail["orders"] = [order_dict(o) for o in orders]
+    detail["orders"] = [order_dict(o, packages[o.id]) for o in orders]
     detail["consents"] = [consent_dict(row) for row in consent_history(session, conversation.customer)]
     return detail

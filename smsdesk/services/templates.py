@@ -33,6 +33,9 @@ VARIABLES: frozenset[str] = frozenset({
     "order.number", "order.total", "order.currency", "order.status_url",
     "tracking.number", "tracking.company", "tracking.url",
     "cart.recovery_url", "cart.total", "cart.item_count", "cart.first_item",
+    # One package of the order: partial when it holds fewer units than were ordered.
+    "shipment.partial", "shipment.item_count", "shipment.order_item_count", "shipment.items",
+    "refund.amount", "refund.partial",
 })
 # Top-level names ("order") and their fields, derived so the two never disagree.
 NAMESPACES: dict[str, tuple[str, ...]] = {}
@@ -65,13 +68,23 @@ _HI = "{% if customer.first_name %}Hi {{ customer.first_name }}, your{% else %}Y
 _STORE_VARS = ("store.name", "store.support_contact")
 _ORDER_VARS = _STORE_VARS + ("customer.first_name", "order.number", "order.total",
                              "order.currency", "order.status_url")
-_TRACKING_VARS = _ORDER_VARS + ("tracking.number", "tracking.company", "tracking.url")
+_TRACKING_VARS = _ORDER_VARS + ("tracking.number", "tracking.company", "tracking.url",
+                                 "shipment.partial", "shipment.item_count", "shipment.order_item_count",
+                                 "shipment.items")
+_REFUND_VARS = _ORDER_VARS + ("refund.amount", "refund.partial")
+# "Hi Emma, your order #1042" or, for a package holding only some of the order, "Hi Emma, part
+# of your order #1042".
+_PACKAGE = ("{% if customer.first_name %}Hi {{ customer.first_name }}, {% endif %}"
+            "{% if shipment.partial %}{% if customer.first_name %}part{% else %}Part{% endif %} of your"
+            "{% elif customer.first_name %}your{% else %}Your{% endif %} order #{{ order.number }}")
+_PART_COUNT = ("{% if shipment.partial %} ({{ shipment.item_count }} of {{ shipment.order_item_count }} items)"
+               "{% endif %}")
 _CART_VARS = _STORE_VARS + ("customer.first_name", "cart.recovery_url", "cart.total",
                             "cart.item_count", "cart.first_item")
 
 
-def _order_kind(kind: str, label: str, body: str, variables: tuple[str, ...]) -> KindSpec:
-    return KindSpec(kind, label, body, variables=variables)
+def _order_kind(kind: str, label: str, body: str, variables: tuple[str, ...], enabled: bool = True) -> KindSpec:
+    return KindSpec(kind, label, body, default_enabled=enabled, variables=variables)
 
 
 def _cart_kind(kind: str, label: str, body: str, enabled: bool, delay: int) -> KindSpec:
@@ -95,14 +108,14 @@ _KIND_LIST = (
         _ORDER_VARS),
     _order_kind(
         "order_shipped", "Order shipped",
-        "{{ store.name }}: " + _HI + " order #{{ order.number }} has shipped"
+        "{{ store.name }}: " + _PACKAGE + " has shipped" + _PART_COUNT +
         "{% if tracking.company %} with {{ tracking.company }}{% endif %}!"
         "{% if tracking.number %} Tracking number: {{ tracking.number }}{% endif %}"
         "{% if tracking.url %} {{ tracking.url }}{% endif %}",
         _TRACKING_VARS),
     _order_kind(
         "out_for_delivery", "Out for delivery",
-        "{{ store.name }}: " + _HI + " order #{{ order.number }} is out for delivery "
+        "{{ store.name }}: " + _PACKAGE + " is out for delivery "
         "and should arrive today.{% if tracking.url %} Track it: {{ tracking.url }}{% endif %}",
         _TRACKING_VARS),
     _order_kind(
@@ -112,7 +125,7 @@ _KIND_LIST = (
         _ORDER_VARS),
     _order_kind(
         "delivered", "Delivered",
-        "{{ store.name }}: " + _HI + " order #{{ order.number }} has been delivered. "
+        "{{ store.name }}: " + _PACKAGE + " has been delivered" + _PART_COUNT + ". "
         "Enjoy! Questions? Just reply to this text.",
         _TRACKING_VARS),
     _order_kind(
@@ -120,6 +133,14 @@ _KIND_LIST = (
         "{{ store.name }}: " + _HI + " order #{{ order.number }} has been cancelled. "
         "Questions? Just reply to this text.",
         _ORDER_VARS),
+    # Off until the owner turns it on: many shops' payment providers already send a receipt.
+    _order_kind(
+        "order_refunded", "Order refunded",
+        "{{ store.name }}: {% if customer.first_name %}Hi {{ customer.first_name }}, we{% else %}We{% endif %}"
+        " have issued a {% if refund.partial %}partial {% endif %}refund"
+        "{% if refund.amount %} of {{ refund.amount }} {{ order.currency }}{% endif %} for your order "
+        "#{{ order.number }}. It can take a few days to show on your statement. Questions? Just reply.",
+        _REFUND_VARS, enabled=False),
     _cart_kind(
         "cart_reminder_1", "Cart reminder 1",
         "{{ store.name }}: {% if customer.first_name %}Hi {{ customer.first_name }}, you"
@@ -161,14 +182,15 @@ def empty_context() -> dict[str, dict[str, Any]]:
 
 def build_context(*, store: Mapping | None = None, customer: Mapping | None = None,
                   order: Mapping | None = None, tracking: Mapping | None = None,
-                  cart: Mapping | None = None) -> dict[str, dict[str, Any]]:
+                  cart: Mapping | None = None, shipment: Mapping | None = None,
+                  refund: Mapping | None = None) -> dict[str, dict[str, Any]]:
     """Merge the given plain dicts over ``empty_context()``.
 
     None values become "" because a template would otherwise print "None".
     """
     context = empty_context()
     parts = {"store": store, "customer": customer, "order": order,
-             "tracking": tracking, "cart": cart}
+             "tracking": tracking, "cart": cart, "shipment": shipment, "refund": refund}
     for ns, values in parts.items():
         for key, value in (values or {}).items():
             context[ns][key] = "" if value is None else value
@@ -187,6 +209,9 @@ def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, A
                   "url": "https://www.ups.com/track?tracknum=1Z999AA10123456784"},
         cart={"recovery_url": "https://shop.example.com/cart/r/8f3a2c9d",
               "total": "54.00", "item_count": 2, "first_item": "Wool Mittens"},
+        shipment={"partial": False, "item_count": 2, "order_item_count": 2,
+                  "items": "Wool Mittens, Scarf"},
+        refund={"amount": "54.00", "partial": False},
     )
 
 # --------------------------------------------------------------------------

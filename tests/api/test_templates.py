@@ -98,3 +98,24 @@ def test_agents_token_is_403(client, make):
 def test_no_token_is_401(client, make):
     store = make.store()
     assert client.get(f"/api/stores/{store.slug}/templates").status_code == 401
+
+
+def test_refund_text_is_listed_off_and_the_owner_can_turn_it_on(client, make, owner):
+    store = make.store()
+    rows = {r["kind"]: r for r in client.get(f"/api/stores/{store.slug}/templates", headers=owner).json["templates"]}
+    assert rows["order_refunded"]["enabled"] is False and "refund" in rows["order_refunded"]["body"]
+    response = client.put(f"/api/stores/{store.slug}/templates/order_refunded", headers=owner, json={"enabled": True})
+    assert response.status_code == 200 and response.json["enabled"] is True
+    preview = client.post(f"/api/stores/{store.slug}/templates/order_refunded/preview", headers=owner, json={})
+    assert "we have issued a refund of 54.00 USD for your order #1042" in preview.json["text"]
+
+
+def test_partial_shipment_variables_are_accepted(client, make, owner):
+    store = make.store()
+    body = ("{{ store.name }}: {% if shipment.partial %}{{ shipment.item_count }} of {{ shipment.order_item_count }}"
+            " items ({{ shipment.items }}){% else %}all items{% endif %} of #{{ order.number }} shipped")
+    response = client.put(f"/api/stores/{store.slug}/templates/order_shipped", headers=owner, json={"body": body})
+    assert response.status_code == 200
+    bad = client.put(f"/api/stores/{store.slug}/templates/order_shipped", headers=owner,
+                     json={"body": "{{ shipment.partal }}"})
+    assert bad.status_code == 422 and "shipment.partal" in bad.json["reason"]

@@ -20,11 +20,11 @@ from smsdesk.services.templates import (
 
 ALL_KINDS = [
     "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
-    "delivered", "order_cancelled", "cart_reminder_1", "cart_reminder_2",
+    "delivered", "order_cancelled", "order_refunded", "cart_reminder_1", "cart_reminder_2",
     "help_reply", "opt_out_confirmation", "opt_in_confirmation",
 ]
 CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
-ORDER_KINDS = ALL_KINDS[:6]
+ORDER_KINDS = ALL_KINDS[:7]
 
 # What a real send has at minimum: the store, the order number, the cart link.
 MINIMAL = build_context(
@@ -67,6 +67,7 @@ def test_kind_spec_is_frozen():
         ("ready_for_pickup", False, True, 0, 14400),
         ("delivered", False, True, 0, 14400),
         ("order_cancelled", False, True, 0, 14400),
+        ("order_refunded", False, False, 0, 14400),  # off until the owner turns it on
         ("cart_reminder_1", True, True, 60, 3600),
         ("cart_reminder_2", True, False, 1440, 3600),
         ("help_reply", False, True, 0, 3600),
@@ -84,7 +85,7 @@ def test_kind_settings(kind, marketing, enabled, delay, validity):
 def test_kind_variables_are_known_and_cover_the_default(kind):
     spec = KINDS[kind]
     assert set(spec.variables) <= VARIABLES
-    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart)\.\w+", spec.default_body))
+    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart|shipment|refund)\.\w+", spec.default_body))
     assert used <= set(spec.variables)
 
 
@@ -93,7 +94,8 @@ def test_variables():
         "store.name", "store.support_contact", "customer.first_name", "order.number",
         "order.total", "order.currency", "order.status_url", "tracking.number",
         "tracking.company", "tracking.url", "cart.recovery_url", "cart.total",
-        "cart.item_count", "cart.first_item",
+        "cart.item_count", "cart.first_item", "shipment.partial", "shipment.item_count",
+        "shipment.order_item_count", "shipment.items", "refund.amount", "refund.partial",
     }
 
 
@@ -160,6 +162,45 @@ def test_order_shipped_includes_tracking_when_present():
     only_url = build_context(store={"name": "Acme"}, order={"number": "7"},
                              tracking={"url": "https://t.example/7"})
     assert render_message(body, only_url) == "Acme: Your order #7 has shipped! https://t.example/7"
+
+
+def package(first_name: str = "", **shipment) -> dict:
+    return build_context(store={"name": "Acme"}, customer={"first_name": first_name}, order={"number": "1001"},
+                         shipment=shipment)
+
+
+@pytest.mark.parametrize(("kind", "context", "expected"), [
+    ("order_shipped", package("Bob", partial=True, item_count=2, order_item_count=3),
+     "Acme: Hi Bob, part of your order #1001 has shipped (2 of 3 items)!"),
+    ("order_shipped", package(partial=True, item_count=1, order_item_count=3),
+     "Acme: Part of your order #1001 has shipped (1 of 3 items)!"),
+    ("order_shipped", package("Bob", partial=False, item_count=3, order_item_count=3),
+     "Acme: Hi Bob, your order #1001 has shipped!"),
+    ("delivered", package("Bob", partial=True, item_count=2, order_item_count=3),
+     "Acme: Hi Bob, part of your order #1001 has been delivered (2 of 3 items). "
+     "Enjoy! Questions? Just reply to this text."),
+    ("out_for_delivery", package(partial=True, item_count=2, order_item_count=3),
+     "Acme: Part of your order #1001 is out for delivery and should arrive today."),
+])
+def test_partial_package_says_so(kind, context, expected):
+    assert render_message(KINDS[kind].default_body, context) == expected
+
+
+@pytest.mark.parametrize(("refund", "expected"), [
+    ({"amount": "10.00", "partial": True},
+     "Hi Bob, we have issued a partial refund of 10.00 EUR for your order #1001."),
+    ({"amount": "", "partial": False}, "Hi Bob, we have issued a refund for your order #1001."),
+])
+def test_refund_text_names_the_amount_and_partial_refunds(refund, expected):
+    context = build_context(store={"name": "Acme"}, customer={"first_name": "Bob"},
+                            order={"number": "1001", "currency": "EUR"}, refund=refund)
+    assert render_message(KINDS["order_refunded"].default_body, context).startswith(f"Acme: {expected}")
+
+
+@pytest.mark.parametrize("name", ["shipment.partial", "shipment.items", "shipment.item_count",
+                                  "shipment.order_item_count", "refund.amount", "refund.partial"])
+def test_new_variables_validate_in_the_editor(name):
+    validate_template(f"{{{{ store.name }}}}: {{{{ {name} }}}}")
 
 
 @pytest.mark.parametrize("kind", CART_KINDS)

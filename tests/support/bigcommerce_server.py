@@ -1,7 +1,7 @@
 """A real, BigCommerce-compatible HTTP server for tests: the reads smsdesk makes, read-only.
 
 It serves ``GET /stores/{store_hash}/v2/orders/{id}`` (and ``/shipping_addresses``,
-``/shipments``) in the shapes of /work/shared/samples/bigcommerce, plus the V3
+``/shipments``, ``/products``) in the shapes of /work/shared/samples/bigcommerce, plus the V3
 ``/checkouts/{id}`` and ``/carts/{id}?include=redirect_urls`` of an abandoned cart (wrapped
 in ``{"data": ...}`` as V3 answers are; 404 once the cart is gone), checks ``X-Auth-Token``,
 answers an empty collection with 204 No Content like BigCommerce does, records every
@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-_ORDER_PATH = re.compile(r"^/stores/([^/]+)/v2/orders/(\d+)(?:/(shipping_addresses|shipments))?/?$")
+_ORDER_PATH = re.compile(r"^/stores/([^/]+)/v2/orders/(\d+)(?:/(shipping_addresses|shipments|products))?/?$")
 _V3_PATH = re.compile(r"^/stores/([^/]+)/v3/(checkouts|carts)/([0-9a-fA-F-]+)$")
 
 
@@ -137,17 +137,20 @@ class BigCommerceTestServer:
             self._orders: dict[int, dict] = {}
             self._addresses: dict[int, list] = {}
             self._shipments: dict[int, list] = {}
+            self._products: dict[int, list] = {}
             self._checkouts: dict[str, dict] = {}
             self._requests: list[RecordedRequest] = []
             self._failures: deque[_Failure] = deque()
             self.down = False
 
-    def put_order(self, order: dict, *, shipping_addresses: list | None = None) -> None:
+    def put_order(self, order: dict, *, shipping_addresses: list | None = None, products: list | None = None) -> None:
         """Serve ``order`` (as GET /v2/orders/{id} returns it) from now on, replacing any earlier state."""
         with self._lock:
             self._orders[int(order["id"])] = copy.deepcopy(order)
             if shipping_addresses is not None:
                 self._addresses[int(order["id"])] = copy.deepcopy(shipping_addresses)
+            if products is not None:
+                self._products[int(order["id"])] = copy.deepcopy(products)
 
     def put_checkout(self, checkout: dict) -> None:
         """Serve a V3 checkout (its id is the cart id) and its cart's redirect URLs."""
@@ -196,4 +199,6 @@ class BigCommerceTestServer:
                 return copy.deepcopy(self._addresses.get(order_id, []))
             if collection == "shipments":
                 return copy.deepcopy(self._shipments.get(order_id, []))
+            if collection == "products":
+                return copy.deepcopy(self._products.get(order_id, []))
             return copy.deepcopy(self._orders[order_id])

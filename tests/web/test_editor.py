@@ -12,6 +12,7 @@ def test_lists_every_kind_and_the_variables(browser, owner, make):
     for spec in KINDS.values():
         assert spec.label in html
     assert 'data-insert-variable="tracking.url"' in html and "Order shipped" in html
+    assert 'data-insert-variable="shipment.partial"' in html and "Order refunded" in html
 
 
 def test_save_template(browser, owner, make, db_session):

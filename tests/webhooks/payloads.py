@@ -38,9 +38,12 @@ def shopify_fulfillment(**changes: Any) -> dict:
 
 
 def shopify_fulfillment_update(shipment_status: str | None, **changes: Any) -> dict:
-    """The update_tracking sample (UPS) as a fulfillments/update webhook with ``shipment_status``."""
+    """The update_tracking sample (UPS) as a fulfillments/update webhook with ``shipment_status``.
+
+    The two samples come from separate API stubs with different fulfillment ids; the update gets
+    the create sample's id so that a life cycle speaks of one package."""
     fulfillment = copy.deepcopy(sample("shopify/fulfillment_update_tracking_rest_2025-07.json")["fulfillment"])
-    fulfillment.update(shipment_status=shipment_status, **changes)
+    fulfillment.update(id=shopify_fulfillment()["id"], shipment_status=shipment_status, **changes)
     return fulfillment
 
 
@@ -110,9 +113,13 @@ def bigcommerce_callback(scope: str, resource_id: int | str, *, order_id: int | 
 
 
 def bigcommerce_order(order_id: int = 250, **changes: Any) -> dict:
-    """The V2 order sample with our id (the sample's billing phone is "1234567890", US)."""
+    """The V2 order sample with our id (the sample's billing phone is "1234567890", US).
+
+    ``items_total`` is 2 unless given, the two items of the shipment sample, so by default the
+    order ships whole in one package (the sample order says 4: pass it for a partial shipment)."""
     order = copy.deepcopy(sample("bigcommerce/v2_order.json"))
-    order.update(id=order_id, **changes)
+    order.update(id=order_id, items_total=2)
+    order.update(**changes)
     return order
 
 

@@ -162,6 +162,13 @@ def test_same_webhook_id_twice_is_a_duplicate(client, store, db_session):
     generic_event("shipment.updated", order=ORDER, shipment={"status": "lost_at_sea"}),
     generic_event("checkout.updated", checkout={"recovery_url": "https://x"}, customer=CUSTOMER),
     {"type": "order.placed", "data": ["not", "an", "object"]},
+    generic_event("order.placed", order=dict(ORDER, item_count="3"), customer=CUSTOMER),
+    generic_event("order.placed", order=dict(ORDER, item_count=-1), customer=CUSTOMER),
+    generic_event("shipment.updated", order=ORDER, shipment={"id": "p" * 65}),
+    generic_event("order.refunded", customer=CUSTOMER),
+    generic_event("order.refunded", order=ORDER, refund={"partial": "yes"}),
+    generic_event("order.refunded", order=ORDER, refund="all of it"),
+    generic_event("order.refunded", order=ORDER, refund={"id": "r" * 65}),
 ])
 def test_malformed_event_is_400_with_a_message(client, store, db_session, payload):
     response = post(client, store, payload)

@@ -15,6 +15,7 @@ from tests.webhooks.payloads import (
     shopify_fulfillment_update,
 )
 from webhooks.base import MAX_CART_ITEMS
+from webhooks.shopify import line_items, order_info
 
 
 def post_order(client, store, order, **kw):
@@ -334,3 +335,22 @@ def test_ids_longer_than_we_store_are_400(client, make, db_session, topic, paylo
     response = post(client, store, payload, topic)
     assert response.status_code == 400 and "longer" in response.json["message"]
     assert count(db_session, WebhookDelivery) == 0
+
+
+def test_items_counted_for_partial_shipments():
+    order = shopify_order(line_items=[
+        {"id": 1, "title": "Mittens", "quantity": 3, "current_quantity": 2, "requires_shipping": True},
+        {"id": 2, "title": "Gift card", "quantity": 1, "current_quantity": 1, "requires_shipping": False},
+        {"id": 3, "title": "Scarf", "quantity": 1, "current_quantity": 0, "requires_shipping": True}])
+    assert order_info(order).item_count == 2  # one mitten removed, the scarf removed, the gift card never ships
+    fulfillment = shopify_fulfillment(line_items=[{"id": 1, "title": "Mittens", "quantity": 1, "current_quantity": 2}])
+    assert [(i.title, i.quantity) for i in line_items(fulfillment)] == [("Mittens", 1)]  # what this package holds
+
+
+def test_refund_does_not_stop_the_rest_of_the_order_from_shipping(client, make, drain, twilio_server):
+    store = make.store(name=STORE, rate_per_second=UNPACED)
+    post(client, store, shopify_order(), "orders/create")
+    post(client, store, shopify_order()["refunds"][0], "refunds/create")  # one item refunded, the rest ships
+    post(client, store, shopify_fulfillment(), "fulfillments/create")
+    drain()
+    assert texts(twilio_server) == [CONFIRMED, SHIPPED]  # order_refunded is off by default

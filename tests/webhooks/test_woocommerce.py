@@ -50,13 +50,20 @@ def test_created_then_completed_texts_confirmation_then_shipping(client, store, 
     assert {m["to"] for m in twilio_server.messages} == {"+15555555555"}
 
 
-@pytest.mark.parametrize("status", ["cancelled", "refunded"])
-def test_cancelled_or_refunded_order_is_texted_once(client, store, drain, twilio_server, status):
+def test_cancelled_order_is_texted_once(client, store, drain, twilio_server):
     post(client, store, woo_order(), topic="order.created")
-    post(client, store, woo_order(status=status))
-    post(client, store, woo_order(status=status))  # WooCommerce fires order.updated on every save
+    post(client, store, woo_order(status="cancelled"))
+    post(client, store, woo_order(status="cancelled"))  # WooCommerce fires order.updated on every save
     drain()
     assert texts(twilio_server) == [CONFIRMED, CANCELLED]
+
+
+def test_refund_of_a_completed_order_is_not_a_cancellation(client, store, drain, twilio_server):
+    post(client, store, woo_order(), topic="order.created")
+    post(client, store, completed())
+    post(client, store, woo_order(status="refunded", refunds=[{"id": 730, "reason": "", "total": "-29.35"}]))
+    drain()
+    assert texts(twilio_server) == [CONFIRMED, SHIPPED]  # order_refunded is off by default
 
 
 def test_transition_already_texted_is_not_texted_again(client, store, drain, twilio_server):
@@ -83,10 +90,16 @@ def test_replayed_and_shuffled_deliveries_never_text_twice_or_backwards(client, 
     assert kinds[-1] == "order_shipped"
 
 
-@pytest.mark.parametrize("status", ["pending", "failed", "checkout-draft"])
+@pytest.mark.parametrize("status", ["pending", "checkout-draft"])
 def test_unpaid_order_is_not_texted(client, store, db_session, status):
     assert post(client, store, woo_order(status=status), topic="order.created").json == {"status": "ignored"}
     assert count(db_session, Message) == 0
+
+
+def test_failed_payment_is_recorded_without_text(client, store, db_session):
+    assert post(client, store, woo_order(status="failed"), topic="order.created").json == {"status": "accepted"}
+    assert count(db_session, Message) == 0
+    assert db_session.scalar(select(Order.status)) == "declined"
 
 
 def test_custom_tracking_provider_and_link(client, store, drain, twilio_server):
