@@ -110,8 +110,10 @@ def order_info(data: dict) -> OrderInfo:
 def customer_info(store: Store, data: dict, *, required: bool = True) -> CustomerInfo:
     customer = section(data, "customer", required=required)
     consent = customer.get("sms_marketing_consent")
-    return customer_from(phones=[(customer.get("phone"), customer.get("country"))], default_country=store.country,
-                         first_name=customer.get("first_name"), last_name=customer.get("last_name"),
+    if not customer:  # the event says nothing about the customer (optional for some types)
+        return CustomerInfo()
+    return customer_from(phones=[(customer.get("phone"), customer.get("country"))], countries=[],
+                         default_country=store.country, first_name=customer.get("first_name"), last_name=customer.get("last_name"),
                          email=customer.get("email"), consent=consent if isinstance(consent, bool) else None)
 
 
