@@ -173,6 +173,8 @@ class Order(Base):
     tracking_number: Mapped[str] = mapped_column(String(255), default="")
     tracking_company: Mapped[str] = mapped_column(String(255), default="")
     tracking_url: Mapped[str] = mapped_column(Text, default="")
+    # Why the latest stage got no text (no phone, a landline, opted out ...); cleared when one is queued.
+    no_text_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -192,6 +194,8 @@ class Checkout(Base):
     currency: Mapped[str] = mapped_column(String(3), default="")
     items: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed
+    # Why no reminder is scheduled (no phone, no consent ...); cleared when one is.
+    no_text_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]

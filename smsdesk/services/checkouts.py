@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services import no_text
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import upsert_customer
@@ -51,6 +52,8 @@ def checkout_updated(
         complete(session, checkout, reason=Reason.ORDER_PLACED, now=now)
     elif customer is not None:
         _schedule_first_reminder(session, store=store, checkout=checkout, customer=customer, now=now)
+    else:
+        no_text.record(session, checkout, no_text.phone_reason(checkout, event.customer), kind=REMINDER_1)
     return checkout
 
 
@@ -140,7 +143,8 @@ def _schedule_first_reminder(
     """Schedule reminder 1 after the last activity, or move the pending one there."""
     if customer.opted_out or not customer.marketing_consent:
         reason = Reason.OPTED_OUT if customer.opted_out else Reason.NO_CONSENT
-        cancel_pending(session, reason=reason, detail=detail, checkout_id=checkout.id)
+        cancel_pending(session, reason=reason, checkout_id=checkout.id)
+        no_text.record(session, checkout, reason, kind=REMINDER_1, customer_id=customer.id)
         return
     delay = timedelta(minutes=resolve_template(session, store_id=store.id, kind=REMINDER_1).delay_minutes)
     due_at = checkout.last_activity_at + delay
@@ -149,15 +153,17 @@ def _schedule_first_reminder(
         _enqueue(session, store=store, checkout=checkout, customer=customer, kind=REMINDER_1, due_at=due_at)
     elif existing.status in PENDING_STATUSES:  # already sent or cancelled: never a second one
         _reschedule(session, existing, store=store, checkout=checkout, customer=customer, due_at=due_at, now=now)
+        no_text.clear(checkout)
 
 
 def _enqueue(session: Session, *, store: Store, checkout: Checkout, customer: Customer, kind: str,
              due_at: datetime) -> Message | None:
     """Queue a reminder through the outbox; its body always ends with an opt-out line."""
-    message = enqueue_kind(session, store=store, customer=customer, kind=kind,
-                           context=cart_context(store, checkout, customer),
-                           dedupe_key=dedupe_key(store.id, checkout.token, kind),
+    context, key = cart_context(store, checkout, customer), dedupe_key(store.id, checkout.token, kind)
+    message = enqueue_kind(session, store=store, customer=customer, kind=kind, context=context, dedupe_key=key,
                            due_at=due_at, checkout_id=checkout.id)
+    no_text.after_enqueue(session, checkout, message, store=store, customer=customer, kind=kind, context=context,
+                          dedupe_key=key)
     if message is not None:
         _set_body(message, with_opt_out_line(message.body))
     return message

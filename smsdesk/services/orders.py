@@ -5,9 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smsdesk.events import OrderCancelled, OrderInfo, OrderPlaced, ShipmentUpdated, Tracking
+from smsdesk.events import CustomerInfo, OrderCancelled, OrderInfo, OrderPlaced, ShipmentUpdated, Tracking
 from smsdesk.models import Customer, Order, Store
-from smsdesk.services import audit, checkouts
+from smsdesk.services import audit, checkouts, no_text
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.outbox import enqueue_kind
@@ -34,16 +34,18 @@ def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: 
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
     checkouts.order_placed_cancels(session, store=store, order=order, customer=_customer_of(session, order))
     if STAGES.get(order.status, -1) > STAGES["placed"]:
-        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status=order.status)
+        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status=order.status,
+                    info=event.customer)
     else:
-        _advance(session, store=store, order=order, customer=customer, status="placed")
+        _advance(session, store=store, order=order, customer=customer, status="placed", info=event.customer)
     return order
 
 
 def order_cancelled(session: Session, *, store: Store, event: OrderCancelled, source: str) -> Order:
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
-    _advance(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled")
+    _advance(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled",
+             info=event.customer)
     return order
 
 
@@ -55,7 +57,7 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
     if event.status == "failure":
         _note_delivery_failure(session, store=store, order=order, customer=customer)
         return order
-    _advance(session, store=store, order=order, customer=customer, status=event.status)
+    _advance(session, store=store, order=order, customer=customer, status=event.status, info=event.customer)
     return order
 
 
@@ -92,7 +94,8 @@ def _set_tracking(order: Order, tracking: Tracking) -> None:
     order.tracking_url = tracking.url or order.tracking_url
 
 
-def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
+def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str,
+             info: CustomerInfo) -> None:
     """Move the order to ``status`` if that is forward, and text the customer once for it."""
     current = STAGES.get(order.status, -1)
     if STAGES[status] < current or (status != "cancelled" and order.status == "cancelled"):
@@ -102,18 +105,22 @@ def _advance(session: Session, *, store: Store, order: Order, customer: Customer
         order.status = "shipped" if status == "in_transit" else status
     if status == "cancelled" and delivered_before:
         return  # a refund after delivery: "your order has been cancelled" would be nonsense now
-    _text_stage(session, store=store, order=order, customer=customer, status=status)
+    _text_stage(session, store=store, order=order, customer=customer, status=status, info=info)
 
 
-def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
-    """Queue the text for one stage; its dedupe key makes it once per order and stage."""
-    if customer is None:
-        return  # recorded; no usable phone, so nothing to send
+def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str,
+                info: CustomerInfo) -> None:
+    """Queue the text for one stage (its dedupe key makes it once per order and stage), or
+    record on the order why there is none (``info``: what the event said about the phone)."""
     kind = KIND_FOR_STATUS[status]
-    enqueue_kind(
-        session, store=store, customer=customer, kind=kind, context=order_context(store, order, customer),
-        dedupe_key=f"order:{store.id}:{order.external_id}:{kind}", order_id=order.id,
-    )
+    if customer is None:
+        no_text.record(session, order, no_text.phone_reason(order, info), kind=kind)
+        return
+    context, key = order_context(store, order, customer), f"order:{store.id}:{order.external_id}:{kind}"
+    message = enqueue_kind(session, store=store, customer=customer, kind=kind, context=context, dedupe_key=key,
+                           order_id=order.id)
+    no_text.after_enqueue(session, order, message, store=store, customer=customer, kind=kind, context=context,
+                          dedupe_key=key)
 
 
 def order_context(store: Store, order: Order, customer: Customer) -> dict:

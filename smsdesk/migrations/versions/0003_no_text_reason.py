@@ -1,0 +1,30 @@
+"""no_text_reason: why an order's or checkout's latest text was never created
+
+Revision ID: 0003_no_text_reason
+Revises: 0002_reason_codes
+Create Date: 2026-11-25 10:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003_no_text_reason'
+down_revision = '0002_reason_codes'
+branch_labels = None
+depends_on = None
+
+# A code of smsdesk.reasons.Reason, stored as text (sa.Enum with native_enum=False only
+# sets the length here, so the migration need not change when the enum grows).
+_REASON = sa.Enum('no_phone', name='reason', native_enum=False, length=40)
+
+
+def upgrade() -> None:
+    for table in ('orders', 'checkouts'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('no_text_reason', _REASON, nullable=True))
+
+
+def downgrade() -> None:
+    for table in ('orders', 'checkouts'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('no_text_reason')
