@@ -89,9 +89,12 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict:
 
 
 def order_dict(order: Order) -> dict:
+    """An order as the API and the inbox show it, with why its latest stage got no text (if so)."""
+    reason = order.no_text_reason
     return {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
             "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-            "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
+            "tracking_url": order.tracking_url or None, "status_url": order.status_url or None,
+            "no_text_reason": reason.value if reason else None, "no_text_reason_label": reason.label if reason else None}
 
 
 def message_dict(message: Message) -> dict:

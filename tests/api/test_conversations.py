@@ -110,3 +110,21 @@ def test_filters_by_store_and_search(client, make, auth):
 
 def test_healthz(client):
     assert client.get("/healthz").json == {"status": "ok", "db": "ok"}
+
+
+def test_orders_say_why_they_got_no_text(client, make, auth, db_session):
+    """An order of an opted-out customer got no text: the API names the reason beside it."""
+    from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
+    from smsdesk.services.events import apply_event
+
+    store = make.store()
+    text_in(client, store, body="STOP")
+    apply_event(db_session, store=store, event=OrderPlaced(order=OrderInfo(external_id="77", number="1077"),
+                                                            customer=CustomerInfo(phone="+15025550123")),
+                source="test")
+    db_session.commit()
+    row = client.get("/api/conversations?status=all", headers=auth).json["conversations"][0]
+    assert (row["latest_order"]["no_text_reason"], row["latest_order"]["no_text_reason_label"]) == (
+        "opted_out", "the customer opted out (STOP)")
+    [order] = client.get(f"/api/conversations/{row['id']}", headers=auth).json["orders"]
+    assert (order["number"], order["no_text_reason"]) == ("1077", "opted_out")
