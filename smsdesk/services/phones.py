@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
@@ -75,22 +76,19 @@ def first_textable(candidates: Iterable[tuple[Any, Any]], *, countries: Iterable
 
 def textable_phone(raw: Any, regions: Iterable[str | None]) -> PhoneCheck:
     """``raw`` as E.164 if it is a number that can receive texts, read in the first region
-    of ``regions`` where it is one (an international number ignores them)."""
+    of ``regions`` where it is one (an international number needs none)."""
     text = _clean(None if raw is None else str(raw))
     if text is None:
         blank = raw is None or not str(raw).strip()
         return PhoneCheck(problem=Reason.NO_PHONE if blank else Reason.INVALID_NUMBER)
     problems = []
-    for region in dict.fromkeys(r for r in regions if r):
+    for region in [*dict.fromkeys(r for r in regions if r), None]:
         number = _parse(text, region)
         problem = Reason.INVALID_NUMBER if number is None else textability(number)
-        if problem is None:
+        if number is not None and problem is None:
             return PhoneCheck(phone=_e164(number))
-        problems.append(problem)
-    number = _parse(text, None)  # "+44 ..." needs no region (and there may be none)
-    if number is not None and textability(number) is None:
-        return PhoneCheck(phone=_e164(number))
-    return PhoneCheck(problem=_worst(problems + [textability(number) if number else Reason.INVALID_NUMBER]))
+        problems.append(problem or Reason.INVALID_NUMBER)
+    return PhoneCheck(problem=_worst(problems))
 
 
 def textability(number: phonenumbers.PhoneNumber) -> Reason | None:

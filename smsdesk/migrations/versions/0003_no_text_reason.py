@@ -4,9 +4,8 @@ Revision ID: 0003_no_text_reason
 Revises: 0002_reason_codes
 Create Date: 2026-11-25 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_no_text_reason'
 down_revision = '0002_reason_codes'
