@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -157,7 +158,12 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("store_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "external_id"),
+        # The dashboard's "orders that got no text", newest first: a partial index holds only those.
+        Index("ix_orders_no_text", "updated_at", postgresql_where=text("no_text_reason IS NOT NULL"),
+              sqlite_where=text("no_text_reason IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

@@ -21,9 +21,14 @@ def upgrade() -> None:
     for table in ('orders', 'checkouts'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('no_text_reason', _REASON, nullable=True))
+    # Only the orders that got no text, newest first (the owner dashboard's list).
+    op.create_index('ix_orders_no_text', 'orders', ['updated_at'],
+                    postgresql_where=sa.text('no_text_reason IS NOT NULL'),
+                    sqlite_where=sa.text('no_text_reason IS NOT NULL'))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_orders_no_text', table_name='orders')
     for table in ('orders', 'checkouts'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('no_text_reason')
