@@ -28,9 +28,9 @@ from sqlalchemy import Engine, create_engine, insert, make_url, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from jobs.send_due import send_due  # noqa: E402
-from smsdesk import db  # noqa: E402
-from smsdesk.models import (  # noqa: E402
+from jobs.send_due import send_due
+from smsdesk import db
+from smsdesk.models import (
     Base,
     Checkout,
     Customer,
@@ -40,9 +40,9 @@ from smsdesk.models import (  # noqa: E402
     Store,
     utcnow,
 )
-from smsdesk.services.checkouts import dedupe_key  # noqa: E402
-from smsdesk.services.segments import segment_info  # noqa: E402
-from smsdesk.sms.simulator import SimulatorProvider  # noqa: E402
+from smsdesk.services.checkouts import dedupe_key
+from smsdesk.services.segments import segment_info
+from smsdesk.sms.simulator import SimulatorProvider
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_bench"
 FULL = {"big": 1_000_000, "small": 10_000, "due": 1_000}

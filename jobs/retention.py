@@ -26,4 +26,4 @@ def purge_payloads(sessions: sessionmaker[Session], *, now: datetime | None = No
             .values(payload=None)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult

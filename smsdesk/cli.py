@@ -78,7 +78,7 @@ def init(ctx: click.Context) -> None:
 def _upgrade(app) -> None:
     try:
         db.upgrade(app.extensions["smsdesk.engine"])
-    except Exception as exc:  # noqa: BLE001 - any driver error: one line, not a traceback
+    except Exception as exc:
         raise Fail(f"cannot prepare the database: {str(exc).splitlines()[0]}") from None
 
 

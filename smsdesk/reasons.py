@@ -15,7 +15,7 @@ class Reason(str, enum.Enum):
 
     label: str
 
-    def __new__(cls, code: str, label: str) -> "Reason":
+    def __new__(cls, code: str, label: str) -> Reason:
         member = str.__new__(cls, code)
         member._value_ = code
         member.label = label
@@ -66,9 +66,6 @@ class Reason(str, enum.Enum):
     SUPERSEDED = "superseded", "replaced by a newer text"
 
     @classmethod
-    def parse(cls, value: str | None) -> "Reason | None":
+    def parse(cls, value: str | None) -> Reason | None:
         """The member for a stored code; None for empty or unknown codes."""
-        try:
-            return cls(value) if value else None
-        except ValueError:
-            return None
+        return cls._value2member_map_.get(value) if value else None  # type: ignore[return-value]

@@ -14,6 +14,8 @@ from smsdesk.models import Base
 from tests import factories
 from tests.support.twilio_server import TwilioTestServer
 
+pytest_plugins = ["tests.support.bigcommerce_fixtures"]  # BigCommerce API server, store and fetch job
+
 PUBLIC_URL = "https://smsdesk.test"
 TWILIO_SID = "AC" + "1" * 32
 TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
@@ -120,8 +122,8 @@ def make(db_session):
 @pytest.fixture
 def drain(app):
     """Run the sender job once, as the scheduler would; returns provider calls made."""
-    from jobs.send_due import send_due
     from jobs.scheduler import status_callback_url
+    from jobs.send_due import send_due
 
     def run() -> int:
         return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],

@@ -27,3 +27,36 @@ def test_sqlite_pragmas(tmp_path):
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == db.SQLITE_BUSY_TIMEOUT
     engine.dispose()
+
+
+def test_reason_codes_migration_keeps_old_reasons_as_codes_and_words(tmp_path):
+    from alembic import command
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+        conn.execute(text("INSERT INTO stores (id, slug, name, platform, webhook_secret, country, timezone, "
+                          "quiet_hours, rate_per_second, help_text, send_opt_out_confirmation, created_at) VALUES "
+                          "(1, 's', 'S', 'shopify', 'x', 'US', 'UTC', '', 1, '', 1, '2026-01-01')"))
+        conn.execute(text("INSERT INTO customers (id, store_id, phone, first_name, last_name, email, "
+                          "marketing_consent, opted_out, created_at) VALUES (1, 1, '+15025550123', '', '', '', "
+                          "0, 0, '2026-01-01')"))
+        old = ["", "opted out", "no marketing consent", "quiet_hours", "retrying: HTTP 429",
+               "unreachable_handset: error 30003", "invalid_number: bad To", "checkout completed",
+               "order placed by the same customer", "found at the provider by reconcile", "something odd"]
+        for n, reason in enumerate(old, start=1):
+            conn.execute(text(
+                "INSERT INTO messages (id, store_id, customer_id, direction, kind, body, status, reason, marketing, "
+                "attempts, segments, encoding, created_at, updated_at) VALUES "
+                "(:id, 1, 1, 'out', 'order_shipped', 'b', :status, :reason, 0, 0, 1, 'GSM-7', '2026-01-01', "
+                "'2026-01-01')"), {"id": n, "reason": reason, "status": "failed" if n == len(old) else "queued"})
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT reason, reason_detail FROM messages ORDER BY id")).all()
+    engine.dispose()
+    assert [r[0] for r in rows] == [None, "opted_out", "no_consent", "quiet_hours", "retrying",
+                                    "unreachable_handset", "invalid_number", "checkout_completed",
+                                    "order_placed", None, "rejected"]
+    assert [r[1] for r in rows] == old

@@ -32,6 +32,7 @@ def touch_conversation(session: Session, *, store_id: int, customer_id: int, at:
                 session.add(conversation)
         except IntegrityError:  # created concurrently
             conversation = _find(session, store_id, customer_id)
+    assert conversation is not None  # it exists now: we or the concurrent writer created it
     conversation.last_message_at = max(conversation.last_message_at, at)
     return conversation
 

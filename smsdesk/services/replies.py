@@ -30,6 +30,7 @@ def reply(session: Session, *, conversation: Conversation, agent: Agent, body: s
         raise CustomerOptedOut(f"{customer.phone} opted out of texts from this store")
     message = enqueue_text(session, store=conversation.store, customer=customer, kind=AGENT_REPLY,
                            body=body, agent_id=agent.id)
+    assert message is not None  # only a dedupe key can make enqueue_text decline, and replies have none
     conversation.waiting_since = None
     conversation.unread = 0
     return message

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
@@ -76,6 +76,14 @@ def current_agent() -> Agent | None:
         agent_id = session.get("agent_id")
         g.web_agent = get_session().get(Agent, agent_id) if isinstance(agent_id, int) else None
     return g.web_agent
+
+
+def signed_in_agent() -> Agent:
+    """The logged-in agent inside a ``login_required`` view (never None there)."""
+    agent = current_agent()
+    if agent is None:
+        abort(401)
+    return agent
 
 
 def login_required(view):

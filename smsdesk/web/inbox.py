@@ -16,7 +16,7 @@ from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 from smsdesk.services.segments import non_gsm_characters, segment_info
 from smsdesk.services.stores import list_stores
 from smsdesk.web import bp
-from smsdesk.web.auth import current_agent, login_required
+from smsdesk.web.auth import current_agent, login_required, signed_in_agent
 
 STATUSES = ("open", "closed", "all")
 POLL_SECONDS = 3  # how often open pages ask for new texts and statuses
@@ -35,7 +35,7 @@ def _filters() -> dict:
 def _conversations(filters: dict) -> list[dict]:
     return list_conversations(get_session(), status=filters["status"], store_slug=filters["store"] or None,
                               search=filters["q"] or None,
-                              assigned_to=current_agent().id if filters["mine"] else None)
+                              assigned_to=signed_in_agent().id if filters["mine"] else None)
 
 
 def _load(conversation_id: int) -> Conversation:
@@ -100,12 +100,12 @@ def thread(conversation_id: int):
 
 
 def _canned_for(store_id: int) -> list[CannedReply]:
-    return get_session().scalars(select(CannedReply).where(
-        or_(CannedReply.store_id.is_(None), CannedReply.store_id == store_id)).order_by(CannedReply.title)).all()
+    return list(get_session().scalars(select(CannedReply).where(
+        or_(CannedReply.store_id.is_(None), CannedReply.store_id == store_id)).order_by(CannedReply.title)))
 
 
 def _back(conversation_id: int):
-    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args))
+    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args.to_dict()))
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")
@@ -115,7 +115,7 @@ def send_reply(conversation_id: int):
     session = get_session()
     current = _load(conversation_id)
     try:
-        reply(session, conversation=current, agent=current_agent(), body=request.form.get("body", ""))
+        reply(session, conversation=current, agent=signed_in_agent(), body=request.form.get("body", ""))
     except (CustomerOptedOut, InvalidReply) as exc:
         session.rollback()
         flash(str(exc), "error")

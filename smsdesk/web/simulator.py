@@ -29,9 +29,9 @@ def _require_simulator() -> None:
 
 
 def _phone_messages(customer: Customer) -> list[Message]:
-    return get_session().scalars(select(Message).where(
+    return list(get_session().scalars(select(Message).where(
         Message.customer_id == customer.id, Message.status.in_(ON_PHONE)).order_by(Message.created_at, Message.id)
-    ).all()
+    ))
 
 
 @bp.get("/simulator")

@@ -3,12 +3,6 @@ import json
 
 import pytest
 
-from tests.support.bigcommerce_fixtures import (  # noqa: F401 - fixtures
-    bigcommerce_api,
-    bigcommerce_api_session,
-    bigcommerce_store,
-    fetch,
-)
 from tests.webhooks.payloads import bigcommerce_callback, bigcommerce_headers, bigcommerce_order
 
 

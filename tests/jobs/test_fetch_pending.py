@@ -7,12 +7,6 @@ from sqlalchemy import select
 
 from jobs import fetch_pending as job
 from smsdesk.models import AuditEvent, WebhookDelivery, utcnow
-from tests.support.bigcommerce_fixtures import (  # noqa: F401 - fixtures
-    bigcommerce_api,
-    bigcommerce_api_session,
-    bigcommerce_store,
-    fetch,
-)
 from tests.webhooks.payloads import bigcommerce_callback, bigcommerce_headers, bigcommerce_order
 
 CONFIRMED = "Acme Outfitters: Hi Jane, thanks for your order #250! We'll text you when it ships."

@@ -58,7 +58,8 @@ def test_text_twilio_took_is_marked_sent_not_resent(app, drain, twilio_server, m
     drain()
 
     row = stored(db_session, message.id)
-    assert (row.status.value, row.provider_sid, row.reason) == ("sent", sid, "found at the provider by reconcile")
+    assert (row.status.value, row.provider_sid, row.reason, row.reason_detail) == (
+        "sent", sid, None, "found at the provider by reconcile")
     assert len(twilio_server.messages) == 1
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
     assert (audit.action, audit.source) == ("sent", "reconcile")
@@ -69,7 +70,8 @@ def test_text_twilio_never_got_is_sent_once(app, drain, twilio_server, make, db_
 
     assert run(app) == 1
     row = stored(db_session, message.id)
-    assert row.status.value == "queued" and "not found at the provider" in row.reason
+    assert row.status.value == "queued" and row.reason == "retrying"
+    assert "not found at the provider" in row.reason_detail
     db_session.execute(update(Message).values(due_at=utcnow()))  # skip the backoff
     db_session.commit()
     drain()

@@ -82,7 +82,7 @@ def test_retryable_rejection_requeues_with_backoff(drain, twilio_server, make, d
     row = stored(db_session, message.id)
     assert (row.status.value, row.error_code, row.attempts) == ("queued", code, 1)
     assert row.due_at >= utcnow() + timedelta(seconds=min_delay) - SLACK
-    assert row.reason.startswith("retrying:")
+    assert row.reason == "retrying"
     assert twilio_server.messages == []
 
 
@@ -109,7 +109,7 @@ def test_connection_refused_is_retried(app, make, db_session):
     send_due(app.extensions["smsdesk.sessions"], provider, status_callback=None)
 
     row = stored(db_session, message.id)
-    assert row.status.value == "queued" and "could not connect" in row.reason
+    assert row.status.value == "queued" and row.reason == "retrying" and "could not connect" in row.reason_detail
 
 
 def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session):
@@ -121,7 +121,7 @@ def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session)
     drain()
 
     row = stored(db_session, message.id)
-    assert row.status.value == "failed" and row.reason.startswith("rejected: gave up after")
+    assert row.status.value == "failed" and row.reason == "gave_up" and row.reason_detail.startswith("after ")
     assert row.attempts == sending.MAX_ATTEMPTS
 
 
@@ -141,10 +141,10 @@ def test_permanent_errors_fail_with_code_and_reason(drain, twilio_server, make, 
 
     row = stored(db_session, message.id)
     assert (row.status.value, row.error_code) == ("failed", code)
-    assert row.reason.startswith(f"{reason}: ") and row.reason.endswith("Twilio says no")
+    assert row.reason == reason and row.reason_detail.endswith("Twilio says no")
     assert len(twilio_server.requests) == 1
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
-    assert (audit.action, audit.detail) == ("send_failed", {"code": code})
+    assert (audit.action, audit.reason, audit.detail["code"]) == ("send_failed", reason, code)
 
 
 def test_unsubscribed_recipient_is_opted_out_and_pending_texts_cancelled(drain, twilio_server, make, db_session):
@@ -174,7 +174,7 @@ def test_ambiguous_answer_stays_sending_for_reconcile(drain, twilio_server, make
     drain()  # a second sweep must not resend it blindly
 
     row = stored(db_session, message.id)
-    assert row.status.value == "sending" and row.reason.startswith("ambiguous:")
+    assert row.status.value == "sending" and row.reason == "ambiguous"
     assert row.claimed_until <= utcnow() + timedelta(seconds=AMBIGUOUS_SETTLE)
     assert len(twilio_server.messages) == 1
 

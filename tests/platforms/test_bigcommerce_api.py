@@ -6,7 +6,6 @@ import pytest
 
 from smsdesk.models import utcnow
 from smsdesk.platforms.bigcommerce_api import BigCommerceClient, Credentials, FetchError, retry_after_seconds
-from tests.support.bigcommerce_fixtures import bigcommerce_api, bigcommerce_api_session  # noqa: F401
 from tests.webhooks.payloads import bigcommerce_order
 
 

@@ -39,7 +39,7 @@ class _Failure:
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
-    app: "BigCommerceTestServer"
+    app: BigCommerceTestServer
 
     def handle_error(self, request, client_address):
         pass  # dropped connections (down mode) are on purpose
@@ -49,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     server: _HttpServer
 
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args):
         pass
 
     def do_GET(self):
@@ -102,7 +102,7 @@ class BigCommerceTestServer:
         self._thread: threading.Thread | None = None
         self.reset()
 
-    def start(self) -> "BigCommerceTestServer":
+    def start(self) -> BigCommerceTestServer:
         self._httpd = _HttpServer(("127.0.0.1", 0), _Handler)
         self._httpd.app = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -115,7 +115,7 @@ class BigCommerceTestServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "BigCommerceTestServer":
+    def __enter__(self) -> BigCommerceTestServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -122,11 +122,11 @@ def test_suppressed_message_shows_its_reason(browser, agent, make, db_session):
     cid = conversation_id(db_session)
     message = Message(store_id=store.id, customer_id=db_session.get(Conversation, cid).customer_id,
                       conversation_id=cid, direction="out", kind="cart_reminder_1", body="Come back",
-                      status="suppressed", reason="no marketing consent")
+                      status="suppressed", reason="no_consent")
     db_session.add(message)
     db_session.commit()
     html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
-    assert "no marketing consent" in html and 'data-status="suppressed"' in html
+    assert "no marketing consent recorded" in html and 'data-reason="no_consent"' in html and 'data-status="suppressed"' in html
 
 
 def test_assign_close_reopen(browser, agent, make, db_session):

@@ -32,6 +32,7 @@ _PREFIXES = {'retrying:': 'retrying', 'gave up after': 'gave_up', 'ambiguous:': 
 def upgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason_detail', sa.Text(), server_default='', nullable=False))
+        batch_op.alter_column('reason', existing_type=sa.Text(), nullable=True)  # no reason is NULL now
     messages = sa.table('messages', sa.column('id', sa.Integer), sa.column('status', sa.String),
                         sa.column('reason', sa.Text), sa.column('reason_detail', sa.Text))
     conn = op.get_bind()
@@ -42,8 +43,9 @@ def upgrade() -> None:
                      .values(reason=_code(reason, status), reason_detail=reason))
     conn.execute(messages.update().where(messages.c.reason == '').values(reason=None))
     with op.batch_alter_table('messages', schema=None) as batch_op:
+        # Every value is a short code now, so the narrower type fits.
         batch_op.alter_column('reason', existing_type=sa.Text(), type_=sa.Enum(
-            *_ALL_CODES, name='reason', native_enum=False, length=40), nullable=True)
+            *_ALL_CODES, name='reason', native_enum=False, length=40), existing_nullable=True)
 
 
 def downgrade() -> None:
