@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Request
 
@@ -113,8 +114,9 @@ def customer_info(store: Store, data: dict, *, required: bool = True) -> Custome
     if not customer:  # the event says nothing about the customer (optional for some types)
         return CustomerInfo()
     return customer_from(phones=[(customer.get("phone"), customer.get("country"))], countries=[],
-                         default_country=store.country, first_name=customer.get("first_name"), last_name=customer.get("last_name"),
-                         email=customer.get("email"), consent=consent if isinstance(consent, bool) else None)
+                         default_country=store.country, first_name=customer.get("first_name"),
+                         last_name=customer.get("last_name"), email=customer.get("email"),
+                         consent=consent if isinstance(consent, bool) else None)
 
 
 def order_placed(store: Store, data: dict) -> Event:

@@ -84,7 +84,8 @@ def order_customer(store: Store, payload: dict) -> CustomerInfo:
     shipping, billing = _dict(payload.get("shipping_address")), _dict(payload.get("billing_address"))
     default = _dict(customer.get("default_address"))
     phones = [(payload.get("phone"), None), (payload.get("sms_marketing_phone"), None),
-              (shipping.get("phone"), shipping.get("country_code")), (billing.get("phone"), billing.get("country_code")),
+              (shipping.get("phone"), shipping.get("country_code")),
+              (billing.get("phone"), billing.get("country_code")),
               (customer.get("phone"), None), (default.get("phone"), default.get("country_code"))]
     return customer_from(
         phones=phones, countries=[billing.get("country_code"), shipping.get("country_code")],

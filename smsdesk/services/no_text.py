@@ -102,10 +102,15 @@ def recent_untexted_orders(session: Session, *, since: datetime, store_ids: list
 
 
 def untexted_order_dict(order: Order, store_name: str) -> dict:
-    reason = order.no_text_reason
     return {"id": order.id, "store": store_name, "number": order.number or order.external_id,
-            "status": order.status, "phone": order.phone, "at": order.updated_at,
-            "no_text_reason": reason.value if reason else None, "no_text_reason_label": reason.label if reason else None}
+            "status": order.status, "phone": order.phone, "at": order.updated_at} | reason_fields(order.no_text_reason)
+
+
+def reason_fields(reason: Reason | None) -> dict:
+    """``no_text_reason`` (the code) and ``no_text_reason_label`` (its words), as shown beside an order."""
+    if reason is None:
+        return {"no_text_reason": None, "no_text_reason_label": None}
+    return {"no_text_reason": reason.value, "no_text_reason_label": reason.label}
 
 
 def _name(target: Target) -> dict:

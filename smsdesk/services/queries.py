@@ -7,6 +7,7 @@ from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from smsdesk.models import Agent, Conversation, ConversationStatus, Customer, Message, Order, Store
+from smsdesk.services.no_text import reason_fields
 
 LIST_LIMIT = 500  # conversations per listing
 
@@ -90,11 +91,10 @@ def conversation_summary(session: Session, conversation: Conversation) -> dict:
 
 def order_dict(order: Order) -> dict:
     """An order as the API and the inbox show it, with why its latest stage got no text (if so)."""
-    reason = order.no_text_reason
     return {"number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
             "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-            "tracking_url": order.tracking_url or None, "status_url": order.status_url or None,
-            "no_text_reason": reason.value if reason else None, "no_text_reason_label": reason.label if reason else None}
+            "tracking_url": order.tracking_url or None,
+            "status_url": order.status_url or None} | reason_fields(order.no_text_reason)
 
 
 def message_dict(message: Message) -> dict:

@@ -12,8 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smsdesk.db import get_session
-from smsdesk.models import (AuditEvent, Conversation, ConversationStatus, Direction, Message, MessageStatus, Store,
-                             utcnow)
+from smsdesk.models import (
+    AuditEvent,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Message,
+    MessageStatus,
+    Store,
+    utcnow,
+)
 from smsdesk.services.no_text import recent_untexted_orders
 from smsdesk.services.replies import AGENT_REPLY
 from smsdesk.services.stores import get_store, list_stores
