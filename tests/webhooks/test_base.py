@@ -7,7 +7,14 @@ from smsdesk.models import Store
 from smsdesk.platforms.bigcommerce import fetch_events
 from smsdesk.reasons import Reason
 from tests.factories import shopify_order
-from tests.webhooks.payloads import bigcommerce_callback, bigcommerce_order, generic_event, woo_order
+from tests.webhooks.payloads import (
+    CART_ID,
+    bigcommerce_callback,
+    bigcommerce_checkout,
+    bigcommerce_order,
+    generic_event,
+    woo_order,
+)
 from webhooks.generic import GenericAdapter
 from webhooks.shopify import ShopifyAdapter
 from webhooks.woocommerce import WooCommerceAdapter
@@ -103,3 +110,30 @@ def test_generic_reads_its_one_country_then_the_stores():
     assert generic("07700 900124", billing="", shipping="US", store="GB").phone == "+447700900124"
 
 
+
+
+class BigCommerceCart:
+    """The reads an abandoned cart makes: the V3 checkout and the cart's recovery link."""
+
+    def __init__(self, checkout):
+        self._checkout = checkout
+
+    def checkout(self, cart_id):
+        return self._checkout
+
+    def cart_recovery_url(self, cart_id):
+        return f"https://shop.example.com/cart.php?recover={cart_id}"
+
+
+@pytest.mark.parametrize(("billing_phone", "consignment_phone", "phone", "problem"), [
+    ("", "07700 900124", "+447700900124", None),  # billing GB, consignment US: read in GB too
+    ("Tel: 020 7946 0000", "", None, Reason.LANDLINE),
+    ("", "", None, Reason.NO_PHONE),
+])
+def test_bigcommerce_cart_phone_tries_every_address_country(billing_phone, consignment_phone, phone, problem):
+    checkout = bigcommerce_checkout(
+        billing_address={"first_name": "Ada", "phone": billing_phone, "country_code": "GB"},
+        consignments=[{"address": {"phone": consignment_phone, "country_code": "US"}}])
+    [event] = fetch_events(BigCommerceCart(checkout), bigcommerce_callback("store/cart/abandoned", CART_ID),
+                           default_country="US")
+    assert (event.customer.phone, event.customer.phone_problem) == (phone, problem)

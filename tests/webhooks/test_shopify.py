@@ -5,7 +5,8 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from smsdesk.models import Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.models import AuditEvent, Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.reasons import Reason
 from tests.factories import shopify_headers, shopify_order
 from tests.webhooks.payloads import (
     UNPACED,
@@ -335,3 +336,27 @@ def test_ids_longer_than_we_store_are_400(client, make, db_session, topic, paylo
     response = post(client, store, payload, topic)
     assert response.status_code == 400 and "longer" in response.json["message"]
     assert count(db_session, WebhookDelivery) == 0
+
+
+def test_uk_buyers_gift_to_the_us_texts_the_buyer(client, make, drain, twilio_server, db_session):
+    """The buyer's national UK number, the parcel going to the US: read in the billing country."""
+    store = make.store(rate_per_second=UNPACED)
+    order = shopify_order(phone="07700 900124", customer={"first_name": "Bob"},
+                          billing_address={"phone": None, "country_code": "GB"},
+                          shipping_address={"phone": None, "country_code": "US"})
+    assert post(client, store, order, "orders/create").json == {"status": "accepted"}
+    drain()
+    assert [m["to"] for m in twilio_server.messages] == ["+447700900124"]
+    db_session.fresh()
+    assert db_session.scalar(select(Order.no_text_reason)) is None
+
+
+def test_order_with_only_a_landline_is_recorded_with_the_reason(client, make, drain, twilio_server, db_session):
+    store = make.store(rate_per_second=UNPACED)
+    order = shopify_order(phone="Tel: +49 30 1234567", customer=None, billing_address=None, shipping_address=None)
+    assert post(client, store, order, "orders/create").json == {"status": "accepted"}
+    drain()
+    assert twilio_server.messages == []
+    db_session.fresh()
+    assert db_session.scalar(select(Order.no_text_reason)) == Reason.LANDLINE
+    assert db_session.execute(select(AuditEvent.action, AuditEvent.reason)).all() == [("no_text", "landline")]
