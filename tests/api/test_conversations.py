@@ -1,6 +1,8 @@
 """The agents' JSON API: auth, the reply queue, a thread, replying."""
 import pytest
 
+from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
+from smsdesk.services.events import apply_event
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -114,9 +116,6 @@ def test_healthz(client):
 
 def test_orders_say_why_they_got_no_text(client, make, auth, db_session):
     """An order of an opted-out customer got no text: the API names the reason beside it."""
-    from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
-    from smsdesk.services.events import apply_event
-
     store = make.store()
     text_in(client, store, body="STOP")
     apply_event(db_session, store=store, event=OrderPlaced(order=OrderInfo(external_id="77", number="1077"),

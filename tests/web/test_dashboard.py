@@ -1,10 +1,12 @@
 """The owners' dashboard: counts per day and kind, replies waiting, median first response."""
+import json
 from datetime import timedelta
 
 import pytest
 
 from smsdesk.models import AuditEvent, Conversation, Message, utcnow
 from smsdesk.web.dashboard import DAYS, daily_stats, median_first_response, replies_waiting
+from tests.factories import shopify_headers, shopify_order
 
 
 def add_message(db_session, store, customer, conversation, *, kind, status, direction="out", minutes_ago=0):
@@ -134,10 +136,6 @@ def test_dashboard_unknown_store_is_not_found(browser, owner, history):
 
 def test_dashboard_lists_orders_that_got_no_text_with_the_reason(browser, owner, make, client):
     """An order with a landline has no conversation: the dashboard is where its owner sees it."""
-    import json
-
-    from tests.factories import shopify_headers, shopify_order
-
     store, other = make.store(name="Acme"), make.store(name="Other")
     for shop, number, phone in ((store, 1001, "+49 30 1234567"), (store, 1002, "+49 151 12345678"),
                                 (other, 2001, "555-555-SHIP")):

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.models import CannedReply, Conversation, Message, Order
+from smsdesk.reasons import Reason
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -192,8 +193,6 @@ def test_segment_counter_needs_text(browser, agent):
 
 
 def test_order_panel_shows_why_an_order_got_no_text(browser, agent, make, db_session):
-    from smsdesk.reasons import Reason
-
     store = make.store()
     customer = make.customer(store, first_name="Ada")
     db_session.add_all([Order(store_id=store.id, external_id="9", number="1042", customer_id=customer.id,
