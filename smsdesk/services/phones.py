@@ -94,7 +94,9 @@ def textable_phone(raw: Any, regions: Iterable[str | None]) -> PhoneCheck:
 def textability(number: phonenumbers.PhoneNumber) -> Reason | None:
     """None if texts can reach ``number``; else INVALID_NUMBER or LANDLINE.
 
-    FIXED_LINE_OR_MOBILE passes: US and Canadian numbers are all of that type.
+    FIXED_LINE_OR_MOBILE passes: US and Canadian numbers are all of that type. So do
+    VoIP, personal, pager and toll-free numbers: some take texts (US toll-free texting),
+    and the provider's refusal of the others is recorded like any failed send.
     """
     if is_fictional(number):
         return None
