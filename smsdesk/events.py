@@ -29,10 +29,15 @@ class SmsConsent:
     at: datetime | None = None  # when the customer gave or withdrew it; None: when we receive it
     delivery_id: str = ""  # filled in by services.events.apply_event
 
+from smsdesk.reasons import Reason
+
 
 @dataclass(frozen=True)
 class CustomerInfo:
-    phone: str | None = None  # E.164, or None when the payload had no usable number
+    phone: str | None = None  # E.164 of a number that can receive texts, else None
+    # Why ``phone`` is None: NO_PHONE, INVALID_NUMBER or LANDLINE; None when the payload
+    # had nothing to say about the phone (e.g. a fulfillment naming its order by id).
+    phone_problem: Reason | None = None
     first_name: str = ""
     last_name: str = ""
     email: str = ""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -179,7 +180,12 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("store_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "external_id"),
+        # The dashboard's "orders that got no text", newest first: a partial index holds only those.
+        Index("ix_orders_no_text", "updated_at", postgresql_where=text("no_text_reason IS NOT NULL"),
+              sqlite_where=text("no_text_reason IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
@@ -195,6 +201,8 @@ class Order(Base):
     tracking_number: Mapped[str] = mapped_column(String(255), default="")
     tracking_company: Mapped[str] = mapped_column(String(255), default="")
     tracking_url: Mapped[str] = mapped_column(Text, default="")
+    # Why the latest stage got no text (no phone, a landline, opted out ...); cleared when one is queued.
+    no_text_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Units ordered, when the platform says (0: unknown); a package with fewer is a partial shipment.
@@ -240,8 +248,8 @@ class Checkout(Base):
     currency: Mapped[str] = mapped_column(String(3), default="")
     items: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed
-    # Why this open checkout has no reminder (no_consent, opted_out); None while one is planned.
-    reminder_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
+    # Why no reminder is scheduled (no phone, no consent ...); cleared when one is.
+    no_text_reason: Mapped[Reason | None] = mapped_column(_enum(Reason, length=40))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.events import CartItem, CustomerInfo, Event
 from smsdesk.models import Store
-from smsdesk.services.phones import normalize_phone
+from smsdesk.services.phones import first_textable
 from smsdesk.services.stores import get_store
 
 
@@ -117,16 +117,14 @@ def require_id(payload: dict, key: str, limit: int = MAX_ID_LENGTH) -> str:
     return value
 
 
-def customer_from(*, phones: list[tuple[Any, Any]], default_country: str, first_name: Any = "",
-                  last_name: Any = "", email: Any = "") -> CustomerInfo:
-    """Build CustomerInfo from candidate (phone, country) pairs, the first usable one winning."""
-    phone = None
-    for raw, country in phones:
-        phone = normalize_phone(text(raw) or None, text(country) or default_country)
-        if phone:
-            break
-    return CustomerInfo(phone=phone, first_name=text(first_name), last_name=text(last_name),
-                        email=text(email))
+def customer_from(*, phones: list[tuple[Any, Any]], countries: list[Any], default_country: str,
+                  first_name: Any = "", last_name: Any = "", email: Any = "") -> CustomerInfo:
+    """Build CustomerInfo from candidate (phone, its address's country) pairs: the first that
+    can receive texts wins, a national number read in its own country, then in each of
+    ``countries`` (billing and shipping), then the store's. None of them: phone_problem says why."""
+    check = first_textable(phones, countries=[*countries, default_country])
+    return CustomerInfo(phone=check.phone, phone_problem=check.problem, first_name=text(first_name),
+                        last_name=text(last_name), email=text(email))
 
 
 MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one

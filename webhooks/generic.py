@@ -128,9 +128,11 @@ def optional_id(payload: dict, key: str) -> str:
 
 def customer_info(store: Store, data: dict, *, required: bool = True) -> CustomerInfo:
     customer = section(data, "customer", required=required)
-    info = customer_from(phones=[(customer.get("phone"), customer.get("country"))], default_country=store.country,
-                         first_name=customer.get("first_name"), last_name=customer.get("last_name"),
-                         email=customer.get("email"))
+    if not customer:  # the event says nothing about the customer (optional for some types)
+        return CustomerInfo()
+    info = customer_from(phones=[(customer.get("phone"), customer.get("country"))], countries=[],
+                         default_country=store.country, first_name=customer.get("first_name"),
+                         last_name=customer.get("last_name"), email=customer.get("email"))
     return replace(info, consents=sms_consent(customer, phone=info.phone))
 
 

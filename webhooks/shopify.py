@@ -104,17 +104,21 @@ def line_items(payload: dict, *, ordered: bool = False) -> tuple[CartItem, ...]:
 
 
 def order_customer(store: Store, payload: dict) -> CustomerInfo:
-    """The shopper: the first usable phone of order, shipping, billing and customer records."""
+    """The shopper: the first textable phone of order, shipping, billing and customer records.
+
+    The buyer's own phone may belong to the billing country while the parcel goes elsewhere
+    (a gift), so national numbers are tried in both countries (the store's last)."""
     customer = _dict(payload.get("customer"))
     shipping, billing = _dict(payload.get("shipping_address")), _dict(payload.get("billing_address"))
     default = _dict(customer.get("default_address"))
-    country = shipping.get("country_code") or billing.get("country_code") or store.country
-    phones = [(payload.get("phone"), country), (payload.get("sms_marketing_phone"), country),
-              (shipping.get("phone"), shipping.get("country_code") or country),
-              (billing.get("phone"), billing.get("country_code") or country), (customer.get("phone"), country),
-              (default.get("phone"), default.get("country_code") or country)]
+    country = billing.get("country_code") or shipping.get("country_code") or store.country  # for consent phones
+    phones = [(payload.get("phone"), None), (payload.get("sms_marketing_phone"), None),
+              (shipping.get("phone"), shipping.get("country_code")),
+              (billing.get("phone"), billing.get("country_code")),
+              (customer.get("phone"), None), (default.get("phone"), default.get("country_code"))]
     info = customer_from(
-        phones=phones, default_country=store.country,
+        phones=phones, countries=[billing.get("country_code"), shipping.get("country_code")],
+        default_country=store.country,
         first_name=customer.get("first_name") or shipping.get("first_name") or billing.get("first_name"),
         last_name=customer.get("last_name") or shipping.get("last_name") or billing.get("last_name"),
         email=payload.get("email") or customer.get("email"),

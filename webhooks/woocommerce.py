@@ -135,11 +135,12 @@ def _amount(value: object) -> str:
 
 
 def order_customer(store: Store, payload: dict) -> CustomerInfo:
-    """The buyer: billing phone first (WooCommerce asks for it there), then the shipping one."""
+    """The buyer: billing phone first (WooCommerce asks for it there), then the shipping one;
+    national numbers read in their address's country, then the other's, then the store's."""
     billing, shipping = _dict(payload.get("billing")), _dict(payload.get("shipping"))
-    phones = [(billing.get("phone"), billing.get("country") or shipping.get("country")),
-              (shipping.get("phone"), shipping.get("country") or billing.get("country"))]
-    return customer_from(phones=phones, default_country=store.country,
+    phones = [(billing.get("phone"), billing.get("country")), (shipping.get("phone"), shipping.get("country"))]
+    return customer_from(phones=phones, countries=[billing.get("country"), shipping.get("country")],
+                         default_country=store.country,
                          first_name=billing.get("first_name") or shipping.get("first_name"),
                          last_name=billing.get("last_name") or shipping.get("last_name"),
                          email=billing.get("email"))

@@ -44,7 +44,7 @@ from smsdesk.events import (
     ShipmentUpdated,
     Tracking,
 )
-from smsdesk.services.phones import normalize_phone
+from smsdesk.services.phones import PhoneCheck, first_textable
 
 ORDER_SCOPES = ("store/order/created", "store/order/statusUpdated")
 SHIPMENT_SCOPE = "store/shipment/created"
@@ -142,10 +142,10 @@ def cart_events(api: OrderSource, cart_id: str, *, default_country: str) -> list
     cart = _dict(checkout.get("cart"))
     billing = _dict(checkout.get("billing_address"))
     addresses = [billing] + [_dict(_dict(c).get("address")) for c in checkout.get("consignments") or []]
-    customer = CustomerInfo(
-        phone=_first_phone(addresses, country_key="country_code", default_country=default_country),
-        first_name=_text(billing.get("first_name")), last_name=_text(billing.get("last_name")),
-        email=_text(cart.get("email") or billing.get("email")))
+    check = _first_phone(addresses, country_key="country_code", default_country=default_country)
+    customer = CustomerInfo(phone=check.phone, phone_problem=check.problem,
+                            first_name=_text(billing.get("first_name")), last_name=_text(billing.get("last_name")),
+                            email=_text(cart.get("email") or billing.get("email")))
     return [CheckoutUpdated(token=cart_id, customer=customer, recovery_url=api.cart_recovery_url(cart_id),
                             total=money(cart.get("cart_amount")),
                             currency=_text(_dict(cart.get("currency")).get("code")), items=cart_items(cart))]
@@ -159,21 +159,20 @@ def cart_items(cart: dict) -> tuple[CartItem, ...]:
 
 
 def order_customer(order: dict, addresses: list, *, default_country: str) -> CustomerInfo:
-    """The buyer: billing phone first, then each shipping address's, in that address's country."""
+    """The buyer: billing phone first, then each shipping address's."""
     billing = _dict(order.get("billing_address"))
     candidates = [billing] + [_dict(a) for a in addresses or []]
-    phone = _first_phone(candidates, country_key="country_iso2", default_country=default_country)
-    return CustomerInfo(phone=phone, first_name=_text(billing.get("first_name")),
+    check = _first_phone(candidates, country_key="country_iso2", default_country=default_country)
+    return CustomerInfo(phone=check.phone, phone_problem=check.problem, first_name=_text(billing.get("first_name")),
                         last_name=_text(billing.get("last_name")), email=_text(billing.get("email")))
 
 
-def _first_phone(addresses: list[dict], *, country_key: str, default_country: str) -> str | None:
-    """The first address phone that is a usable number, as E.164 in that address's country."""
-    for address in addresses:
-        phone = normalize_phone(_text(address.get("phone")) or None, _text(address.get(country_key)) or default_country)
-        if phone:
-            return phone
-    return None
+def _first_phone(addresses: list[dict], *, country_key: str, default_country: str) -> PhoneCheck:
+    """The first address phone that can receive texts, read in that address's country, then in
+    every address's country (billing first), then the store's."""
+    countries = [a.get(country_key) for a in addresses]
+    return first_textable([(a.get("phone"), a.get(country_key)) for a in addresses],
+                          countries=[*countries, default_country])
 
 
 def pick_shipment(shipments: list, shipment_id: str | None) -> dict:

@@ -13,7 +13,7 @@ checked again when a reminder is sent (``compliance.decide``).
 A reminder goes only to a number that consented to marketing (services/consent.py): the
 number the checkout's consent names (Shopify's ``sms_marketing_phone``) before the contact
 phone. Without one no reminder is scheduled and the checkout says why
-(``reminder_reason``: no_consent, opted_out), so shoppers who never agreed to texts get no
+(``no_text_reason``: no_consent, opted_out, no_phone ...), so shoppers who never agreed to texts get no
 outbox rows and no conversations.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services import no_text
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import consenting_customers, upsert_customer
@@ -56,11 +57,14 @@ def checkout_updated(
         complete(session, checkout, reason=Reason.ORDER_PLACED, now=now)
         return checkout
     recipient, reason = reminder_recipient(session, store=store, event=event, contact=contact)
-    checkout.reminder_reason = reason
-    if recipient is None:
-        cancel_pending(session, reason=reason or Reason.NO_CONSENT, checkout_id=checkout.id)
-    else:
+    if recipient is not None:
         _schedule_first_reminder(session, store=store, checkout=checkout, customer=recipient, now=now)
+        return checkout
+    reason = reason or Reason.NO_CONSENT
+    if contact is None and reason is Reason.NO_CONSENT:
+        reason = no_text.phone_reason(checkout, event.customer)  # no number at all says more
+    cancel_pending(session, reason=reason, checkout_id=checkout.id)
+    no_text.record(session, checkout, reason, kind=REMINDER_1, customer_id=contact.id if contact else None)
     return checkout
 
 
@@ -170,15 +174,19 @@ def _schedule_first_reminder(
         _enqueue(session, store=store, checkout=checkout, customer=customer, kind=REMINDER_1, due_at=due_at)
     elif existing.status in PENDING_STATUSES:  # already sent or cancelled: never a second one
         _reschedule(session, existing, store=store, checkout=checkout, customer=customer, due_at=due_at, now=now)
+        no_text.clear(checkout)
+    else:  # a number may be texted now; the reminder's own row says what became of it
+        no_text.clear(checkout)
 
 
 def _enqueue(session: Session, *, store: Store, checkout: Checkout, customer: Customer, kind: str,
              due_at: datetime) -> Message | None:
     """Queue a reminder through the outbox; its body always ends with an opt-out line."""
-    message = enqueue_kind(session, store=store, customer=customer, kind=kind,
-                           context=cart_context(store, checkout, customer),
-                           dedupe_key=dedupe_key(store.id, checkout.token, kind),
+    context, key = cart_context(store, checkout, customer), dedupe_key(store.id, checkout.token, kind)
+    message = enqueue_kind(session, store=store, customer=customer, kind=kind, context=context, dedupe_key=key,
                            due_at=due_at, checkout_id=checkout.id)
+    no_text.after_enqueue(session, checkout, message, store=store, customer=customer, kind=kind, context=context,
+                          dedupe_key=key)
     if message is not None:
         _set_body(message, with_opt_out_line(message.body))
     return message

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.events import (
+    CustomerInfo,
     OrderCancelled,
     OrderInfo,
     OrderPlaced,
@@ -15,7 +16,7 @@ from smsdesk.events import (
 )
 from smsdesk.models import Customer, Order, Shipment, Store
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, shipments
+from smsdesk.services import audit, checkouts, no_text, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.outbox import enqueue_kind
@@ -45,18 +46,20 @@ def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: 
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
     checkouts.order_placed_cancels(session, store=store, order=order, customer=_customer_of(session, order))
     if STAGES.get(order.status, -1) <= STAGES["placed"]:
-        _advance(session, store=store, order=order, customer=customer, status="placed")
+        _advance(session, store=store, order=order, customer=customer, status="placed", info=event.customer)
     elif order.status in SHIPPING_STATUSES:
-        _text_packages(session, store=store, order=order, customer=_customer_of(session, order))
+        _text_packages(session, store=store, order=order, customer=_customer_of(session, order), info=event.customer)
     elif order.status == "cancelled":
-        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled")
+        _text_stage(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled",
+                    info=event.customer)
     return order
 
 
 def order_cancelled(session: Session, *, store: Store, event: OrderCancelled, source: str) -> Order:
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
     order = _upsert_order(session, store=store, info=event.order, customer=customer)
-    _advance(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled")
+    _advance(session, store=store, order=order, customer=_customer_of(session, order), status="cancelled",
+             info=event.customer)
     return order
 
 
@@ -94,9 +97,8 @@ def payment_declined(session: Session, *, store: Store, event: PaymentDeclined, 
     if STAGES.get(order.status, -1) < STAGES["placed"]:
         order.status = "declined"
     customer = _customer_of(session, order)
-    audit.record(session, "no_text", store_id=store.id, customer_id=customer.id if customer else None,
-                 reason=Reason.PAYMENT_DECLINED.value, source=source,
-                 detail={"order": order.number or order.external_id})
+    no_text.record(session, order, Reason.PAYMENT_DECLINED, kind="order_confirmed",
+                   customer_id=customer.id if customer else None)
     return order
 
 
@@ -134,7 +136,8 @@ def _ship_package(session: Session, *, store: Store, order: Order, customer: Cus
     _move_order(order, event.status)
     if was_unnamed and not forward:
         return  # texted for this stage already, as the whole order
-    _text_package(session, store=store, order=order, customer=customer, package=package, status=event.status)
+    _text_package(session, store=store, order=order, customer=customer, package=package, status=event.status,
+                  info=event.customer)
 
 
 def _ship_order(session: Session, *, store: Store, order: Order, customer: Customer | None,
@@ -147,7 +150,7 @@ def _ship_order(session: Session, *, store: Store, order: Order, customer: Custo
     moved = [package for package in packages if _move(package, event.status)]
     if moved:
         _move_order(order, event.status)
-        _text_stage(session, store=store, order=order, customer=customer, status=event.status)
+        _text_stage(session, store=store, order=order, customer=customer, status=event.status, info=event.customer)
 
 
 def _move(package: Shipment, status: str) -> bool:
@@ -194,7 +197,8 @@ def _customer_of(session: Session, order: Order) -> Customer | None:
     return session.get(Customer, order.customer_id) if order.customer_id else None
 
 
-def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
+def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str,
+             info: CustomerInfo) -> None:
     """Move the order to "placed" or "cancelled" if that is forward, and text the customer once for it."""
     current = STAGES.get(order.status, -1)
     if STAGES[status] < current or (status != "cancelled" and order.status in ENDED):
@@ -204,44 +208,51 @@ def _advance(session: Session, *, store: Store, order: Order, customer: Customer
         order.status = status
     if status == "cancelled" and delivered_before:
         return  # "your order has been cancelled" after "delivered" would be nonsense
-    _text_stage(session, store=store, order=order, customer=customer, status=status)
+    _text_stage(session, store=store, order=order, customer=customer, status=status, info=info)
 
 
-def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str) -> None:
-    """Queue the text for one stage of the whole order; its dedupe key makes it once per order and stage."""
-    if customer is None:
-        return  # recorded; no usable phone, so nothing to send
+def _text_stage(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str,
+                info: CustomerInfo) -> None:
+    """Queue the text for one stage of the whole order (its dedupe key makes it once per order and
+    stage), or record on the order why there is none (``info``: what the event said about the phone)."""
     kind = KIND_FOR_STATUS[status]
-    enqueue_kind(
-        session, store=store, customer=customer, kind=kind, context=order_context(store, order, customer),
-        dedupe_key=f"order:{store.id}:{order.external_id}:{kind}", order_id=order.id,
-    )
+    _queue(session, store=store, order=order, customer=customer, kind=kind, info=info,
+           key=f"order:{store.id}:{order.external_id}:{kind}", package=None)
+
+
+def _queue(session: Session, *, store: Store, order: Order, customer: Customer | None, kind: str, key: str,
+           info: CustomerInfo, package: Shipment | None) -> None:
+    """Queue one order text once (``key``), or record on the order why it got none."""
+    if customer is None:
+        no_text.record(session, order, no_text.phone_reason(order, info), kind=kind)
+        return
+    context = order_context(store, order, customer, package=package)
+    message = enqueue_kind(session, store=store, customer=customer, kind=kind, context=context, dedupe_key=key,
+                           order_id=order.id)
+    no_text.after_enqueue(session, order, message, store=store, customer=customer, kind=kind, context=context,
+                          dedupe_key=key)
 
 
 def _text_package(session: Session, *, store: Store, order: Order, customer: Customer | None, package: Shipment,
-                  status: str) -> None:
+                  status: str, info: CustomerInfo) -> None:
     """Queue the text for one stage of one package, with that package's tracking, once."""
     if not package.external_id:
-        _text_stage(session, store=store, order=order, customer=customer, status=status)
+        _text_stage(session, store=store, order=order, customer=customer, status=status, info=info)
         return
-    if customer is None:
-        return
-    kind = KIND_FOR_STATUS[status]
     stage = "shipped" if status == "in_transit" else status
-    enqueue_kind(
-        session, store=store, customer=customer, kind=kind,
-        context=order_context(store, order, customer, package=package),
-        dedupe_key=f"order:{store.id}:{order.external_id}:shipment:{package.external_id}:{stage}", order_id=order.id,
-    )
+    _queue(session, store=store, order=order, customer=customer, kind=KIND_FOR_STATUS[status], info=info,
+           key=f"order:{store.id}:{order.external_id}:shipment:{package.external_id}:{stage}", package=package)
 
 
-def _text_packages(session: Session, *, store: Store, order: Order, customer: Customer | None) -> None:
+def _text_packages(session: Session, *, store: Store, order: Order, customer: Customer | None,
+                   info: CustomerInfo) -> None:
     """Text every package where it stands now (the customer became known after it shipped)."""
     packages = [p for p in shipments.packages_of(session, order) if p.status in SHIPPING_STATUSES]
     if not packages:
-        _text_stage(session, store=store, order=order, customer=customer, status=order.status)
+        _text_stage(session, store=store, order=order, customer=customer, status=order.status, info=info)
     for package in packages:
-        _text_package(session, store=store, order=order, customer=customer, package=package, status=package.status)
+        _text_package(session, store=store, order=order, customer=customer, package=package, status=package.status,
+                      info=info)
 
 
 def order_context(store: Store, order: Order, customer: Customer, *, package: Shipment | None = None,

@@ -20,6 +20,7 @@ from smsdesk.models import (
 )
 from smsdesk.services.consent import consent_history
 from smsdesk.services.shipments import is_partial
+from smsdesk.services.no_text import reason_fields
 
 LIST_LIMIT = 500  # conversations per listing
 
@@ -107,7 +108,8 @@ def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
     data: dict[str, Any] = {
         "number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
         "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-        "tracking_url": order.tracking_url or None, "status_url": order.status_url or None}
+        "tracking_url": order.tracking_url or None, "status_url": order.status_url or None,
+        **reason_fields(order.no_text_reason)}
     if packages is not None:
         data["item_count"] = order.item_count or None
         data["shipments"] = [package_dict(p, order) for p in packages]

@@ -12,8 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smsdesk.db import get_session
-from smsdesk.models import (AuditEvent, Conversation, ConversationStatus, Direction, Message, MessageStatus, Store,
-                             utcnow)
+from smsdesk.models import (
+    AuditEvent,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Message,
+    MessageStatus,
+    Store,
+    utcnow,
+)
+from smsdesk.services.no_text import recent_untexted_orders
 from smsdesk.services.replies import AGENT_REPLY
 from smsdesk.services.stores import get_store, list_stores
 from smsdesk.web import bp
@@ -134,6 +143,8 @@ def dashboard():
     days_rows, kind_rows = daily_stats(session, today=now.date(), store_id=store_id)
     median = median_first_response(session, since=now - timedelta(days=DAYS), store_id=store_id)
     totals = {name: sum(row[name] for row in days_rows) for name in SERIES}
+    untexted = recent_untexted_orders(session, since=now - timedelta(days=DAYS),
+                                      store_ids=None if store_id is None else [store_id])
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
                            waiting=replies_waiting(session, store_id=store_id), median=median, span=DAYS,
-                           store=store, stores=list_stores(session))
+                           store=store, stores=list_stores(session), untexted=untexted)

@@ -4,6 +4,8 @@ import pytest
 from smsdesk.events import SmsConsent
 from smsdesk.models import ConsentSource
 from smsdesk.services.consent import record_consent
+from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
+from smsdesk.services.events import apply_event
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -128,3 +130,18 @@ def test_conversation_shows_the_numbers_consent(client, make, auth, db_session):
     assert [(c["state"], c["source"], c["delivery_id"]) for c in detail["consents"]] == [
         ("granted", "shopify", "evt-9"), ("withdrawn", "keyword", None)]
     assert detail["consents"][0]["level"] == "unknown" and detail["consents"][1]["platform_state"] == "STOP"
+
+
+def test_orders_say_why_they_got_no_text(client, make, auth, db_session):
+    """An order of an opted-out customer got no text: the API names the reason beside it."""
+    store = make.store()
+    text_in(client, store, body="STOP")
+    apply_event(db_session, store=store, event=OrderPlaced(order=OrderInfo(external_id="77", number="1077"),
+                                                            customer=CustomerInfo(phone="+15025550123")),
+                source="test")
+    db_session.commit()
+    row = client.get("/api/conversations?status=all", headers=auth).json["conversations"][0]
+    assert (row["latest_order"]["no_text_reason"], row["latest_order"]["no_text_reason_label"]) == (
+        "opted_out", "the customer opted out (STOP)")
+    [order] = client.get(f"/api/conversations/{row['id']}", headers=auth).json["orders"]
+    assert (order["number"], order["no_text_reason"]) == ("1077", "opted_out")

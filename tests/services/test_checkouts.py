@@ -219,7 +219,7 @@ def test_no_consent_means_nothing(app, db_session, store, twilio_server, consent
     update(db_session, store, cart(consent=consent), BASE)
     assert sweep(app, BASE + 2 * HOUR) == 0
     assert reminders(db_session) == [] and twilio_server.messages == []
-    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
+    assert db_session.scalar(select(Checkout)).no_text_reason == Reason.NO_CONSENT
 
 
 def test_consent_withdrawn_in_an_update_cancels_the_reminder(app, db_session, store):
@@ -227,7 +227,7 @@ def test_consent_withdrawn_in_an_update_cancels_the_reminder(app, db_session, st
     update(db_session, store, cart(consent=False), BASE + MINUTE)
     [reminder] = reminders(db_session)
     assert (reminder.status.value, reminder.reason) == ("cancelled", Reason.NO_CONSENT)
-    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
+    assert db_session.scalar(select(Checkout)).no_text_reason == Reason.NO_CONSENT
 
 
 def test_opted_out_phone_gets_nothing(app, db_session, store, make, twilio_server):
@@ -237,7 +237,7 @@ def test_opted_out_phone_gets_nothing(app, db_session, store, make, twilio_serve
     update(db_session, store, cart(), BASE)
     assert sweep(app, BASE + 2 * HOUR) == 0
     assert reminders(db_session) == [] and twilio_server.messages == []
-    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.OPTED_OUT
+    assert db_session.scalar(select(Checkout)).no_text_reason == Reason.OPTED_OUT
 
 
 def test_opt_out_after_scheduling_suppresses_at_send_time(app, db_session, store, twilio_server):
@@ -336,7 +336,7 @@ def test_reminder_goes_only_to_the_number_that_consented(app, db_session, store,
     assert [m["to"] for m in twilio_server.messages] == [CONSENTING]
     checkout = db_session.scalar(select(Checkout))
     contact = db_session.get(Customer, checkout.customer_id)
-    assert (checkout.phone, contact.marketing_consent, checkout.reminder_reason) == (CONTACT, False, None)
+    assert (checkout.phone, contact.marketing_consent, checkout.no_text_reason) == (CONTACT, False, None)
     [reminder] = reminders(db_session)
     assert db_session.get(Customer, reminder.customer_id).phone == CONSENTING
 
@@ -366,7 +366,7 @@ def test_reminder_recipient_table(db_session, store, make, statements, before, r
     update(db_session, store, cart_with(*statements), BASE)
     assert [db_session.get(Customer, m.customer_id).phone for m in reminders(db_session)] == (
         [recipient] if recipient else [])
-    assert db_session.scalar(select(Checkout)).reminder_reason == reason
+    assert db_session.scalar(select(Checkout)).no_text_reason == reason
 
 
 def test_consent_moving_to_another_number_moves_the_reminder(app, db_session, store, twilio_server):

@@ -2,7 +2,15 @@
 
 import pytest
 
-from smsdesk.services.phones import country_for_phone, normalize_phone, phone_timezones
+from smsdesk.reasons import Reason
+from smsdesk.services.phones import (
+    PhoneCheck,
+    country_for_phone,
+    first_textable,
+    normalize_phone,
+    phone_timezones,
+    textable_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -130,3 +138,100 @@ def test_normalized_numbers_round_trip():
         once = normalize_phone(raw, country)
         assert normalize_phone(once, None) == once
         assert normalize_phone(once, "FR") == once
+
+
+# -- which numbers can receive texts (issue: "only texts that can arrive") --------------
+
+@pytest.mark.parametrize(
+    ("raw", "region", "phone", "problem"),
+    [
+        # landlines get no text; mobiles of the same countries do
+        ("+49 30 1234567", None, None, Reason.LANDLINE),  # Berlin
+        ("030 1234567", "DE", None, Reason.LANDLINE),
+        ("+49 151 12345678", None, "+4915112345678", None),
+        ("0170 1234567", "DE", "+491701234567", None),
+        ("+44 20 7946 0000", None, None, Reason.LANDLINE),  # London
+        ("020 7946 0000", "GB", None, Reason.LANDLINE),
+        ("+44 7400 123456", None, "+447400123456", None),
+        ("07911 123456", "GB", "+447911123456", None),
+        ("+33 1 42 68 53 00", None, None, Reason.LANDLINE),  # Paris
+        ("01 23 45 67 89", "FR", None, Reason.LANDLINE),
+        ("+33 6 12 34 56 78", None, "+33612345678", None),
+        ("06 12 34 56 78", "FR", "+33612345678", None),
+        # US and Canadian numbers are all FIXED_LINE_OR_MOBILE: allowed
+        ("(502) 459-2181", "US", "+15024592181", None),
+        ("+1 613 612 0707", None, "+16136120707", None),
+        # fictional test numbers stay accepted (shop test data, the demo, Twilio's magic numbers)
+        ("+1 502 555 0123", None, "+15025550123", None),
+        ("+15005550006", None, "+15005550006", None),
+        ("(555) 555-5555", "US", "+15555555555", None),
+        ("07700 900124", "GB", "+447700900124", None),  # Ofcom's drama range
+        # labels around the number
+        ("Cell: 212-555-0123", "US", "+12125550123", None),
+        ("212-555-0123 (mobile)", "US", "+12125550123", None),
+        ("Mobile - +44 7700 900124", "US", "+447700900124", None),
+        ("tel: +1 502 459 2181", None, "+15024592181", None),
+        ("Phone: 502.459.2181", "US", "+15024592181", None),
+        ("Phone #: 502-459-2181", "US", "+15024592181", None),
+        ("502-459-2181 cell", "US", "+15024592181", None),
+        ("M: 07400 123456", "GB", "+447400123456", None),
+        ("Handy: 0151 12345678", "DE", "+4915112345678", None),
+        ("Tél. : 06 12 34 56 78", "FR", "+33612345678", None),
+        ("Tel: 030 1234567", "DE", None, Reason.LANDLINE),  # a label never makes a landline a mobile
+        # letters inside the number are never read as digits, label or not
+        ("555-555-SHIP", "US", None, Reason.INVALID_NUMBER),
+        ("Cell: 555-555-SHIP", "US", None, Reason.INVALID_NUMBER),
+        ("212-555-CELL", "US", None, Reason.INVALID_NUMBER),
+        ("Fax: 030 1234567", "DE", None, Reason.INVALID_NUMBER),  # an unknown label is just letters
+        # invalid numbers
+        ("1234567890", "US", None, Reason.INVALID_NUMBER),  # BigCommerce's sample placeholder (area code 123)
+        ("+1 123 456 7890", None, None, Reason.INVALID_NUMBER),
+        ("555-1199", "US", None, Reason.INVALID_NUMBER),  # no area code
+        ("+49 151 1234", None, None, Reason.INVALID_NUMBER),  # too short
+        ("07700 900124", None, None, Reason.INVALID_NUMBER),  # national, and no country to read it in
+        # nothing given
+        (None, "US", None, Reason.NO_PHONE),
+        ("   ", "US", None, Reason.NO_PHONE),
+    ],
+)
+def test_textable_phone(raw, region, phone, problem):
+    assert textable_phone(raw, [region]) == PhoneCheck(phone=phone, problem=problem)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "countries", "phone", "problem"),
+    [
+        # a UK buyer's number on a gift shipped to the US: read in the billing country too
+        ([("07700 900124", "US")], ["GB", "US", "US"], "+447700900124", None),
+        ([("07700 900124", None)], ["US", "GB", "US"], "+447700900124", None),
+        # ... and in the store's country, last
+        ([("07700 900124", "US")], ["US", "GB"], "+447700900124", None),
+        ([("07700 900124", "US")], ["US"], None, Reason.INVALID_NUMBER),
+        # a number valid in its own country wins over another country's reading
+        ([("06 12 34 56 78", "FR")], ["GB", "US"], "+33612345678", None),
+        # the first textable candidate wins: a landline is skipped for the mobile after it
+        ([("030 1234567", "DE"), ("0151 12345678", "DE")], ["DE"], "+4915112345678", None),
+        ([("+55 77 3488-1234", None), ("+1(502)-459-2181", "US")], ["US"], "+15024592181", None),
+        # nothing textable: the most telling reason
+        ([("030 1234567", "DE"), ("555-555-SHIP", "US")], ["DE"], None, Reason.LANDLINE),
+        ([("", "DE"), ("not a phone", "DE")], ["DE"], None, Reason.INVALID_NUMBER),
+        ([(None, "DE"), ("", "US")], ["US"], None, Reason.NO_PHONE),
+        ([], ["US"], None, Reason.NO_PHONE),
+    ],
+)
+def test_first_textable(candidates, countries, phone, problem):
+    assert first_textable(candidates, countries=countries) == PhoneCheck(phone=phone, problem=problem)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        # normalize_phone parses (inbound From, store numbers): labels go, any possible number stays
+        ("Cell: 212-555-0123", "US", "+12125550123"),
+        ("212-555-0123 (mobile)", "US", "+12125550123"),
+        ("+49 30 1234567", None, "+49301234567"),  # a landline is still a number
+        ("555-555-SHIP", "US", None),
+    ],
+)
+def test_normalize_phone_reads_labels(raw, region, expected):
+    assert normalize_phone(raw, region) == expected

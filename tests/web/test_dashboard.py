@@ -1,10 +1,12 @@
 """The owners' dashboard: counts per day and kind, replies waiting, median first response."""
+import json
 from datetime import timedelta
 
 import pytest
 
 from smsdesk.models import AuditEvent, Conversation, Message, utcnow
 from smsdesk.web.dashboard import DAYS, daily_stats, median_first_response, replies_waiting
+from tests.factories import shopify_headers, shopify_order
 
 
 def add_message(db_session, store, customer, conversation, *, kind, status, direction="out", minutes_ago=0):
@@ -130,3 +132,26 @@ def test_dashboard_unknown_store_is_not_found(browser, owner, history):
     response = browser.get("/dashboard?store=no-such-shop")
     assert response.status_code == 404
     assert "There is no store &#39;no-such-shop&#39;." in response.get_data(as_text=True)
+
+
+def test_dashboard_lists_orders_that_got_no_text_with_the_reason(browser, owner, make, client):
+    """An order with a landline has no conversation: the dashboard is where its owner sees it."""
+    store, other = make.store(name="Acme"), make.store(name="Other")
+    for shop, number, phone in ((store, 1001, "+49 30 1234567"), (store, 1002, "+49 151 12345678"),
+                                (other, 2001, "555-555-SHIP")):
+        payload = shopify_order(id=number, order_number=number, phone=phone, customer=None,
+                                billing_address=None, shipping_address=None)
+        body = json.dumps(payload).encode()
+        assert client.post("/webhooks/shopify", data=body, headers=shopify_headers(shop, body)).status_code == 200
+    html = browser.get(f"/dashboard?store={store.slug}").get_data(as_text=True)
+    table = html[html.index('id="untexted-orders"'):]
+    assert '<tr data-reason="landline"><td>#1001</td><td>Acme</td><td>placed</td>' \
+           '<td>the phone number is a landline</td>' in table
+    assert "#1002" not in table and "#2001" not in table
+    everything = browser.get("/dashboard").get_data(as_text=True)
+    assert '<tr data-reason="invalid_number"><td>#2001</td><td>Other</td>' in everything
+
+
+def test_dashboard_without_untexted_orders_says_so(browser, owner, history):
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert "Every recent order got its texts." in html

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.models import CannedReply, Conversation, Message, Order
+from smsdesk.reasons import Reason
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -189,3 +190,16 @@ def test_segment_counter(browser, agent, text, segments, encoding):
 
 def test_segment_counter_needs_text(browser, agent):
     assert browser.post_json("/segments", {"nope": 1}).status_code == 400
+
+
+def test_order_panel_shows_why_an_order_got_no_text(browser, agent, make, db_session):
+    store = make.store()
+    customer = make.customer(store, first_name="Ada")
+    db_session.add_all([Order(store_id=store.id, external_id="9", number="1042", customer_id=customer.id,
+                              no_text_reason=Reason.TEMPLATE_DISABLED),
+                        Order(store_id=store.id, external_id="10", number="1043", customer_id=customer.id)])
+    db_session.commit()
+    text_in(browser.client, store, body="Did you get my order?")
+    html = browser.get(f"/inbox/{conversation_id(db_session)}").get_data(as_text=True)
+    assert '<div class="no-text" data-reason="template_disabled">No text: the store turned this text off</div>' in html
+    assert html.count('class="no-text"') == 1

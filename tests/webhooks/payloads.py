@@ -112,12 +112,18 @@ def bigcommerce_callback(scope: str, resource_id: int | str, *, order_id: int | 
     return payload
 
 
+BIGCOMMERCE_PHONE = "(512) 555-0120"  # fictional US mobile-capable number (+15125550120)
+
+
 def bigcommerce_order(order_id: int = 250, **changes: Any) -> dict:
-    """The V2 order sample with our id (the sample's billing phone is "1234567890", US).
+    """The V2 order sample with our id. The sample's billing phone "1234567890" is no
+    number at all (area code 123), so it would get no text: the buyer's phone here is a
+    fictional 555 one instead (smsdesk.services.phones.is_fictional).
 
     ``items_total`` is 2 unless given, the two items of the shipment sample, so by default the
     order ships whole in one package (the sample order says 4: pass it for a partial shipment)."""
     order = copy.deepcopy(sample("bigcommerce/v2_order.json"))
+    order["billing_address"]["phone"] = BIGCOMMERCE_PHONE
     order.update(id=order_id, items_total=2)
     order.update(**changes)
     return order

@@ -79,7 +79,7 @@ def test_life_cycle_texts_each_stage_once(client, store, bigcommerce_api, fetch,
         fetch()
         drain()
     assert texts(twilio_server) == [CONFIRMED, SHIPPED, DELIVERED]
-    assert {m["to"] for m in twilio_server.messages} == {"+11234567890"}
+    assert {m["to"] for m in twilio_server.messages} == {"+15125550120"}
 
 
 @pytest.mark.parametrize("status_id", [5])  # 4 Refunded, 6 Declined: test_refund_words.py

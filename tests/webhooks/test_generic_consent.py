@@ -53,4 +53,4 @@ def test_consent_sequences(client, store, db_session, said, states, consent, rea
     db_session.fresh()
     assert [row.state.value for row in db_session.scalars(select(Consent).order_by(Consent.id))] == states
     assert db_session.scalar(select(Customer)).marketing_consent is consent
-    assert db_session.scalar(select(Checkout)).reminder_reason == reason
+    assert db_session.scalar(select(Checkout)).no_text_reason == reason

@@ -5,7 +5,8 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from smsdesk.models import Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.models import AuditEvent, Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.reasons import Reason
 from tests.factories import shopify_headers, shopify_order
 from tests.webhooks.payloads import (
     UNPACED,
@@ -156,7 +157,8 @@ def test_life_cycle_texts_each_stage_once(client, make, drain, twilio_server):
         assert post(client, store, payload, topic).json == {"status": "accepted"}
         drain()
     assert texts(twilio_server) == [CONFIRMED, SHIPPED, OUT_FOR_DELIVERY, DELIVERED]
-    assert {m["to"] for m in twilio_server.messages} == {"+557734881234"}
+    # The sample's order phone +55 77 3488-1234 is a Brazilian landline: the shipping phone is texted.
+    assert {m["to"] for m in twilio_server.messages} == {"+15024592181"}
 
 
 def test_cancelled_order_is_texted_once(client, make, drain, twilio_server):
@@ -241,7 +243,7 @@ def test_fulfilled_order_without_shipped_fulfillments_is_ignored(client, make, d
 
 @pytest.mark.parametrize(("changes", "phone"), [
     ({"phone": None, "customer": None, "billing_address": None,
-      "shipping_address": {"phone": "030 1234567", "country_code": "DE", "first_name": "Zoë"}}, "+49301234567"),
+      "shipping_address": {"phone": "0151 12345678", "country_code": "DE", "first_name": "Zoë"}}, "+4915112345678"),
     ({"phone": "07700 900123", "shipping_address": {"country_code": "GB"}}, "+447700900123"),
     ({"phone": "0033 6 12 34 56 78"}, "+33612345678"),
 ])
@@ -354,3 +356,27 @@ def test_refund_does_not_stop_the_rest_of_the_order_from_shipping(client, make, 
     post(client, store, shopify_fulfillment(), "fulfillments/create")
     drain()
     assert texts(twilio_server) == [CONFIRMED, SHIPPED]  # order_refunded is off by default
+
+
+def test_uk_buyers_gift_to_the_us_texts_the_buyer(client, make, drain, twilio_server, db_session):
+    """The buyer's national UK number, the parcel going to the US: read in the billing country."""
+    store = make.store(rate_per_second=UNPACED)
+    order = shopify_order(phone="07700 900124", customer={"first_name": "Bob"},
+                          billing_address={"phone": None, "country_code": "GB"},
+                          shipping_address={"phone": None, "country_code": "US"})
+    assert post(client, store, order, "orders/create").json == {"status": "accepted"}
+    drain()
+    assert [m["to"] for m in twilio_server.messages] == ["+447700900124"]
+    db_session.fresh()
+    assert db_session.scalar(select(Order.no_text_reason)) is None
+
+
+def test_order_with_only_a_landline_is_recorded_with_the_reason(client, make, drain, twilio_server, db_session):
+    store = make.store(rate_per_second=UNPACED)
+    order = shopify_order(phone="Tel: +49 30 1234567", customer=None, billing_address=None, shipping_address=None)
+    assert post(client, store, order, "orders/create").json == {"status": "accepted"}
+    drain()
+    assert twilio_server.messages == []
+    db_session.fresh()
+    assert db_session.scalar(select(Order.no_text_reason)) == Reason.LANDLINE
+    assert db_session.execute(select(AuditEvent.action, AuditEvent.reason)).all() == [("no_text", "landline")]

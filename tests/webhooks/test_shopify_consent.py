@@ -62,7 +62,7 @@ def test_box_ticked_with_another_phone_consents_that_phone_only(client, make, db
     assert row.at == datetime(2012, 10, 12, 11, 5, 27, tzinfo=timezone.utc)  # the checkout's updated_at
     assert reminder_phones(db_session) == [SMS_PHONE]
     saved = db_session.scalar(select(Checkout))
-    assert (saved.phone, saved.marketing_consent, saved.reminder_reason) == (CONTACT, True, None)
+    assert (saved.phone, saved.marketing_consent, saved.no_text_reason) == (CONTACT, True, None)
 
 
 def test_box_ticked_without_any_checkout_phone_is_no_consent(client, make, db_session):
@@ -71,7 +71,7 @@ def test_box_ticked_without_any_checkout_phone_is_no_consent(client, make, db_se
     db_session.fresh()
     assert db_session.scalar(select(Consent)) is None  # the shipping phone never ticked the box
     assert reminder_phones(db_session) == []
-    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
+    assert db_session.scalar(select(Checkout)).no_text_reason == Reason.NO_CONSENT
 
 
 def test_unticked_box_withdraws_nothing(client, make, db_session):
@@ -109,7 +109,7 @@ def test_customer_record_states(client, make, db_session, state, level, row_stat
     assert (row.collected_from, row.delivery_id, row.at) == (
         "SHOPIFY", f"evt-{state}", datetime(2025, 5, 1, 14, 0, tzinfo=timezone.utc))
     assert reminder_phones(db_session) == ([RECORD_PHONE] if planned else [])
-    assert db_session.scalar(select(Checkout)).reminder_reason == reason
+    assert db_session.scalar(select(Checkout)).no_text_reason == reason
 
 
 def test_undated_not_subscribed_record_does_not_undo_the_ticked_box(client, make, db_session):
@@ -166,12 +166,12 @@ def test_stop_outlives_the_platforms_older_consent(client, make, db_session):
     db_session.fresh()
     assert customer(db_session, SMS_PHONE).marketing_consent is False
     assert reminder_phones(db_session) == []
-    assert db_session.scalar(select(Checkout)).reminder_reason == Reason.NO_CONSENT
+    assert db_session.scalar(select(Checkout)).no_text_reason == Reason.NO_CONSENT
     ticked_again = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
     post(client, store, dict(checkout, updated_at=ticked_again))  # ticked again after the STOP: consent
     db_session.fresh()
     assert customer(db_session, SMS_PHONE).marketing_consent is True
-    assert db_session.scalar(select(Checkout)).reminder_reason is None
+    assert db_session.scalar(select(Checkout)).no_text_reason is None
 
 
 def test_order_record_consent_lands_on_the_records_phone_not_the_order_phone(client, make, db_session):
@@ -182,5 +182,5 @@ def test_order_record_consent_lands_on_the_records_phone_not_the_order_phone(cli
     post(client, store, order, topic="orders/create")
     db_session.fresh()
     assert customer(db_session, RECORD_PHONE).marketing_consent is False
-    assert customer(db_session, "+557734881234").marketing_consent is False
+    assert customer(db_session, "+557734881234") is None  # a Brazilian landline: never a customer to text
     assert {row.phone for row in db_session.scalars(select(Consent))} == {RECORD_PHONE}

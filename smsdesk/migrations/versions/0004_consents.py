@@ -1,4 +1,4 @@
-"""consents: append-only SMS marketing consent history per store and phone; checkouts.reminder_reason
+"""consents: append-only SMS marketing consent history per store and phone
 
 Every customer who has marketing consent today gets one ``granted`` row (source ``import``,
 level ``unknown``), so the history explains the cached ``customers.marketing_consent``.
@@ -22,15 +22,6 @@ depends_on = None
 _STATES = ('granted', 'withdrawn')
 _LEVELS = ('single_opt_in', 'confirmed_opt_in', 'unknown')
 _SOURCES = ('shopify', 'woocommerce', 'bigcommerce', 'generic', 'keyword', 'provider', 'import')
-_REASONS = (
-    'opted_out', 'no_consent', 'consent_withdrawn', 'quiet_hours', 'legal_hours', 'marketing_cap', 'sequence_cap',
-    'state_cap', 'checkout_completed', 'order_placed', 'no_phone', 'invalid_number', 'landline', 'too_long',
-    'template_disabled', 'template_error', 'not_a_mobile_number', 'region_not_enabled', 'recipient_unsubscribed',
-    'unreachable_route', 'invalid_sender', 'rejected', 'queue_overflow', 'account_suspended', 'unreachable_handset',
-    'message_blocked', 'unknown_destination', 'landline_or_unreachable_carrier', 'carrier_filtered',
-    'unregistered_a2p_10dlc', 'carrier_error', 'retrying', 'gave_up', 'ambiguous', 'outcome_unknown', 'send_error',
-    'bad_store_settings', 'conflicting_callback', 'superseded',
-)
 
 
 def upgrade() -> None:
@@ -54,15 +45,10 @@ def upgrade() -> None:
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consents_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_consents_store_phone', ['store_id', 'phone', 'at'], unique=False)
-    with op.batch_alter_table('checkouts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminder_reason', sa.Enum(
-            *_REASONS, name='reason', native_enum=False, length=40), nullable=True))
     _import_current_consent()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('checkouts', schema=None) as batch_op:
-        batch_op.drop_column('reminder_reason')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index('ix_consents_store_phone')
         batch_op.drop_index(batch_op.f('ix_consents_customer_id'))
