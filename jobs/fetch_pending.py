@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,8 +78,8 @@ def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
 
 
 def load(session: Session, delivery_id: int) -> Claimed:
-    delivery = session.get(WebhookDelivery, delivery_id)
-    store = session.get(Store, delivery.store_id)
+    delivery = session.get_one(WebhookDelivery, delivery_id)
+    store = session.get_one(Store, delivery.store_id)
     credentials = Credentials(api_base=store.api_base or "", store_hash=store.store_hash or "",
                               api_token=store.api_token or "")
     return Claimed(delivery_id=delivery.id, payload=delivery.payload or {}, country=store.country,
@@ -99,7 +100,7 @@ def process(sessions: sessionmaker[Session], job: Claimed, *, client_factory: Ca
     except FetchError as exc:
         _failed_attempt(sessions, job.delivery_id, reason=exc.reason, retryable=exc.retryable,
                         retry_after=exc.retry_after, now=clock(), delay=delay)
-    except Exception as exc:  # noqa: BLE001 - a bad API answer must not stop the other deliveries
+    except Exception as exc:
         log.exception("bigcommerce delivery %s: could not be applied", job.delivery_id)
         _failed_attempt(sessions, job.delivery_id, reason=f"internal error: {type(exc).__name__}",
                         retryable=True, retry_after=None, now=clock(), delay=delay)
@@ -108,7 +109,7 @@ def process(sessions: sessionmaker[Session], job: Claimed, *, client_factory: Ca
 def _failed_attempt(sessions: sessionmaker[Session], delivery_id: int, *, reason: str, retryable: bool,
                     retry_after: float | None, now: datetime, delay: Callable[[int], float]) -> None:
     with sessions.begin() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery = session.get_one(WebhookDelivery, delivery_id)
         delivery.error = reason[:500]
         if retryable and delivery.attempts < MAX_ATTEMPTS:
             wait = max(retry_after or 0.0, delay(delivery.attempts))

@@ -117,7 +117,7 @@ def _read_toml(path: Path) -> dict:
 def _env_values(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     values: dict[str, dict[str, str]] = {}
     for section, sfield in SECTIONS.items():
-        for key in (f.name for f in dataclasses.fields(sfield.default_factory())):
+        for key in (f.name for f in dataclasses.fields(sfield.default_factory())):  # type: ignore[operator]
             name = f"{ENV_PREFIX}{section}_{key}".upper()
             if name in environ:
                 values.setdefault(section, {})[key] = environ[name]
@@ -135,7 +135,7 @@ def _apply(config: Config, values: Mapping[str, Any], *, source: str) -> None:
         for key, raw in entries.items():
             if key not in fields:
                 raise ConfigError(f"{source}: unknown key {section}.{key}")
-            setattr(target, key, _coerce(raw, fields[key].type, f"{section}.{key}"))
+            setattr(target, key, _coerce(raw, str(fields[key].type), f"{section}.{key}"))
 
 
 def _coerce(raw: Any, type_name: str, key: str) -> Any:

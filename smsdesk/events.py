@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from smsdesk.models import ConsentLevel, ConsentSource
+from smsdesk.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,6 @@ class SmsConsent:
     collected_from: str = ""
     at: datetime | None = None  # when the customer gave or withdrew it; None: when we receive it
     delivery_id: str = ""  # filled in by services.events.apply_event
-
-from smsdesk.reasons import Reason
 
 
 @dataclass(frozen=True)

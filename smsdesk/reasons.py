@@ -24,7 +24,6 @@ class Reason(str, enum.Enum):
     # -- the customer or the law said no (suppressed / cancelled) -------------------
     OPTED_OUT = "opted_out", "the customer opted out (STOP)"
     NO_CONSENT = "no_consent", "no marketing consent recorded for this number"
-    CONSENT_WITHDRAWN = "consent_withdrawn", "marketing consent was withdrawn"
     QUIET_HOURS = "quiet_hours", "inside quiet hours at the recipient's local time"
     LEGAL_HOURS = "legal_hours", "outside the hours the recipient's law allows for marketing"
     MARKETING_CAP = "marketing_cap", "marketing texts per 24 h cap reached"
@@ -52,7 +51,8 @@ class Reason(str, enum.Enum):
     UNREACHABLE_HANDSET = "unreachable_handset", "the phone was off or out of coverage"
     MESSAGE_BLOCKED = "message_blocked", "the carrier blocked the text"
     UNKNOWN_DESTINATION = "unknown_destination", "the carrier does not know the number"
-    LANDLINE_OR_UNREACHABLE_CARRIER = "landline_or_unreachable_carrier", "a landline, or a carrier that cannot be reached"
+    LANDLINE_OR_UNREACHABLE_CARRIER = ("landline_or_unreachable_carrier",
+                                       "a landline, or a carrier that cannot be reached")
     CARRIER_FILTERED = "carrier_filtered", "the carrier filtered the text as spam"
     UNREGISTERED_A2P_10DLC = "unregistered_a2p_10dlc", "the sender is not registered for A2P 10DLC"
     CARRIER_ERROR = "carrier_error", "the carrier reported an error"
@@ -64,7 +64,6 @@ class Reason(str, enum.Enum):
     SEND_ERROR = "send_error", "an unexpected error while preparing the text"
     BAD_STORE_SETTINGS = "bad_store_settings", "the store's sending settings are unusable"
     CONFLICTING_CALLBACK = "conflicting_callback", "a status callback named another text"
-    SUPERSEDED = "superseded", "replaced by a newer text"
 
     @classmethod
     def parse(cls, value: str | None) -> Reason | None:

@@ -42,7 +42,7 @@ def test_store_add_and_list(cli, db_session):
 ])
 def test_store_add_bad_input(cli, db_session, args, message):
     base = {"--slug": "acme", "--name": "Acme", "--platform": "woocommerce", "--webhook-secret": "s"}
-    base.update(dict(zip(args[::2], args[1::2])))
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
     result = cli("store", "add", *[x for pair in base.items() for x in pair])
     assert result.exit_code != 0 and message in result.output
     assert db_session.scalar(select(Store)) is None

@@ -32,8 +32,8 @@ def service(engine, database_url, twilio_server, tmp_path):
         "SMSDESK_TWILIO_ACCOUNT_SID": twilio_server.account_sid, "SMSDESK_TWILIO_AUTH_TOKEN": twilio_server.auth_token,
         "SMSDESK_TWILIO_API_BASE": twilio_server.url, "SMSDESK_SCHEDULER_INTERVAL_SECONDS": "0.2",
     }
-    cli = lambda *args: subprocess.run(SMSDESK + list(args), env=env, cwd=tmp_path, capture_output=True,
-                                       text=True, timeout=60)
+    def cli(*args):
+        return subprocess.run(SMSDESK + list(args), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen(SMSDESK + ["run", "--port", str(port)], env=env, cwd=tmp_path,
                                stdout=log, stderr=subprocess.STDOUT)

@@ -81,7 +81,9 @@ def hmac_sha256_base64(secret: bytes, body: bytes) -> str:
 
 def signature_matches(expected: str, given: str | None) -> bool:
     """Constant-time comparison of two signatures."""
-    return bool(given) and hmac.compare_digest(expected.encode(), given.strip().encode())
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.strip().encode())
 
 
 def text(value: Any) -> str:

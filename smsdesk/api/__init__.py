@@ -71,7 +71,7 @@ def json_body() -> dict:
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     if isinstance(exc, NotFound):
-        return error(exc.error_code, exc.description, 404)
+        return error(exc.error_code, exc.description or "not found", 404)
     return error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
 
 

@@ -9,10 +9,11 @@ from smsdesk.models import Store
 from smsdesk.services.stores import InvalidStore, update_store
 
 # Settings an owner may change here, and the JSON type each must have.
-EDITABLE = {"name": str, "timezone": str, "quiet_hours": str, "from_number": (str, type(None)),
-            "messaging_service_sid": (str, type(None)), "rate_per_second": (int, float), "help_text": str,
-            # false when the platform or Twilio already confirms STOP (no second confirmation)
-            "send_opt_out_confirmation": bool}
+EDITABLE: dict[str, type | tuple[type, ...]] = {
+    "name": str, "timezone": str, "quiet_hours": str, "from_number": (str, type(None)),
+    "messaging_service_sid": (str, type(None)), "rate_per_second": (int, float), "help_text": str,
+    # false when the platform or Twilio already confirms STOP (no second confirmation)
+    "send_opt_out_confirmation": bool}
 MAX_LENGTHS = {"name": 200, "timezone": 64, "quiet_hours": 11, "from_number": 20,
                "messaging_service_sid": 40, "help_text": 1000}  # characters, as the columns allow
 

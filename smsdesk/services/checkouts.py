@@ -138,8 +138,8 @@ def reminder_sent(session: Session, message: Message) -> None:
     checkout = session.get(Checkout, message.checkout_id)
     if checkout is None or checkout.status != OPEN:
         return
-    store = session.get(Store, message.store_id)
-    customer = session.get(Customer, message.customer_id)
+    store = session.get_one(Store, message.store_id)
+    customer = session.get_one(Customer, message.customer_id)
     # The send attempt's time, not the wall clock: it is the send path's (controllable) clock.
     sent_at = message.attempted_at or utcnow()
     _enqueue(session, store=store, checkout=checkout, customer=customer, kind=REMINDER_2,
@@ -253,6 +253,7 @@ def _get_or_create(session: Session, store_id: int, token: str, now: datetime) -
                 session.add(checkout)
         except IntegrityError:  # created concurrently by another delivery
             checkout = _find(session, store_id, token)
+    assert checkout is not None  # it exists now: we or the concurrent delivery created it
     return checkout
 
 

@@ -30,6 +30,7 @@ def get_or_create_customer(session: Session, *, store_id: int, phone: str) -> Cu
             session.add(customer)
     except IntegrityError:  # another request created it between our select and insert
         customer = find_customer(session, store_id=store_id, phone=phone)
+    assert customer is not None  # it exists now: we or the concurrent writer created it
     return customer
 
 

@@ -1,6 +1,7 @@
 """Apply normalized events (smsdesk.events) to the database, inside the caller's transaction."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
@@ -9,7 +10,8 @@ from smsdesk import events
 from smsdesk.models import Store
 from smsdesk.services import checkouts, orders
 
-HANDLERS = {
+# Each handler takes its own event type; the table keys them by that type.
+HANDLERS: dict[type, Callable[..., object]] = {
     events.OrderPlaced: orders.order_placed,
     events.OrderCancelled: orders.order_cancelled,
     events.OrderRefunded: orders.order_refunded,

@@ -102,6 +102,6 @@ def _help(session: Session, *, store: Store, customer: Customer) -> str | None:
 
 def _answered(session: Session, message: Message) -> None:
     """A keyword is answered automatically: it does not wait for an agent."""
-    conversation = session.get(Conversation, message.conversation_id)
+    conversation = session.get_one(Conversation, message.conversation_id)
     if conversation.waiting_since == message.created_at:  # nothing else was waiting before it
         conversation.waiting_since = None

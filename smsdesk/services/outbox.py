@@ -106,4 +106,4 @@ def cancel_pending(session: Session, *, reason: Reason, detail: str = "", **filt
         .values(status=MessageStatus.CANCELLED, reason=reason, reason_detail=detail, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult

@@ -211,7 +211,7 @@ def country_for_phone(e164: str) -> str | None:
         return None
     region = phonenumbers.region_code_for_number(number)
     if region is None:
-        region = phonenumbers.region_code_for_country_code(number.country_code)
+        region = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return None if region in (None, phonenumbers.UNKNOWN_REGION) else region
 
 

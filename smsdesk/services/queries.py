@@ -19,8 +19,8 @@ from smsdesk.models import (
     Store,
 )
 from smsdesk.services.consent import consent_history
-from smsdesk.services.shipments import is_partial
 from smsdesk.services.no_text import reason_fields
+from smsdesk.services.shipments import is_partial
 
 LIST_LIMIT = 500  # conversations per listing
 
@@ -67,14 +67,16 @@ def _last_messages(session: Session, conversation_ids: list[int]) -> dict[int, M
         return {}
     newest = (select(func.max(Message.id)).where(Message.conversation_id.in_(conversation_ids))
               .group_by(Message.conversation_id))
-    return {m.conversation_id: m for m in session.scalars(select(Message).where(Message.id.in_(newest)))}
+    return {m.conversation_id: m for m in session.scalars(select(Message).where(Message.id.in_(newest)))
+            if m.conversation_id is not None}
 
 
 def _latest_orders(session: Session, customer_ids: list[int]) -> dict[int, Order]:
     if not customer_ids:
         return {}
     newest = select(func.max(Order.id)).where(Order.customer_id.in_(customer_ids)).group_by(Order.customer_id)
-    return {o.customer_id: o for o in session.scalars(select(Order).where(Order.id.in_(newest)))}
+    return {o.customer_id: o for o in session.scalars(select(Order).where(Order.id.in_(newest)))
+            if o.customer_id is not None}
 
 
 def _summary(conversation: Conversation, last: Message | None, order: Order | None) -> dict:
@@ -138,7 +140,8 @@ def _packages(session: Session, orders: list[Order]) -> dict[int, list[Shipment]
 def message_dict(message: Message) -> dict:
     data = {
         "id": message.id, "direction": message.direction.value, "kind": message.kind, "body": message.body,
-        "status": message.status.value, "error_code": message.error_code, "reason": message.reason.value if message.reason else None,
+        "status": message.status.value, "error_code": message.error_code,
+        "reason": message.reason.value if message.reason else None,
         "reason_label": message.reason.label if message.reason else None,
         "reason_detail": message.reason_detail or None,
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at), "segments": message.segments,

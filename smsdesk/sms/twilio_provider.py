@@ -204,6 +204,7 @@ def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/invalid."""
     if not value:
         return None
+    seconds: float | None
     try:
         seconds = float(value)
     except ValueError:
@@ -255,7 +256,7 @@ def _error_details(exc: Exception) -> tuple[int | None, int | None, str]:
     response = exc.args[1] if len(exc.args) > 1 else None
     status = getattr(response, "status_code", None)
     try:
-        payload = json.loads(response.text)
+        payload = json.loads(getattr(response, "text", ""))
         return status, payload.get("code"), str(payload.get("message") or exc.args[0])
     except (AttributeError, TypeError, ValueError):
         return status, None, str(exc.args[0] if exc.args else exc)

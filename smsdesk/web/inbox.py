@@ -105,7 +105,7 @@ def _canned_for(store_id: int) -> list[CannedReply]:
 
 
 def _back(conversation_id: int):
-    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args.to_dict()))
+    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args.to_dict()))  # type: ignore[arg-type]
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")

@@ -1,10 +1,9 @@
 """The agents' JSON API: auth, the reply queue, a thread, replying."""
 import pytest
 
-from smsdesk.events import SmsConsent
+from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced, SmsConsent
 from smsdesk.models import ConsentSource
 from smsdesk.services.consent import record_consent
-from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
 from smsdesk.services.events import apply_event
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed

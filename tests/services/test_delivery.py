@@ -10,7 +10,6 @@ from werkzeug.serving import make_server
 from jobs.scheduler import status_callback_url
 from jobs.send_due import send_due
 from smsdesk.app import create_app
-
 from smsdesk.models import AuditEvent, Customer, Message, MessageStatus
 from smsdesk.services.delivery import apply_status
 from smsdesk.services.outbox import enqueue_text

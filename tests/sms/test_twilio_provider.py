@@ -18,7 +18,6 @@ from smsdesk.sms.twilio_provider import (
 )
 from tests.sms.helpers import AUTH_TOKEN, BODY, FROM, SERVICE, TO, make_provider, utcnow
 
-
 # -- successful sends ----------------------------------------------------------
 
 
@@ -115,7 +114,8 @@ def test_refused_recipient_is_permanent(twilio_server, provider, code):
 
 @pytest.mark.parametrize(
     ("to", "body", "sender", "code"),
-    [("", BODY, Sender(from_number=FROM), 21604), (TO, "", Sender(from_number=FROM), 21602), (TO, BODY, Sender(), 21603)],
+    [("", BODY, Sender(from_number=FROM), 21604), (TO, "", Sender(from_number=FROM), 21602),
+     (TO, BODY, Sender(), 21603)],
 )
 def test_server_validation_errors_are_permanent(twilio_server, provider, to, body, sender, code):
     with pytest.raises(PermanentSendError) as caught:

@@ -127,7 +127,8 @@ def test_suppressed_message_shows_its_reason(browser, agent, make, db_session):
     db_session.add(message)
     db_session.commit()
     html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
-    assert "no marketing consent recorded" in html and 'data-reason="no_consent"' in html and 'data-status="suppressed"' in html
+    assert "no marketing consent recorded" in html and 'data-reason="no_consent"' in html
+    assert 'data-status="suppressed"' in html
 
 
 def test_assign_close_reopen(browser, agent, make, db_session):

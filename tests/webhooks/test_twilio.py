@@ -15,7 +15,8 @@ def post_signed(client, path, params, *, token=TWILIO_TOKEN):
 
 def test_inbound_sms_opens_conversation(client, make, db_session):
     store = make.store()
-    response = post_signed(client, "/webhooks/twilio/sms", inbound_sms(store, from_="+15025550123", body="Where is it?"))
+    params = inbound_sms(store, from_="+15025550123", body="Where is it?")
+    response = post_signed(client, "/webhooks/twilio/sms", params)
     assert response.status_code == 200 and response.mimetype == "text/xml"
     assert b"<Response></Response>" in response.data
     conversation = db_session.scalar(select(Conversation))
