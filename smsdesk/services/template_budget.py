@@ -14,7 +14,6 @@ the inside, in the worker's own thread (no signals):
 """
 from __future__ import annotations
 
-import operator
 import re
 import string
 import threading
@@ -265,7 +264,7 @@ class SmsSandbox(SandboxedEnvironment):
         _tick()
         return _bounded(super().getitem(obj, argument))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _tick()
         for arg in (*args, *kwargs.values()):
             _bounded(arg)

@@ -22,7 +22,6 @@ from jinja2.sandbox import SecurityError
 from smsdesk.services.template_budget import ENV as _ENV
 from smsdesk.services.template_budget import MAX_BODY_LENGTH, MAX_OUTPUT_CHARS, BudgetExceeded, render_bounded
 
-
 # --------------------------------------------------------------------------
 # Variables and kinds
 # --------------------------------------------------------------------------
