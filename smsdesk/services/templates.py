@@ -19,8 +19,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SecurityError
 
-from smsdesk.services.template_budget import ENV as _ENV
-from smsdesk.services.template_budget import MAX_BODY_LENGTH, MAX_OUTPUT_CHARS, BudgetExceeded, render_bounded
+from smsdesk.services.template_budget import ENV, MAX_BODY_LENGTH, MAX_OUTPUT_CHARS, BudgetExceeded, render_bounded
 
 # --------------------------------------------------------------------------
 # Variables and kinds
@@ -234,7 +233,7 @@ _FORBIDDEN_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport
 def _compile(body: str) -> jinja2.Template:
     """Compile once per distinct body: bodies repeat for every message."""
     try:
-        return _ENV.from_string(body)
+        return ENV.from_string(body)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", exc.lineno) from None
 
@@ -333,7 +332,7 @@ def validate_template(body: str) -> None:
 def _compile_ast(body: str) -> nodes.Template:
     """Parsed AST of ``body`` (cached like ``_compile``), for static checks."""
     try:
-        return _ENV.parse(body)
+        return ENV.parse(body)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", exc.lineno) from None
 
@@ -350,7 +349,7 @@ def _variable_paths(ast: nodes.Template) -> list[tuple[str, int]]:
     walking Getattr/Getitem chains recovers "order.numbr". Names the template
     defines itself ({% set %}, loop variables) and Jinja globals are skipped.
     """
-    roots = meta.find_undeclared_variables(ast) - set(_ENV.globals)
+    roots = meta.find_undeclared_variables(ast) - set(ENV.globals)
     found: list[tuple[str, int]] = []
     _walk(ast, roots, found)
     return sorted(found, key=lambda item: item[1])
