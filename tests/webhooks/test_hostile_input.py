@@ -71,8 +71,8 @@ def rows(engine, stores):
     return RowCounter(engine)
 
 
-def shopify_post(client, store, topic, payload_body: bytes):
-    return client.post("/webhooks/shopify", data=payload_body, headers=shopify_headers(store, payload_body, topic=topic))
+def shopify_post(client, store, topic, body: bytes):
+    return client.post("/webhooks/shopify", data=body, headers=shopify_headers(store, body, topic=topic))
 
 
 def woo_post(client, store, body: bytes, topic="order.updated"):
@@ -160,7 +160,8 @@ def test_twilio_sms_never_500(client, stores, rows, data):
 @given(data=st.data())
 @HOSTILE_SETTINGS
 def test_twilio_status_never_500(client, rows, data):
-    params = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered", "ErrorCode": "", "AccountSid": "AC" + "1" * 32}
+    params = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered", "ErrorCode": "",
+              "AccountSid": "AC" + "1" * 32}
     params.update(data.draw(form_changes(params)))
     query = "message_id=" + data.draw(st.sampled_from(["1", "99999999999999999999", "١٢", "²", "-1", "x"]))
     RequestTally.add("twilio status")
