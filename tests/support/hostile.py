@@ -76,7 +76,8 @@ def mutations(sample: Any) -> st.SearchStrategy[list[tuple[tuple, Any]]]:
 def mutate(sample: Any, changes: list[tuple[tuple, Any]]) -> Any:
     """A copy of the sample with each change applied (a path gone after an earlier one is skipped)."""
     payload = copy.deepcopy(sample)
-    for path, value in changes:
+    for path, shared in changes:
+        value = copy.deepcopy(shared)  # a later change may write into it: never into HOSTILE_VALUES
         if not path:
             payload = value
             continue
