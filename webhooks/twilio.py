@@ -16,19 +16,12 @@ from smsdesk.services.delivery import apply_status
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.untrusted import clean_text, small_int
+from webhooks import http_error, refuse
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
+bp.register_error_handler(HTTPException, http_error)
 MAX_SID = 64  # characters of Message.provider_sid; Twilio's are 34
-
-
-def refuse(error: str, code: int, message: str):
-    return jsonify({"status": "error", "error": error, "message": message}), code
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return refuse(exc.name.lower().replace(" ", "_"), exc.code or 400, exc.description or exc.name)
 
 
 def form_fields() -> dict[str, str]:
