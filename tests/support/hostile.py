@@ -20,7 +20,7 @@ from smsdesk.models import Base
 
 # Examples per property; CI keeps it small (the suite runs twice), SMSDESK_HOSTILE_EXAMPLES
 # raises it for a longer hunt (e.g. 1000).
-EXAMPLES = int(os.environ.get("SMSDESK_HOSTILE_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("SMSDESK_HOSTILE_EXAMPLES", "80"))
 HOSTILE_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
