@@ -7,15 +7,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from sqlalchemy import select
 
 from smsdesk.models import Conversation, Message
 from tests.factories import inbound_sms
 from tests.support.hostile import (
     HOSTILE_SETTINGS,
-    RequestTally,
     RowCounter,
     dumps,
     hostile_string,
@@ -71,7 +69,6 @@ def query(params: dict) -> str:
 @HOSTILE_SETTINGS
 def test_reply_never_500(world, rows, changes, path_id):
     body = dumps(mutate({"body": "On its way!"}, changes))
-    RequestTally.add("api reply")
     response = world.send("POST", f"/api/conversations/{path_id or world.conversation_id}/messages", body)
     rows.check(response, f"reply {body[:200]!r}")
 
@@ -80,7 +77,6 @@ def test_reply_never_500(world, rows, changes, path_id):
 @HOSTILE_SETTINGS
 def test_assign_close_never_500(world, rows, email, action):
     body = dumps({"email": email})
-    RequestTally.add("api assign/close")
     rows.check(world.send("POST", f"/api/conversations/{world.conversation_id}/{action}", body), f"{action} {body!r}")
 
 
@@ -88,7 +84,6 @@ def test_assign_close_never_500(world, rows, email, action):
 @HOSTILE_SETTINGS
 def test_settings_never_500(world, rows, changes):
     body = dumps(mutate(SETTINGS, changes))
-    RequestTally.add("api settings")
     rows.check(world.send("PATCH", f"/api/stores/{world.store.slug}", body, owner=True), f"settings {body[:200]!r}")
 
 
@@ -97,7 +92,6 @@ def test_settings_never_500(world, rows, changes):
 def test_template_save_never_500(world, rows, changes, preview):
     body = dumps(mutate(TEMPLATE, changes))
     path = f"/api/stores/{world.store.slug}/templates/order_confirmed"
-    RequestTally.add("api templates")
     response = world.send("POST", path + "/preview", body, owner=True) if preview else \
         world.send("PUT", path, body, owner=True)
     rows.check(response, f"template {body[:200]!r}")
@@ -107,7 +101,6 @@ def test_template_save_never_500(world, rows, changes, preview):
        path_id=st.sampled_from(PATH_IDS))
 @HOSTILE_SETTINGS
 def test_search_and_show_never_500(world, rows, q, store, status, path_id):
-    RequestTally.add("api search/show")
     rows.check(world.send("GET", "/api/conversations", query=query({"q": q, "store": store, "status": status})),
                f"search {q!r} {store!r} {status!r}")
     rows.check(world.send("GET", f"/api/conversations/{path_id}"), f"show {path_id!r}")
@@ -117,7 +110,6 @@ def test_search_and_show_never_500(world, rows, q, store, status, path_id):
        status=st.one_of(st.just("all"), hostile_string))
 @HOSTILE_SETTINGS
 def test_deliveries_never_500(world, rows, limit, status):
-    RequestTally.add("api deliveries")
     response = world.send("GET", f"/api/stores/{world.store.slug}/deliveries", owner=True,
                           query=query({"limit": limit, "status": status}))
     rows.check(response, f"deliveries {limit!r} {status!r}")

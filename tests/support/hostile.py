@@ -12,8 +12,7 @@ import json
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from sqlalchemy import text
 
 from smsdesk.models import Base
@@ -134,12 +133,3 @@ class RowCounter:
             assert not grown, f"{what}: refused with {response.status_code} but wrote rows {grown}"
         self.last = now
 
-
-class RequestTally:
-    """Requests sent per endpoint, printed at the end of the session (pytest -s) for the report."""
-
-    counts: dict[str, int] = {}
-
-    @classmethod
-    def add(cls, endpoint: str) -> None:
-        cls.counts[endpoint] = cls.counts.get(endpoint, 0) + 1
