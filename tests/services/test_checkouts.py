@@ -64,8 +64,16 @@ def sweep(app, now) -> int:
     """One run of the sender at ``now``: the job's steps (claim, compliance, provider call,
     record) on a controlled clock instead of the wall clock. Returns texts sent."""
     sessions, provider = app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"]
-    with sessions.begin() as session:
-        claims = sending.claim_due(session, limit=100, now=now)
+    sent = 0
+    while True:  # a customer's texts are claimed one at a time, so a customer's second comes next round
+        with sessions.begin() as session:
+            claims = sending.claim_due(session, limit=100, now=now)
+        if not claims:
+            return sent
+        sent += _send(sessions, provider, claims, now)
+
+
+def _send(sessions, provider, claims, now) -> int:
     sent = 0
     for claim in claims:
         with sessions.begin() as session:
