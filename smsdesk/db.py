@@ -14,9 +14,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
-    """Create the engine; SQLite gets WAL, synchronous=FULL and a busy timeout."""
+    """Create the engine; SQLite gets WAL, synchronous=FULL and a busy timeout.
+
+    hide_parameters: SQL errors in logs never show bound values (customers' phones and names)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
+        engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         # BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then
         # writes (a claim, a webhook) waits for the lock (busy_timeout) instead of failing
@@ -24,7 +26,7 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
         # sqlite_begin="DEFERRED".
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {sqlite_begin}"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
