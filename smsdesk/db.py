@@ -18,7 +18,8 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
 
     hide_parameters: SQL errors in logs never show bound values (customers' phones and names)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
+        engine = create_engine(url, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         # BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then
         # writes (a claim, a webhook) waits for the lock (busy_timeout) instead of failing
