@@ -1,5 +1,6 @@
 """Hardening: security headers everywhere, http(s)-only links, no SQL parameters in logs."""
 import logging
+import traceback
 
 import pytest
 from sqlalchemy import text
@@ -10,9 +11,11 @@ from smsdesk.app import SECURITY_HEADERS
 from smsdesk.models import Order, Shipment
 from smsdesk.services.queries import web_link
 from tests.factories import inbound_sms
-from tests.web.test_browser import WAIT_MS, chromium, live_app, log_in, seed  # noqa: F401 - fixtures
+from tests.web import test_browser as real_browser
 from tests.web.test_inbox import conversation_id, text_in
 from tests.webhooks.test_twilio import post_signed
+
+chromium, live_app = real_browser.chromium, real_browser.live_app  # the real-browser test's fixtures
 
 
 def assert_security_headers(response):
@@ -95,6 +98,22 @@ def test_sql_errors_never_show_parameters(engine, caplog):
     assert "no_such_table" in shown and phone not in shown and name not in shown
 
 
+@pytest.mark.parametrize("values", ["(:phone, :name)", "(:phone, NULL)"])  # unique and not-null violations
+def test_constraint_errors_never_show_row_values(engine, values):
+    phone, name = "+15025550199", "Ada Lovelace"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE tmp_people (phone VARCHAR(20) UNIQUE, name VARCHAR(40) NOT NULL)"))
+        conn.execute(text("INSERT INTO tmp_people VALUES (:phone, :name)"), {"phone": phone, "name": name})
+    try:
+        with pytest.raises(DBAPIError) as raised, engine.begin() as conn:
+            conn.execute(text(f"INSERT INTO tmp_people VALUES {values}"), {"phone": phone, "name": name})
+        shown = "".join(traceback.format_exception(raised.value))  # what log.exception writes, causes included
+        assert "tmp_people" in shown and phone not in shown and name not in shown
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE tmp_people"))
+
+
 def test_engines_hide_parameters(database_url):
     engine = db.make_engine(database_url)
     assert engine.hide_parameters is True
@@ -106,12 +125,12 @@ def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_sess
     """Chromium enforces the CSP: every page works with no blocked script or style."""
     app, url = live_app
     owner = make.agent(role="owner")
-    seed(app, url, make, db_session)
+    real_browser.seed(app, url, make, db_session)
     page = chromium.new_page()
-    page.set_default_timeout(WAIT_MS)
+    page.set_default_timeout(real_browser.WAIT_MS)
     blocked = []
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
-    log_in(page, url, owner)
+    real_browser.log_in(page, url, owner)
     page.click(".conversation >> text=Emma Larsen")
     page.locator(".thread", has_text="Where is my order #1042?").wait_for()
     for path in ("/dashboard", "/templates", "/canned", "/simulator"):
