@@ -5,7 +5,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -24,6 +24,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",  # inbox URLs name conversations: never send them to other sites
 }
+HSTS = "max-age=31536000"  # a year; only when public_url is https (browsers ignore it over http anyway)
 
 
 def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None,
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
         log.warning("server.secret_key is the example value; set a random one before going live")
     app.add_url_rule("/healthz", "healthz", healthz)
     app.after_request(_security_headers)
+    app.config["SMSDESK_HSTS"] = config.server.public_url.lower().startswith("https://")
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
     return app
@@ -60,6 +62,8 @@ def _security_headers(response):
     """On every response: pages, API, webhooks and errors alike."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config["SMSDESK_HSTS"]:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -143,7 +143,7 @@ def test_next_only_leads_to_this_site(client, make, target, expected):
 
 
 @pytest.mark.parametrize("public_url, secure", [("https://sms.example.com", True), ("http://localhost:8025", False)])
-def test_session_cookie_is_secure_behind_https(engine, database_url, twilio_server, make, public_url, secure):
+def test_cookie_is_secure_and_hsts_is_on_behind_https(engine, database_url, twilio_server, make, public_url, secure):
     settings = app_settings(database_url, twilio_server.url)
     settings["server"]["public_url"] = public_url
     app = create_app(settings)
@@ -153,4 +153,5 @@ def test_session_cookie_is_secure_behind_https(engine, database_url, twilio_serv
                                            "csrf_token": csrf_token(client)})
     cookie = response.headers["Set-Cookie"]
     assert ("Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Strict-Transport-Security" in response.headers) is secure
     app.extensions["smsdesk.engine"].dispose()
