@@ -1,0 +1,64 @@
+"""States and kinds stored by value in the database (the reasons are in smsdesk/reasons.py)."""
+from __future__ import annotations
+
+import enum
+
+
+class Platform(str, enum.Enum):
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    BIGCOMMERCE = "bigcommerce"
+    GENERIC = "generic"
+
+
+class Role(str, enum.Enum):
+    OWNER = "owner"
+    AGENT = "agent"
+
+
+class Direction(str, enum.Enum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(str, enum.Enum):
+    SCHEDULED = "scheduled"  # waiting for its due_at (delays, quiet hours)
+    QUEUED = "queued"  # due now, waiting for the sender job
+    SENDING = "sending"  # claimed under a lease; the provider call may be in flight
+    SENT = "sent"  # accepted by the provider
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"  # compliance said no (opted out, quiet hours, no consent, cap)
+    RECEIVED = "received"  # inbound from the customer
+    NOTE = "note"  # internal note for agents, never sent
+
+
+PENDING_STATUSES = (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
+
+
+class ConsentState(str, enum.Enum):
+    GRANTED = "granted"  # may receive marketing texts from ``at`` on
+    WITHDRAWN = "withdrawn"  # no marketing from ``at`` on (STOP, unsubscribed, pending, not subscribed, redacted)
+
+
+class ConsentLevel(str, enum.Enum):  # how it was obtained (M3AAWG opt-in levels, as Shopify reports them)
+    SINGLE_OPT_IN = "single_opt_in"  # a box ticked or a flag set, not confirmed
+    CONFIRMED_OPT_IN = "confirmed_opt_in"  # confirmed by the customer (double opt-in)
+    UNKNOWN = "unknown"
+
+
+class ConsentSource(str, enum.Enum):  # who told us: a shop platform (its webhook), the customer, the provider
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    BIGCOMMERCE = "bigcommerce"
+    GENERIC = "generic"
+    KEYWORD = "keyword"  # the customer texted STOP
+    PROVIDER = "provider"  # the provider refused a text: the recipient unsubscribed (Twilio 21610)
+    IMPORT = "import"  # consent held before the history existed (migration 0003)
+
+
+class ConversationStatus(str, enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
