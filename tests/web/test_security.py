@@ -11,11 +11,8 @@ from smsdesk.app import SECURITY_HEADERS
 from smsdesk.models import Order, Shipment
 from smsdesk.services.queries import web_link
 from tests.factories import inbound_sms
-from tests.web import test_browser as real_browser
 from tests.web.test_inbox import conversation_id, text_in
 from tests.webhooks.test_twilio import post_signed
-
-chromium, live_app = real_browser.chromium, real_browser.live_app  # the real-browser test's fixtures
 
 
 def assert_security_headers(response):
@@ -119,25 +116,3 @@ def test_engines_hide_parameters(database_url):
     assert engine.hide_parameters is True
     engine.dispose()
 
-
-@pytest.mark.browser
-def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_session):
-    """Chromium enforces the CSP: every page works with no blocked script or style."""
-    app, url = live_app
-    owner = make.agent(role="owner")
-    real_browser.seed(app, url, make, db_session)
-    page = chromium.new_page()
-    page.set_default_timeout(real_browser.WAIT_MS)
-    blocked = []
-    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
-    real_browser.log_in(page, url, owner)
-    page.click(".conversation >> text=Emma Larsen")
-    page.locator(".thread", has_text="Where is my order #1042?").wait_for()
-    for path in ("/dashboard", "/templates", "/canned", "/simulator"):
-        page.goto(url + path)
-        page.wait_for_load_state("load")
-    page.goto(url + "/dashboard")
-    heights = page.eval_on_selector_all(".bar[data-height]", "els => els.map(e => [e.dataset.height, e.style.height])")
-    assert heights and all(float(style.rstrip("%")) == float(data) for data, style in heights)
-    assert blocked == []
-    page.close()
