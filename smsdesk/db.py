@@ -93,17 +93,39 @@ def _close_session(_exc) -> None:
         session.close()
 
 
-def claim_rows(session: Session, model, *, where: list, order_by: list, limit: int, values: dict) -> list[int]:
+def claim_rows(session: Session, model, *, where: list, order_by: list, limit: int, values: dict,
+               one_per=None) -> list[int]:
     """Lock up to ``limit`` rows matching ``where``, apply ``values`` to them, return their ids.
 
     The one way jobs claim work: on PostgreSQL the select skips rows another worker holds
     (FOR UPDATE SKIP LOCKED); SQLite serializes writers (BEGIN IMMEDIATE), and repeating
-    ``where`` in the UPDATE keeps a claim single either way.
+    ``where`` in the UPDATE keeps a claim single either way. With ``one_per`` (a column) at
+    most one row per value of it is claimed, the first in ``order_by``.
     """
-    ids = list(session.scalars(
-        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
-    ))
+    if one_per is None:
+        ids = list(session.scalars(
+            select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+        ))
+    else:
+        ids = _first_per(session.execute(
+            select(model.id, one_per).where(*where).order_by(*order_by).limit(limit * CLAIM_LOOKAHEAD)
+            .with_for_update(skip_locked=True)
+        ).tuples(), limit)
     if ids:
         session.execute(update(model).where(model.id.in_(ids), *where).values(**values)
                         .execution_options(synchronize_session=False))
+    return ids
+
+
+CLAIM_LOOKAHEAD = 4  # rows read per row claimed when claiming one per key (the rest stay due)
+
+
+def _first_per(rows, limit: int) -> list[int]:
+    """The first id of each key, in order, at most ``limit`` of them."""
+    seen: set = set()
+    ids: list[int] = []
+    for row_id, key in rows:
+        if key not in seen and len(ids) < limit:
+            seen.add(key)
+            ids.append(row_id)
     return ids

@@ -126,6 +126,8 @@ def drain(app):
     from jobs.send_due import send_due
 
     def run() -> int:
+        # One call at a time: tests read the texts in the order they were queued. Concurrent
+        # sending is what tests/jobs/test_many_workers.py and test_send_guarantees.py exercise.
         return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],
-                        status_callback=status_callback_url(app))
+                        status_callback=status_callback_url(app), concurrency=1)
     return run

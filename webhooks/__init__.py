@@ -13,10 +13,12 @@ import logging
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import get_session
 from smsdesk.models import WebhookDelivery, utcnow
 from smsdesk.services.events import apply_event
+from smsdesk.services.untrusted import unstorable
 from webhooks.base import BadPayload, WebhookAdapter
 from webhooks.bigcommerce import BigCommerceAdapter
 from webhooks.generic import GenericAdapter
@@ -37,11 +39,22 @@ def answer(status: str, code: int = 200, message: str = ""):
     return jsonify(body), code
 
 
+def refuse(error: str, code: int, message: str):
+    """An error answer: ``{"error", "message"}`` like the API's (``status`` kept for old clients)."""
+    return jsonify({"status": "error", "error": error, "message": message}), code
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """413 and the like as JSON too (a platform logs the answer it got)."""
+    return refuse(exc.name.lower().replace(" ", "_"), exc.code or 400, exc.description or exc.name)
+
+
 @bp.post("/<source>")
 def receive_by_header(source: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or adapter.path_has_slug:
-        return answer("error", 404, f"no webhook endpoint for {source!r}")
+        return refuse("not_found", 404, f"no webhook endpoint for {source!r}")
     return receive(adapter, slug=None)
 
 
@@ -49,27 +62,31 @@ def receive_by_header(source: str):
 def receive_by_slug(source: str, slug: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or not adapter.path_has_slug:
-        return answer("error", 404, f"no webhook endpoint for {source!r}")
+        return refuse("not_found", 404, f"no webhook endpoint for {source!r}")
+    if unstorable(slug):
+        return refuse("not_found", 404, "unknown store")
     return receive(adapter, slug=slug)
 
 
 def receive(adapter: WebhookAdapter, *, slug: str | None):
     body = request.get_data(cache=True)  # raises 413 past server.max_body_bytes
+    if any(unstorable(value) for _, value in request.headers.items()):
+        return refuse("bad_header", 400, "headers may not contain NUL characters")
     session = get_session()
     store = adapter.find_store(session, request, slug)
     if store is None:
-        return answer("error", 404, "unknown store")
+        return refuse("not_found", 404, "unknown store")
     if adapter.is_ping(request, body):  # unsigned by the platform (WooCommerce), and it changes nothing
         return answer("ok")
     if not adapter.verify(store, request, body):
         log.warning("webhook %s for store %s: bad signature", adapter.source, store.slug)
-        return answer("error", 401, "invalid signature")
+        return refuse("invalid_signature", 401, "invalid signature")
     try:
         topic = adapter.topic(request, body)
         payload = adapter.load(body)
         events = adapter.parse(store, topic, payload)
     except BadPayload as exc:
-        return answer("error", 400, str(exc))
+        return refuse("bad_payload", 400, str(exc))
     delivery_id = adapter.delivery_id(request, body)
     if adapter.fetches_later(topic):
         return record_pending(adapter, store=store, topic=topic, delivery_id=delivery_id, payload=payload)

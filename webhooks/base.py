@@ -4,9 +4,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Request
@@ -16,6 +16,7 @@ from smsdesk.events import CartItem, CustomerInfo, Event
 from smsdesk.models import Store
 from smsdesk.services.phones import first_textable
 from smsdesk.services.stores import get_store
+from smsdesk.services.untrusted import UntrustedInput, parse_json
 
 
 class BadPayload(ValueError):
@@ -67,9 +68,9 @@ class WebhookAdapter(ABC):
 
 def load_json(body: bytes) -> Any:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload(f"body is not valid JSON: {exc}") from None
+        payload = parse_json(body)
+    except UntrustedInput as exc:
+        raise BadPayload(str(exc)) from None
     if not isinstance(payload, dict):
         raise BadPayload("body must be a JSON object")
     return payload
@@ -87,8 +88,18 @@ def signature_matches(expected: str, given: str | None) -> bool:
 
 
 def text(value: Any) -> str:
-    """A payload value as a stripped string ('' for None)."""
-    return "" if value is None else str(value).strip()
+    """A payload value as a stripped string ('' for None, and for an object or a list, whose
+    Python repr would otherwise end up in a text)."""
+    return "" if value is None or isinstance(value, (dict, list)) else str(value).strip()
+
+
+def object_list(value: Any, key: str) -> list[dict]:
+    """The JSON objects of a list field ([] when absent); BadPayload when it is not a list."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise BadPayload(f"field {key!r} must be a list")
+    return [item for item in value if isinstance(item, dict)]
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -112,8 +123,12 @@ MAX_TOKEN_LENGTH = 255  # characters of a checkout token (models.Checkout.token)
 
 
 def require_id(payload: dict, key: str, limit: int = MAX_ID_LENGTH) -> str:
-    """A required id as text; BadPayload when longer than we store (cutting could merge two)."""
-    value = text(require(payload, key))
+    """A required id (a string or an integer) as text; BadPayload when of another type or longer
+    than we store (cutting could merge two)."""
+    raw = require(payload, key)
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise BadPayload(f"field {key!r} must be a string or an integer")
+    value = text(raw)
     if len(value) > limit:
         raise BadPayload(f"field {key!r} is longer than {limit} characters")
     return value
@@ -134,14 +149,29 @@ MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the fi
 
 def cart_items(line_items: Any, *, title_keys: tuple[str, ...] = ("title", "name")) -> tuple[CartItem, ...]:
     """A platform's line items as CartItems (the first title key present wins), capped."""
-    items = [item for item in line_items or [] if isinstance(item, dict)][:MAX_CART_ITEMS]
+    items = object_list(line_items, "line_items")[:MAX_CART_ITEMS]
     return tuple(CartItem(title=next((text(i[k]) for k in title_keys if text(i.get(k))), ""),
                           quantity=quantity(i.get("quantity"))) for i in items)
 
 
+MAX_QUANTITY = 100_000  # units of one line; more is a broken payload, and sums must fit an Integer column
+
+
 def quantity(value: Any) -> int:
-    """A line item's quantity, at least 1 (platforms send numbers, strings or nothing)."""
+    """A line item's quantity, from 1 to MAX_QUANTITY (platforms send numbers, strings or nothing)."""
     try:
-        return max(int(float(value)), 1)
+        return min(max(int(float(value)), 1), MAX_QUANTITY)
     except (TypeError, ValueError, OverflowError):
         return 1
+
+
+MAX_AMOUNT = Decimal(10) ** 12  # money in one payment; a larger (or infinite) one is a broken payload
+
+
+def amount(value: Any) -> Decimal:
+    """A money amount of a payload (numbers or strings); 0 when unreadable, infinite or absurd."""
+    try:
+        number = Decimal(text(value))
+    except InvalidOperation:
+        return Decimal(0)
+    return number if number.is_finite() and abs(number) < MAX_AMOUNT else Decimal(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -47,6 +48,8 @@ from webhooks.base import (
 SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
 TOLERANCE = 5 * 60  # seconds a webhook-timestamp may be off from our clock (replay window)
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() also reads "١٢" and huge ones overflow
+MAX_ITEM_COUNT = 1_000_000  # units of one order; Order.item_count is an Integer column
 
 
 class GenericAdapter(WebhookAdapter):
@@ -62,10 +65,7 @@ class GenericAdapter(WebhookAdapter):
         return any(signature_matches(expected, signature) for signature in given)
 
     def _fresh(self, stamp: str) -> bool:
-        try:
-            return abs(time.time() - int(stamp)) <= TOLERANCE
-        except ValueError:
-            return False
+        return UNIX_SECONDS.fullmatch(stamp) is not None and abs(time.time() - int(stamp)) <= TOLERANCE
 
     def topic(self, request: Request, body: bytes) -> str:
         return text(require(load_json(body), "type"))
@@ -116,8 +116,8 @@ def item_count(order: dict) -> int:
     value = order.get("item_count")
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadPayload("order.item_count must be a whole number of at least 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ITEM_COUNT:
+        raise BadPayload(f"order.item_count must be a whole number from 0 to {MAX_ITEM_COUNT}")
     return value
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Request
@@ -29,9 +29,11 @@ from webhooks.base import (
     MAX_ID_LENGTH,
     MAX_TOKEN_LENGTH,
     WebhookAdapter,
+    amount,
     cart_items,
     customer_from,
     hmac_sha256_base64,
+    object_list,
     quantity,
     require_id,
     signature_matches,
@@ -95,8 +97,8 @@ def line_items(payload: dict, *, ordered: bool = False) -> tuple[CartItem, ...]:
     download) never makes a package look partial. A fulfillment's ``quantity`` is what it holds;
     for the order (``ordered``) ``current_quantity``, what is left after edits and removals, wins
     over the quantity first ordered, and 0 drops the line."""
-    items = [i for i in payload.get("line_items") or []
-             if isinstance(i, dict) and i.get("requires_shipping") is not False][:MAX_ITEMS]
+    items = [i for i in object_list(payload.get("line_items"), "line_items")
+             if i.get("requires_shipping") is not False][:MAX_ITEMS]
     counted = [(i, i["current_quantity"] if ordered and isinstance(i.get("current_quantity"), int)
                 else i.get("quantity")) for i in items]
     return tuple(CartItem(title=text(i.get("name") or i.get("title")), quantity=quantity(count))
@@ -182,7 +184,7 @@ def orders_cancelled(store: Store, payload: dict) -> list[Event]:
 def orders_fulfilled(store: Store, payload: dict) -> list[Event]:
     """orders/fulfilled and orders/partially_fulfilled: one shipment event per shipped fulfillment."""
     order, customer = order_info(payload), order_customer(store, payload)
-    fulfillments = [f for f in payload.get("fulfillments") or [] if isinstance(f, dict)]
+    fulfillments = object_list(payload.get("fulfillments"), "fulfillments")
     return [event for f in fulfillments for event in shipment_events(f, order=order, customer=customer)]
 
 
@@ -221,13 +223,10 @@ def refund_created(store: Store, payload: dict) -> list[Event]:
 def refunded_amount(refund: dict) -> str:
     """The sum of the refund's successful refund transactions ("" when it moved no money)."""
     total = Decimal(0)
-    for transaction in refund.get("transactions") or []:
-        if isinstance(transaction, dict) and transaction.get("kind") == "refund" \
+    for transaction in object_list(refund.get("transactions"), "transactions"):
+        if transaction.get("kind") == "refund" \
                 and transaction.get("status") == "success":
-            try:
-                total += Decimal(text(transaction.get("amount")))
-            except InvalidOperation:
-                continue
+            total += amount(transaction.get("amount"))
     return str(total.quantize(Decimal("0.01"))) if total > 0 else ""
 
 

@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import or_, select
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import get_session
 from smsdesk.models import Store
@@ -14,9 +15,19 @@ from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.delivery import apply_status
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.services.phones import normalize_phone
+from smsdesk.services.untrusted import clean_text, small_int
+from webhooks import http_error, refuse
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio_webhooks", __name__, url_prefix="/webhooks/twilio")
+bp.register_error_handler(HTTPException, http_error)
+MAX_SID = 64  # characters of Message.provider_sid; Twilio's are 34
+
+
+def form_fields() -> dict[str, str]:
+    """The (signed) form, each value without NUL or lone surrogates: a customer's text is kept,
+    whatever their phone put in it, and nothing unstorable reaches a query."""
+    return {key: clean_text(value) for key, value in request.form.items()}
 
 
 def twiml(message: str | None = None) -> Response:
@@ -33,16 +44,18 @@ def check_signature():
     validator = RequestValidator(config.twilio.auth_token)
     if not validator.validate(url, request.form.to_dict(), request.headers.get("X-Twilio-Signature", "")):
         log.warning("twilio webhook %s: bad signature", request.path)
-        return jsonify({"status": "error", "message": "invalid Twilio signature"}), 403
+        return refuse("invalid_signature", 403, "invalid Twilio signature")
     return None
 
 
 @bp.post("/sms")
 def inbound_sms():
-    form = request.form
+    form = form_fields()
     sid, body = form.get("MessageSid") or form.get("SmsSid"), form.get("Body", "")
     if not sid or not form.get("From"):
-        return jsonify({"status": "error", "message": "MessageSid and From are required"}), 400
+        return refuse("missing_field", 400, "MessageSid and From are required")
+    if len(sid) > MAX_SID:
+        return refuse("invalid_sid", 400, f"MessageSid is longer than {MAX_SID} characters")
     session = get_session()
     store = find_store(session, to=form.get("To", ""), service_sid=form.get("MessagingServiceSid"))
     if store is None:
@@ -70,13 +83,15 @@ def find_store(session, *, to: str, service_sid: str | None) -> Store | None:
 
 @bp.post("/status")
 def status_callback():
-    form = request.form
+    form = form_fields()
     sid, status = form.get("MessageSid") or form.get("SmsSid"), form.get("MessageStatus") or form.get("SmsStatus")
     if not sid or not status:
-        return jsonify({"status": "error", "message": "MessageSid and MessageStatus are required"}), 400
+        return refuse("missing_field", 400, "MessageSid and MessageStatus are required")
+    if len(sid) > MAX_SID:
+        return refuse("invalid_sid", 400, f"MessageSid is longer than {MAX_SID} characters")
     session = get_session()
     found = apply_status(session, sid=sid, status=status, error_code=form.get("ErrorCode"),
-                         message_id=request.args.get("message_id", type=int))
+                         message_id=small_int(request.args.get("message_id", "")))
     session.commit()
     if not found:
         log.info("status callback for unknown message %s (%s)", sid[:64], status[:40])

@@ -12,7 +12,7 @@ each refund once by), so they are not needed and are ignored.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Request
@@ -32,8 +32,10 @@ from smsdesk.models import Store
 from webhooks.base import (
     MAX_ID_LENGTH,
     WebhookAdapter,
+    amount,
     customer_from,
     hmac_sha256_base64,
+    object_list,
     quantity,
     require_id,
     signature_matches,
@@ -103,7 +105,7 @@ def order_events(store: Store, payload: dict) -> list[Event]:
 
 
 def order_info(payload: dict) -> OrderInfo:
-    items = [i for i in payload.get("line_items") or [] if isinstance(i, dict)][:MAX_LINE_ITEMS]
+    items = object_list(payload.get("line_items"), "line_items")[:MAX_LINE_ITEMS]
     return OrderInfo(external_id=require_id(payload, "id"), number=text(payload.get("number")),
                      total=text(payload.get("total")), currency=text(payload.get("currency")),
                      item_count=sum(quantity(i.get("quantity")) for i in items))
@@ -111,27 +113,20 @@ def order_info(payload: dict) -> OrderInfo:
 
 def refunds(payload: dict) -> list[dict]:
     """The order's refunds (``[{id, reason, total: "-10.00"}]``), newest first as WooCommerce lists them."""
-    return [r for r in payload.get("refunds") or [] if isinstance(r, dict) and text(r.get("id"))]
+    return [r for r in object_list(payload.get("refunds"), "refunds") if text(r.get("id"))]
 
 
 def refund_event(payload: dict, *, order: OrderInfo, customer: CustomerInfo, partial: bool) -> OrderRefunded:
     """The newest refund of the order: its id makes its text once, its total is what went back."""
-    newest = max(refunds(payload), key=lambda r: _number(r.get("id")), default={})
+    newest = max(refunds(payload), key=lambda r: amount(r.get("id")), default={})
     return OrderRefunded(order=order, customer=customer, refund_id=text(newest.get("id"))[:MAX_ID_LENGTH],
                          amount=_amount(newest.get("total")), partial=partial)
 
 
-def _number(value: object) -> Decimal:
-    try:
-        return Decimal(text(value))
-    except InvalidOperation:
-        return Decimal(0)
-
-
 def _amount(value: object) -> str:
     """A refund total as WooCommerce sends it ("-10.00") as money given back ("10.00"); "" if none."""
-    amount = abs(_number(value))
-    return str(amount.quantize(Decimal("0.01"))) if amount else ""
+    money = abs(amount(value))
+    return str(money.quantize(Decimal("0.01"))) if money else ""
 
 
 def order_customer(store: Store, payload: dict) -> CustomerInfo:
@@ -159,8 +154,8 @@ def shipment_events(payload: dict, *, order: OrderInfo, customer: CustomerInfo) 
 
 def tracking_items(payload: dict) -> list[dict]:
     """The order's Shipment Tracking items, if the extension is installed."""
-    return [item for meta in payload.get("meta_data") or [] if isinstance(meta, dict)
-            and meta.get("key") == TRACKING_META_KEY and isinstance(meta.get("value"), list)
+    return [item for meta in object_list(payload.get("meta_data"), "meta_data")
+            if meta.get("key") == TRACKING_META_KEY and isinstance(meta.get("value"), list)
             for item in meta["value"] if isinstance(item, dict)]
 
 

@@ -3,19 +3,28 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import get_session
 from smsdesk.models import Role
 from smsdesk.services.auth import agent_for_token
 from smsdesk.services.stores import get_store
+from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def error(code: str, message: str, status: int):
     return jsonify({"error": code, "message": message}), status
+
+
+@bp.before_request
+def check_query():
+    """Query text is compared in SQL, where NUL fails (a 500); a lone surrogate can't be encoded."""
+    if any(unstorable(key) or unstorable(value) for key, value in request.args.items(multi=True)):
+        return error("invalid_query", "query parameters may not contain NUL characters or lone surrogates", 400)
+    return None
 
 
 @bp.before_request
@@ -42,36 +51,57 @@ def owner_required(view):
     return wrapper
 
 
-class NotFound(HTTPException):
+class ApiError(HTTPException):
+    """An error answer whose code says what went wrong (``{"error": "bad_json", ...}``)."""
+
+    code = 400
+
+    def __init__(self, message: str, error_code: str = "bad_request"):
+        super().__init__(description=message)
+        self.error_code = error_code
+
+
+class NotFound(ApiError):
     """A 404 whose error code says what was missing (``{"error": "not_found", ...}``)."""
 
     code = 404
 
     def __init__(self, message: str, error_code: str = "not_found"):
-        super().__init__(description=message)
-        self.error_code = error_code
+        super().__init__(message, error_code)
 
 
 def store_or_404(slug: str):
     """The store with this slug, or a JSON 404."""
-    store = get_store(get_session(), slug)
+    store = None if unstorable(slug) else get_store(get_session(), slug)
     if store is None:
         raise NotFound(f"no store {slug!r}")
     return store
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 400 with a clear message."""
-    payload = request.get_json(silent=True)
+    """The request's JSON object (bounded: see services/untrusted.py), or a 400 saying why."""
+    if not request.is_json:
+        raise ApiError("the body must be a JSON object (Content-Type: application/json)", "invalid_json")
+    try:
+        payload = parse_json(request.get_data())
+    except UntrustedInput as exc:
+        raise ApiError(str(exc), "invalid_json") from None
     if not isinstance(payload, dict):
-        abort(400, description="the body must be a JSON object")
+        raise ApiError("the body must be a JSON object", "invalid_json")
     return payload
+
+
+def id_or_404(value: int, what: str) -> int:
+    """A path id, or a JSON 404 past what an Integer primary key holds (the database would fail)."""
+    if value > MAX_DB_INT:
+        raise NotFound(f"no {what} {value}")
+    return value
 
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    if isinstance(exc, NotFound):
-        return error(exc.error_code, exc.description or "not found", 404)
+    if isinstance(exc, ApiError):
+        return error(exc.error_code, exc.description or exc.name, exc.code or 400)
     return error(exc.name.lower().replace(" ", "_"), exc.description or exc.name, exc.code or 500)
 
 

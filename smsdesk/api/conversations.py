@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from smsdesk.api import NotFound, bp, error, json_body
+from smsdesk.api import NotFound, bp, error, id_or_404, json_body
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
@@ -26,7 +26,7 @@ def index():
 
 def _load(conversation_id: int) -> Conversation:
     """The conversation, or a JSON 404."""
-    conversation = get_session().get(Conversation, conversation_id)
+    conversation = get_session().get(Conversation, id_or_404(conversation_id, "conversation"))
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
     return conversation
@@ -43,7 +43,7 @@ def send(conversation_id: int):
     session = get_session()
     conversation = _load(conversation_id)
     try:
-        message = reply(session, conversation=conversation, agent=g.agent, body=str(json_body().get("body") or ""))
+        message = reply(session, conversation=conversation, agent=g.agent, body=json_body().get("body"))
     except CustomerOptedOut as exc:
         return error("opted_out", str(exc), 409)
     except InvalidReply as exc:
@@ -57,6 +57,8 @@ def assign(conversation_id: int):
     session = get_session()
     conversation = _load(conversation_id)
     email = json_body().get("email")
+    if email is not None and not isinstance(email, str):
+        return error("invalid_email", "email must be a string (or null to unassign)", 400)
     agent = find_agent(session, email) if email else None
     if email and agent is None:
         return error("unknown_agent", f"no agent with email {email}", 422)

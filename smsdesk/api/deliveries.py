@@ -11,6 +11,7 @@ from sqlalchemy import select
 from smsdesk.api import bp, error, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import WebhookDelivery
+from smsdesk.services.untrusted import small_int
 
 STATUSES = ("processed", "ignored", "pending", "failed", "all")
 DEFAULT_LIMIT = 50  # deliveries per answer
@@ -25,14 +26,14 @@ def list_deliveries(slug: str):
     status = request.args.get("status", "all")
     if status not in STATUSES:
         return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)
-    limit = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    limit = small_int(request.args.get("limit", str(DEFAULT_LIMIT)))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         return error("invalid_limit", f"limit must be a number from 1 to {MAX_LIMIT}", 400)
     query = select(WebhookDelivery).where(WebhookDelivery.store_id == store.id)
     if status != "all":
         query = query.where(WebhookDelivery.status == status)
     rows = get_session().scalars(query.order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
-                                 .limit(int(limit)))
+                                 .limit(limit))
     return {"deliveries": [delivery_dict(row) for row in rows]}
 
 

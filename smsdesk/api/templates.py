@@ -12,19 +12,28 @@ from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.segments import non_gsm_characters, segment_info
 from smsdesk.services.template_store import ResolvedTemplate, resolve_template, save_template
-from smsdesk.services.templates import KINDS, TemplateError, render_message, sample_context
+from smsdesk.services.templates import KINDS, MAX_BODY_LENGTH, TemplateError, render_preview, sample_context
+
+PREVIEW_CAP = MAX_BODY_LENGTH  # a preview never shows more than one whole SMS can carry
 
 
 def preview_dict(store: Store, body: str) -> dict:
-    """``body`` rendered with sample data, with its segments and encoding; raises TemplateError."""
-    text = render_message(body, sample_context(store.name))
+    """``body`` rendered with sample data, with its segments and encoding; raises TemplateError.
+
+    The text is cut at PREVIEW_CAP characters; ``cut`` and ``cut_message`` say so.
+    """
+    text, stopped = render_preview(body, sample_context(store.name))
+    cut = stopped or len(text) > PREVIEW_CAP
+    text = text[:PREVIEW_CAP]
     info = segment_info(text)
     forcing = non_gsm_characters(text)
     # What the text would cost without the characters that force UCS-2 (the editor warns).
     gsm7 = segment_info("".join(ch for ch in text if ch not in forcing)).segments if forcing else info.segments
     return {"text": text, "segments": info.segments, "encoding": info.encoding,
             "characters": info.characters, "per_segment": info.per_segment,
-            "non_gsm_characters": forcing, "segments_without_non_gsm": gsm7}
+            "non_gsm_characters": forcing, "segments_without_non_gsm": gsm7, "cut": cut,
+            "cut_message": f"The text is longer than {PREVIEW_CAP:,} characters, the most one text can carry; "
+                           f"the preview stops there." if cut else None}
 
 
 def template_dict(store: Store, template: ResolvedTemplate) -> dict:

@@ -95,4 +95,4 @@ def _advance(session: Session, message: Message, new: MessageStatus, code: int |
 def _code(error_code: str | None) -> int | None:
     """Twilio's error code (five digits) from a callback; None when absent or not a code."""
     text = (error_code or "").strip()
-    return int(text) if text.isdigit() and len(text) <= MAX_CODE_DIGITS and int(text) > 0 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_CODE_DIGITS and int(text) > 0 else None

@@ -14,6 +14,7 @@ from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import build_context, render_message
+from smsdesk.services.untrusted import clean_text
 
 # Carrier keyword families (CTIA; Twilio's defaults, plus the French ones Canadian carriers
 # require). Only a message that IS the keyword counts: "don't stop my order" is no opt-out.
@@ -41,7 +42,11 @@ def keyword(body: str) -> str | None:
 
 
 def handle_inbound(session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str) -> str | None:
-    """Record the text and act on keywords; returns a reply to send inline (TwiML) or None."""
+    """Record the text and act on keywords; returns a reply to send inline (TwiML) or None.
+
+    NUL and lone surrogates are dropped from the text: it is still the customer's message
+    (a phone's odd bytes), and refusing it would lose it."""
+    body = clean_text(body)
     message = receive_inbound(session, store=store, customer=customer, body=body, provider_sid=provider_sid)
     if message is None:
         return None  # a retried webhook: already handled

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Agent, Conversation, Message
 from smsdesk.services.outbox import enqueue_text
+from smsdesk.services.untrusted import unstorable
 
 AGENT_REPLY = "agent_reply"
 MAX_BODY = 1600  # characters: Twilio's limit for one message body
@@ -18,9 +19,15 @@ class InvalidReply(ValueError):
     """A reply must have text, and no more than Twilio takes."""
 
 
-def reply(session: Session, *, conversation: Conversation, agent: Agent, body: str) -> Message:
+def reply(session: Session, *, conversation: Conversation, agent: Agent, body: object) -> Message:
     """Queue an agent's reply; answering takes the conversation out of the waiting queue."""
-    body = (body or "").strip()
+    if body is None:
+        body = ""
+    if not isinstance(body, str):
+        raise InvalidReply("reply body must be a string")
+    if unstorable(body):
+        raise InvalidReply("reply body may not contain NUL characters or lone surrogates")
+    body = body.strip()
     if not body:
         raise InvalidReply("reply body is empty")
     if len(body) > MAX_BODY:

@@ -23,8 +23,8 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from smsdesk.db import claim_rows
 from smsdesk.models import (
@@ -117,9 +117,13 @@ def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str 
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
     now, owner = now or utcnow(), owner or worker_id()
+    # One text per customer in flight at a time, so concurrent senders keep each customer's
+    # texts in queue order ("confirmed" never lands after "cancelled").
+    in_flight = aliased(Message)
+    busy = exists().where(in_flight.customer_id == Message.customer_id, in_flight.status == MessageStatus.SENDING)
     ids = claim_rows(
-        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now],
-        order_by=[Message.due_at, Message.id], limit=limit,
+        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~busy],
+        order_by=[Message.due_at, Message.id], limit=limit, one_per=Message.customer_id,
         values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
                 "attempted_at": now, "updated_at": now, "claim_owner": owner,
                 "lease_generation": Message.lease_generation + 1},

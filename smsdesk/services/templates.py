@@ -2,13 +2,13 @@
 
 Pure functions, no DB and no Flask. Owners edit message bodies as Jinja2
 templates; they are rendered in a sandbox with StrictUndefined so a typo is an
-error in the editor, never a silently broken text to a customer.
+error in the editor, never a silently broken text to a customer, and within a
+time and size budget (template_budget) whatever data reaches them.
 """
 
 from __future__ import annotations
 
 import functools
-import operator
 import re
 import traceback
 from collections.abc import Mapping
@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import StrictUndefined, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import meta, nodes
+from jinja2.sandbox import SecurityError
 
-MAX_BODY_LENGTH = 1600  # Twilio rejects longer message bodies
-_MAX_REPEAT_LENGTH = 10_000  # cap on "x" * n so a template cannot exhaust memory
-_MAX_POWER_BITS = 4096  # cap on int ** int results for the same reason (CPU)
+from smsdesk.services.template_budget import ENV, MAX_BODY_LENGTH, MAX_OUTPUT_CHARS, BudgetExceeded, render_bounded
 
 # --------------------------------------------------------------------------
 # Variables and kinds
@@ -228,33 +226,6 @@ class TemplateError(ValueError):
         super().__init__(f"line {line}: {reason}" if line else reason)
 
 
-class _SmsSandbox(SandboxedEnvironment):
-    """The stock sandbox blocks attribute escapes; this also caps the two
-    operators that let a one-line template exhaust memory or CPU."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        if operator_ == "**":
-            if isinstance(left, int) and isinstance(right, int) \
-                    and left.bit_length() * right > _MAX_POWER_BITS:
-                raise SecurityError("number too large")
-            return left**right
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, (str, list, tuple)) and isinstance(count, int) \
-                    and len(seq) * count > _MAX_REPEAT_LENGTH:
-                raise SecurityError("repeated sequence too long")
-        return operator.mul(left, right)
-
-
-# One environment for the process: compiled templates and filters are shared.
-_ENV = _SmsSandbox(
-    undefined=StrictUndefined,
-    autoescape=False,  # SMS is plain text, HTML escaping would show "&amp;"
-    keep_trailing_newline=False,
-    trim_blocks=True,  # a "{% if %}" on its own line leaves no blank line
-    lstrip_blocks=True,
-)
 _FORBIDDEN_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 
 
@@ -262,7 +233,7 @@ _FORBIDDEN_NODES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport
 def _compile(body: str) -> jinja2.Template:
     """Compile once per distinct body: bodies repeat for every message."""
     try:
-        return _ENV.from_string(body)
+        return ENV.from_string(body)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", exc.lineno) from None
 
@@ -282,17 +253,28 @@ def _tidy(text: str) -> str:
 
 
 def render_message(body: str, context: Mapping) -> str:
-    """Render ``body`` with ``context``; raises TemplateError on any failure."""
+    """Render ``body`` with ``context`` within the render budget; raises TemplateError on any failure."""
+    text, cut = render_preview(body, context)
+    if cut:
+        raise TemplateError(f"message is longer than {MAX_OUTPUT_CHARS} characters")
+    return text
+
+
+def render_preview(body: str, context: Mapping) -> tuple[str, bool]:
+    """The rendered text and whether rendering stopped at MAX_OUTPUT_CHARS; raises TemplateError."""
     template = _compile(body)
     try:
-        return _tidy(template.render(dict(context)))
+        text, cut = render_bounded(template, dict(context))
     except jinja2.UndefinedError as exc:
         raise _undefined_error(body, context, exc) from None
+    except BudgetExceeded as exc:
+        raise TemplateError(exc.message or "over the render budget", _error_line(exc)) from None
     except SecurityError as exc:
         raise TemplateError(f"not allowed: {exc.message}", _error_line(exc)) from None
-    except Exception as exc:  # a user template can raise anything (TypeError, ...)
+    except Exception as exc:  # a user template can raise anything (TypeError, RecursionError, ...)
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         raise TemplateError(reason, _error_line(exc)) from None
+    return _tidy(text), cut
 
 
 def _error_line(exc: BaseException) -> int | None:
@@ -350,7 +332,7 @@ def validate_template(body: str) -> None:
 def _compile_ast(body: str) -> nodes.Template:
     """Parsed AST of ``body`` (cached like ``_compile``), for static checks."""
     try:
-        return _ENV.parse(body)
+        return ENV.parse(body)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", exc.lineno) from None
 
@@ -367,7 +349,7 @@ def _variable_paths(ast: nodes.Template) -> list[tuple[str, int]]:
     walking Getattr/Getitem chains recovers "order.numbr". Names the template
     defines itself ({% set %}, loop variables) and Jinja globals are skipped.
     """
-    roots = meta.find_undeclared_variables(ast) - set(_ENV.globals)
+    roots = meta.find_undeclared_variables(ast) - set(ENV.globals)
     found: list[tuple[str, int]] = []
     _walk(ast, roots, found)
     return sorted(found, key=lambda item: item[1])

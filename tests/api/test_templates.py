@@ -1,7 +1,13 @@
 """Owner template API: list, save (422 with the line and reason), preview; owners only."""
-import pytest
+import time
 
+import pytest
+from sqlalchemy import func, select
+
+from smsdesk.models import AuditEvent, Message, Order
+from smsdesk.reasons import Reason
 from smsdesk.services.templates import KINDS
+from tests.webhooks.payloads import GENERIC_SECRET, as_body, generic_event, generic_headers
 
 
 @pytest.fixture
@@ -119,3 +125,57 @@ def test_partial_shipment_variables_are_accepted(client, make, owner):
     bad = client.put(f"/api/stores/{store.slug}/templates/order_shipped", headers=owner,
                      json={"body": "{{ shipment.partal }}"})
     assert bad.status_code == 422 and "shipment.partal" in bad.json["reason"]
+
+
+# --- budget: preview cap, refused tricks, a template that breaks only at send time ---------------------
+
+FAN_OUT = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+
+
+@pytest.mark.parametrize("body, length, cut", [
+    ("{{ store.name }} #{{ order.number }}", len("Acme Outfitters #1042"), False),
+    ("{{ 'x' * 1600 }}", 1600, False),
+    ("{{ 'x' * 2000 }}", 1600, True),
+    ("{% for i in range(999) %}{{ 'x' * 9999 }}{% endfor %}", 1600, True),  # was a 100 MB body
+])
+def test_preview_never_returns_more_than_one_sms_and_says_it_was_cut(client, make, owner, body, length, cut):
+    store = make.store()
+    response = client.post(f"/api/stores/{store.slug}/templates/order_shipped/preview", headers=owner,
+                           json={"body": body})
+    assert response.status_code == 200
+    assert len(response.json["text"]) == length and response.json["characters"] == length
+    assert response.json["cut"] is cut and (response.json["cut_message"] is not None) is cut
+    assert len(response.data) < 5000
+
+
+@pytest.mark.parametrize("body, reason", [
+    (FAN_OUT + "{{ f(40) }}", "takes longer than 50 ms to render"),
+    ("{{ store.name|center(10**9) }}", "width 1000000000 is over 1600"),
+    ("{{ '%999999999s' % store.name }}", "width 999999999 is over 1600"),
+])
+def test_preview_and_save_refuse_a_template_over_budget(client, make, owner, body, reason):
+    store = make.store()
+    url = f"/api/stores/{store.slug}/templates/order_shipped"
+    for response in (client.post(url + "/preview", headers=owner, json={"body": body}),
+                     client.put(url, headers=owner, json={"body": body})):
+        assert response.status_code == 422 and response.json["reason"] == reason
+
+
+def test_a_template_over_budget_only_for_real_data_is_a_template_error_at_the_webhook(client, make, owner,
+                                                                                      db_session):
+    """Validation passes with the sample's "Emma"; the webhook's Jonas takes the branch. The webhook
+    still answers 200 at once, the order records why it got no text, and no worker spins."""
+    store = make.store(platform="generic", domain=None, webhook_secret=GENERIC_SECRET, country="DE")
+    body = FAN_OUT + "{% if customer.first_name != 'Emma' %}{{ f(40) }}{% endif %}Thanks #{{ order.number }}"
+    saved = client.put(f"/api/stores/{store.slug}/templates/order_confirmed", headers=owner, json={"body": body})
+    assert saved.status_code == 200
+    event = as_body(generic_event("order.placed", order={"id": "1001", "number": "1001", "total": "19.90"},
+                                  customer={"first_name": "Jonas", "phone": "0151 12345678", "country": "DE"}))
+    start = time.perf_counter()
+    response = client.post(f"/webhooks/generic/{store.slug}", data=event, headers=generic_headers(event))
+    assert response.status_code == 200 and time.perf_counter() - start < 2
+    db_session.fresh()
+    assert db_session.scalar(select(Order.no_text_reason)) == Reason.TEMPLATE_ERROR
+    assert db_session.scalar(select(func.count()).select_from(Message)) == 0
+    problem = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "template_error"))
+    assert "takes longer than 50 ms to render" in problem.reason and problem.detail == {"kind": "order_confirmed"}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from jobs.reconcile import reconcile
-from jobs.send_due import send_one
+from jobs.send_due import send_due, send_one
 from smsdesk.models import AuditEvent, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import sending
@@ -257,3 +257,20 @@ def test_scheduler_hands_lease_and_concurrency_to_the_jobs(app):
         "status_callback": None, "lease": 9.0, "concurrency": 7}
     assert scheduler.get_job("reconcile").kwargs == {"lease": 9.0}
     assert 2 * timeout_for_lease(9.0) < 9.0  # connect + read of a live send end inside its lease
+
+
+def test_concurrent_sender_keeps_each_customers_texts_in_order(app, make, db_session, twilio_server):
+    """Several calls in flight, but one per customer: a customer's texts reach Twilio as queued."""
+    twilio_server.create_delay_range = (0.05, 0.3)
+    store = make.store(rate_per_second=1000)
+    phones = [f"+1502555{i:04d}" for i in range(4)]
+    for phone in phones:
+        customer = make.customer(store, phone)
+        for step in range(3):
+            enqueue_text(db_session, store=store, customer=customer, kind="order_shipped", body=f"{phone} step {step}")
+    db_session.commit()
+    send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"], status_callback=None,
+             concurrency=8)
+    for phone in phones:
+        bodies = [m["body"] for m in twilio_server.messages if m["to"] == phone]
+        assert bodies == [f"{phone} step {step}" for step in range(3)]
