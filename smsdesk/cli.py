@@ -11,7 +11,15 @@ import click
 from smsdesk import __version__, db
 from smsdesk.config import ConfigError, load_config
 from smsdesk.models import Platform, Role
-from smsdesk.services.auth import InvalidAgent, create_agent, create_token, find_agent
+from smsdesk.services.auth import (
+    InvalidAgent,
+    create_agent,
+    create_token,
+    find_agent,
+    list_tokens,
+    remove_agent,
+    revoke_token,
+)
 from smsdesk.services.stores import InvalidStore, create_store, list_stores
 
 QUIET_LOGGERS = ("twilio.http_client", "apscheduler.executors.default", "werkzeug")
@@ -224,6 +232,25 @@ def agent_add(ctx: click.Context, email: str, password: str, role: str) -> None:
         click.echo(f"{created.role.value} {created.email} added")
 
 
+@agent.command("remove")
+@click.option("--email", required=True)
+@click.pass_context
+def agent_remove(ctx: click.Context, email: str) -> None:
+    """Remove an agent: their sessions and API tokens end at once."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        found = _active_agent(session, email)
+        remove_agent(session, found)
+        click.echo(f"{found.role.value} {found.email} removed; their sessions and tokens are ended")
+
+
+def _active_agent(session, email: str):
+    found = find_agent(session, email)
+    if found is None or found.removed_at is not None:
+        raise Fail(f"no agent with email {email}")
+    return found
+
+
 @cli.group()
 def token() -> None:
     """API tokens."""
@@ -236,10 +263,31 @@ def token_create(ctx: click.Context, email: str) -> None:
     """Print a new API token for an agent (shown once, stored hashed)."""
     app = make_app(ctx)
     with sessions(app).begin() as session:
-        owner = find_agent(session, email)
-        if owner is None:
-            raise Fail(f"no agent with email {email}")
-        click.echo(create_token(session, owner))
+        click.echo(create_token(session, _active_agent(session, email)))
+
+
+@token.command("list")
+@click.option("--email", required=True)
+@click.pass_context
+def token_list(ctx: click.Context, email: str) -> None:
+    """An agent's API tokens: id, created, last used (the tokens themselves are not kept)."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        for row in list_tokens(session, _active_agent(session, email)):
+            used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+            click.echo(f"{row.id}\tcreated {row.created_at.isoformat(timespec='seconds')}\tlast used {used}")
+
+
+@token.command("revoke")
+@click.option("--id", "token_id", required=True, type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke an API token: the API refuses it from the next request on."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        if not revoke_token(session, token_id):
+            raise Fail(f"no token with id {token_id}")
+        click.echo(f"token {token_id} revoked")
 
 
 if __name__ == "__main__":  # pragma: no cover

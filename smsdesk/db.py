@@ -1,6 +1,7 @@
 """Engine and session setup; the schema is owned by Alembic (``smsdesk init``)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -11,12 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DETAIL_LINE = re.compile(r"\nDETAIL:[^\n]*")
 
 
 def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
-    """Create the engine; SQLite gets WAL, synchronous=FULL and a busy timeout."""
+    """Create the engine; SQLite gets WAL, synchronous=FULL and a busy timeout.
+
+    hide_parameters: SQL errors in logs never show bound values (customers' phones and names)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
+        engine = create_engine(url, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         # BEGIN IMMEDIATE takes the write lock up front, so a transaction that reads and then
         # writes (a claim, a webhook) waits for the lock (busy_timeout) instead of failing
@@ -24,7 +29,17 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
         # sqlite_begin="DEFERRED".
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {sqlite_begin}"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "handle_error", _hide_row_values)
+    return engine
+
+
+def _hide_row_values(context) -> None:
+    """PostgreSQL's DETAIL line repeats row values ("Key (phone)=(+1502...) already exists"),
+    which hide_parameters does not cover: drop it from the error before anyone logs it."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str) and "\nDETAIL:" in exc.args[0]:
+            exc.args = (DETAIL_LINE.sub("", exc.args[0]), *exc.args[1:])
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

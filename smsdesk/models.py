@@ -257,6 +257,9 @@ class Agent(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Signed into every session cookie; bumping it ends all of the agent's sessions at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    removed_at: Mapped[datetime | None]  # kept (not deleted) so their past replies keep a name
 
 
 class ApiToken(Base):

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from smsdesk.cli import cli as smsdesk_cli
 from smsdesk.models import Agent, Store
-from smsdesk.services.auth import agent_for_token
+from smsdesk.services.auth import agent_for_token, check_password
+from tests.web.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -77,11 +78,41 @@ def test_agent_and_token(cli, db_session):
     (["agent", "add", "--email", "nope", "--password", "long enough"], "not an email address"),
     (["agent", "add", "--email", "a@b.co", "--password", "short"], "at least 8"),
     (["token", "create", "--email", "ghost@example.com"], "no agent with email"),
+    (["agent", "remove", "--email", "ghost@example.com"], "no agent with email"),
+    (["token", "list", "--email", "ghost@example.com"], "no agent with email"),
+    (["token", "revoke", "--id", "999"], "no token with id 999"),
 ])
 def test_bad_agent_input(cli, args, message):
     result = cli(*args)
     assert result.exit_code != 0 and message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_token_list_and_revoke(cli, make, db_session):
+    agent = make.agent()
+    kept, revoked = make.token(agent), make.token(agent)
+    listed = cli("token", "list", "--email", agent.email)
+    ids = [int(line.split("\t")[0]) for line in listed.output.splitlines()]
+    assert listed.exit_code == 0 and len(ids) == 2 and "last used never" in listed.output
+    assert kept not in listed.output and revoked not in listed.output  # only hashes are kept
+    result = cli("token", "revoke", "--id", str(ids[1]))
+    assert result.exit_code == 0 and f"token {ids[1]} revoked" in result.output
+    db_session.fresh()
+    assert agent_for_token(db_session, revoked) is None
+    assert agent_for_token(db_session, kept).id == agent.id
+    assert cli("token", "list", "--email", agent.email).output.startswith(f"{ids[0]}\t")
+
+
+def test_agent_remove_ends_tokens_and_login(cli, make, db_session):
+    agent = make.agent()
+    token = make.token(agent)
+    result = cli("agent", "remove", "--email", agent.email)
+    assert result.exit_code == 0 and "removed" in result.output
+    db_session.fresh()
+    assert agent_for_token(db_session, token) is None
+    assert check_password(db_session, agent.email, PASSWORD) is None
+    assert cli("agent", "remove", "--email", agent.email).exit_code != 0  # already gone
+    assert cli("token", "create", "--email", agent.email).exit_code != 0
 
 
 def test_bad_config_value_is_one_line(cli, monkeypatch):

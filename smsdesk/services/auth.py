@@ -6,11 +6,11 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from smsdesk.models import Agent, ApiToken, Role, utcnow
+from smsdesk.models import Agent, ApiToken, Conversation, Role, utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8  # characters
@@ -53,7 +53,7 @@ def check_password(session: Session, email: str, password: str) -> Agent | None:
     agent = find_agent(session, email)
     # Hash even for an unknown email, so response time does not reveal which emails exist.
     stored = agent.password_hash if agent is not None else _dummy_hash()
-    if check_password_hash(stored, password or "") and agent is not None:
+    if check_password_hash(stored, password or "") and agent is not None and agent.removed_at is None:
         return agent
     return None
 
@@ -72,11 +72,42 @@ def create_token(session: Session, agent: Agent) -> str:
 
 
 def agent_for_token(session: Session, token: str) -> Agent | None:
+    """The token's agent; None for an unknown or revoked token or a removed agent."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
-    if row is None:
+    if row is None or row.agent.removed_at is not None:
         return None
     row.last_used_at = utcnow()
     return row.agent
+
+
+def list_tokens(session: Session, agent: Agent) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.agent_id == agent.id).order_by(ApiToken.id)))
+
+
+def revoke_token(session: Session, token_id: int) -> bool:
+    """Delete the token: the API refuses it from the next request on. False if there was none."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def end_sessions(agent: Agent) -> None:
+    """Every browser session of ``agent`` ends: their cookies carry the old version."""
+    agent.session_version += 1
+
+
+def remove_agent(session: Session, agent: Agent) -> None:
+    """The agent can no longer log in; their sessions and tokens end at once and their open
+    conversations go back to the team. The row stays so past replies keep their author."""
+    agent.removed_at = utcnow()
+    end_sessions(agent)
+    session.execute(delete(ApiToken).where(ApiToken.agent_id == agent.id))
+    session.execute(update(Conversation).where(Conversation.assigned_agent_id == agent.id)
+                    .values(assigned_agent_id=None))
+    session.flush()
 
 
 def _hash(token: str) -> str:

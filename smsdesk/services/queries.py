@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -110,7 +111,7 @@ def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
     data: dict[str, Any] = {
         "number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
         "tracking_number": order.tracking_number or None, "tracking_company": order.tracking_company or None,
-        "tracking_url": order.tracking_url or None, "status_url": order.status_url or None,
+        "tracking_url": web_link(order.tracking_url), "status_url": web_link(order.status_url),
         **reason_fields(order.no_text_reason)}
     if packages is not None:
         data["item_count"] = order.item_count or None
@@ -118,11 +119,24 @@ def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
     return data
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` if it is an http(s) link with a host, else None: platforms pass tracking URLs
+    through from merchants and apps, and a ``javascript:`` one must never become a link."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c < " " for c in url):
+        return None
+    return url
+
+
 def package_dict(package: Shipment, order: Order) -> dict:
     """One package of an order, with its own tracking."""
     return {"id": package.external_id or None, "status": package.status,
             "tracking_number": package.tracking_number or None, "tracking_company": package.tracking_company or None,
-            "tracking_url": package.tracking_url or None, "item_count": package.item_count or None,
+            "tracking_url": web_link(package.tracking_url), "item_count": package.item_count or None,
             "items": package.items or [], "partial": is_partial(package, order),
             "created_at": iso(package.created_at), "updated_at": iso(package.updated_at)}
 

@@ -23,7 +23,10 @@ def init_app(app: Flask) -> None:
 
     from smsdesk.web import auth, canned, dashboard, editor, inbox, simulator  # noqa: F401 - register views
 
+    public_url = app.config["SMSDESK"].server.public_url
+    # Secure when served over https: the cookie then never travels in clear text.
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=public_url.lower().startswith("https://"),
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
                       WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600)  # seconds: a form token lives as long as a session
     csrf.init_app(app)

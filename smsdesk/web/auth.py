@@ -11,12 +11,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from smsdesk.db import get_session
 from smsdesk.models import Agent, Role
-from smsdesk.services.auth import check_password
+from smsdesk.services.auth import check_password, end_sessions
 from smsdesk.web import bp
 
 MAX_FAILURES = 5  # failed logins per email + IP ...
@@ -71,10 +72,15 @@ def init_app(app: Flask) -> None:
 
 
 def current_agent() -> Agent | None:
-    """The logged-in agent (loaded once per request), or None."""
+    """The logged-in agent (loaded once per request), or None: also for a removed agent or a
+    cookie from before their logout, removal or password change (an older session version)."""
     if "web_agent" not in g:
         agent_id = session.get("agent_id")
-        g.web_agent = get_session().get(Agent, agent_id) if isinstance(agent_id, int) else None
+        agent = get_session().get(Agent, agent_id) if isinstance(agent_id, int) else None
+        if agent is not None and (agent.removed_at is not None
+                                  or session.get("session_version") != agent.session_version):
+            agent = None
+        g.web_agent = agent
     return g.web_agent
 
 
@@ -113,11 +119,17 @@ def _inject_agent() -> dict:
             "simulator_enabled": current_app.extensions["smsdesk.provider"].name == "simulator"}
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``//evil.example`` and absolute URLs fall back to the inbox."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("web.inbox")
+def safe_next(target: str | None) -> str:
+    """A path of this site, else the inbox. Browsers drop tabs and newlines inside URLs and
+    read ``\\`` as ``/``, so ``/\t/evil.example`` is ``//evil.example``: strip those first."""
+    path = "".join(ch for ch in (target or "") if ch.isprintable() and not ch.isspace())
+    try:
+        parts = urlsplit(path)
+    except ValueError:
+        return url_for("web.inbox")
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith(("//", "/\\")):
+        return url_for("web.inbox")
+    return path
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -141,8 +153,9 @@ def login():
     throttle.succeeded(key)
     session.clear()  # a fresh session on login: no fixation of a pre-login session
     session["agent_id"] = agent.id
+    session["session_version"] = agent.session_version
     session.permanent = True
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -150,5 +163,11 @@ def logout():
     """GET asks for confirmation: logging out changes state, so it takes a (CSRF-checked) POST."""
     if request.method == "GET":
         return render_template("logout.html")
+    agent = current_agent()
+    if agent is not None:
+        # The cookie lives in the browser, so clearing it does not end a copy of it: bumping the
+        # version does (and logs this agent out on their other devices too).
+        end_sessions(agent)
+        get_session().commit()
     session.clear()
     return redirect(url_for("web.login"))

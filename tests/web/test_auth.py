@@ -1,7 +1,11 @@
 """Login, logout, CSRF, session cookie, throttling and the page permissions."""
 import pytest
 
+from smsdesk.app import create_app
+from smsdesk.models import Agent
+from smsdesk.services.auth import end_sessions, remove_agent
 from smsdesk.web.auth import THROTTLE_KEY, LoginThrottle
+from tests.conftest import app_settings
 from tests.web.conftest import PASSWORD, csrf_token
 
 PAGES = ["/inbox", "/templates", "/dashboard", "/canned", "/simulator"]
@@ -88,3 +92,66 @@ def test_api_and_webhooks_need_no_csrf_token(client, make):
     response = client.patch(f"/api/stores/{store.slug}", json={"name": "X"},
                             headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_logout_ends_the_old_cookie_too(client, browser, agent):
+    stolen = client.get_cookie("session").value
+    assert browser.post("/logout").status_code == 302
+    client.set_cookie("session", stolen)  # a copy of the cookie taken before the logout
+    response = client.get("/inbox")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_removed_agent_is_refused_at_once_in_the_browser_and_the_api(client, browser, agent, make, db_session):
+    token = make.token(agent)
+    assert client.get("/api/conversations", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    remove_agent(db_session, db_session.get(Agent, agent.id))
+    db_session.commit()
+    assert browser.get("/inbox").status_code == 302
+    assert client.get("/api/conversations", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    again = client.post("/login", data={"email": agent.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert again.status_code == 401  # and cannot log in again
+
+
+def test_ending_sessions_logs_out_an_open_browser(browser, agent, db_session):
+    end_sessions(db_session.get(Agent, agent.id))  # what a password change does
+    db_session.commit()
+    assert browser.get("/inbox").status_code == 302
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/inbox?status=all", "/inbox?status=all"),
+    ("/\t/evil.example", "/inbox"),
+    ("/\n/evil.example", "/inbox"),
+    ("/inbox\r\nSet-Cookie: x=1", "/inboxSet-Cookie:x=1"),  # stays a path of this site
+    ("//evil.example", "/inbox"),
+    ("/\\evil.example", "/inbox"),
+    ("\\/evil.example", "/inbox"),
+    (" //evil.example", "/inbox"),
+    ("https://evil.example/", "/inbox"),
+    ("javascript:alert(1)", "/inbox"),
+    ("http:/evil.example", "/inbox"),
+    ("/\x00/evil.example", "/inbox"),
+    ("/\u3000/evil.example", "/inbox"),
+    ("", "/inbox"),
+])
+def test_next_only_leads_to_this_site(client, make, target, expected):
+    agent = make.agent()
+    response = client.post("/login", data={"email": agent.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client), "next": target})
+    assert response.status_code == 302 and response.location == expected
+
+
+@pytest.mark.parametrize("public_url, secure", [("https://sms.example.com", True), ("http://localhost:8025", False)])
+def test_cookie_is_secure_and_hsts_is_on_behind_https(engine, database_url, twilio_server, make, public_url, secure):
+    settings = app_settings(database_url, twilio_server.url)
+    settings["server"]["public_url"] = public_url
+    app = create_app(settings)
+    client = app.test_client()
+    agent = make.agent()
+    response = client.post("/login", data={"email": agent.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    cookie = response.headers["Set-Cookie"]
+    assert ("Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Strict-Transport-Security" in response.headers) is secure
+    app.extensions["smsdesk.engine"].dispose()

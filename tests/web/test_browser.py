@@ -160,3 +160,25 @@ def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_s
     edit_template_and_watch_preview(page, url, store)
     page.screenshot(path=str(SCREENSHOTS / "templates.png"))
     page.close()
+
+
+def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_session):
+    """Chromium enforces the CSP: every page works with no blocked script or style."""
+    app, url = live_app
+    owner = make.agent(role="owner")
+    seed(app, url, make, db_session)
+    page = chromium.new_page()
+    page.set_default_timeout(WAIT_MS)
+    blocked = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
+    log_in(page, url, owner)
+    page.click(".conversation >> text=Emma Larsen")
+    page.locator(".thread", has_text="Where is my order #1042?").wait_for()
+    for path in ("/dashboard", "/templates", "/canned", "/simulator"):
+        page.goto(url + path)
+        page.wait_for_load_state("load")
+    page.goto(url + "/dashboard")
+    heights = page.eval_on_selector_all(".bar[data-height]", "els => els.map(e => [e.dataset.height, e.style.height])")
+    assert heights and all(float(style.rstrip("%")) == float(data) for data, style in heights)
+    assert blocked == []
+    page.close()

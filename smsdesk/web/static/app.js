@@ -112,6 +112,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     localizeTimes(document);
+    // Bar heights come as data (the CSP allows no inline style attributes); CSSOM is allowed.
+    document.querySelectorAll("[data-height]").forEach((el) => { el.style.height = el.dataset.height + "%"; });
     document.querySelectorAll("[data-poll-url]").forEach(startPolling);
     document.querySelectorAll("textarea[data-segments-url]").forEach(setupCounter);
     document.querySelectorAll("textarea[data-preview-url]").forEach(setupPreview);
