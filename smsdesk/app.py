@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from smsdesk import api, db, sms, web
+from smsdesk import api, crypto, db, sms, web
 from smsdesk.config import Config, load_config
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app = Flask(__name__)
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
-    for subsystem in (db, sms, webhooks, api, web, jobs.scheduler):
+    for subsystem in (crypto, db, sms, webhooks, api, web, jobs.scheduler):
         subsystem.init_app(app)
     if config.server.secret_key == INSECURE_SECRET and config.sms.provider == "twilio":
         log.warning("server.secret_key is the example value; set a random one before going live")

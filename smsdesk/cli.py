@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -20,8 +21,18 @@ from smsdesk.services.auth import (
     remove_agent,
     revoke_token,
 )
-from smsdesk.services.stores import InvalidStore, create_store, list_stores
+from smsdesk.services.stores import (
+    InvalidStore,
+    add_webhook_secret,
+    create_store,
+    drop_previous_secret,
+    get_store,
+    list_stores,
+    reencrypt_stores,
+)
 
+SECRET_ENV = "SMSDESK_WEBHOOK_SECRET"  # read instead of argv, which every local user sees in ps
+TOKEN_ENV = "SMSDESK_API_TOKEN"
 QUIET_LOGGERS = ("twilio.http_client", "apscheduler.executors.default", "werkzeug")
 
 
@@ -175,13 +186,16 @@ def store() -> None:
 @click.option("--name", required=True, help="Shown to customers in every text.")
 @click.option("--platform", required=True, type=click.Choice([p.value for p in Platform]))
 @click.option("--domain", default=None, help="Shopify: the shop's myshopify.com domain.")
-@click.option("--webhook-secret", required=True, help="The secret the platform signs webhooks with.")
+@click.option("--webhook-secret", envvar=SECRET_ENV, prompt="Webhook secret", hide_input=True,
+              help=f"The secret the platform signs webhooks with (default: ${SECRET_ENV}, else asked; "
+                   "on the command line it shows in ps and shell history).")
 @click.option("--from-number", default=None, help="The Twilio number texts come from (E.164).")
 @click.option("--messaging-service-sid", default=None, help="Send through this Twilio messaging service.")
 @click.option("--timezone", default="America/New_York", show_default=True)
 @click.option("--country", default="US", show_default=True, help="Default country for local phone numbers.")
 @click.option("--api-base", default=None, help="BigCommerce: API base URL.")
-@click.option("--api-token", default=None, help="BigCommerce: API token (X-Auth-Token).")
+@click.option("--api-token", envvar=TOKEN_ENV, default=None,
+              help=f"BigCommerce: API token (X-Auth-Token; default: ${TOKEN_ENV}, else asked).")
 @click.option("--store-hash", default=None, help="BigCommerce: store hash.")
 @click.option("--opt-out-confirmation/--no-opt-out-confirmation", "send_opt_out_confirmation", default=True,
               show_default=True, help="Confirm STOP/START by text (off when Twilio or the platform does).")
@@ -190,6 +204,8 @@ def store_add(ctx: click.Context, **fields) -> None:
     """Add a store."""
     app = make_app(ctx)
     fields["country"] = fields["country"].upper()
+    if fields["platform"] == Platform.BIGCOMMERCE.value and not fields["api_token"]:
+        fields["api_token"] = click.prompt("BigCommerce API token", hide_input=True)
     with sessions(app).begin() as session:
         try:
             created = create_store(session, **fields)
@@ -211,6 +227,52 @@ def store_list(ctx: click.Context) -> None:
             click.echo(f"{row.slug}\t{row.platform.value}\t{row.name}\t{row.domain or '-'}\t{sender}")
 
 
+@store.command("secret")
+@click.option("--slug", required=True)
+@click.option("--add", "action", flag_value="add", help=f"Add a new secret (from ${SECRET_ENV}, else asked); "
+              "the current one keeps verifying until --drop-old.")
+@click.option("--drop-old", "action", flag_value="drop", help="Stop accepting the previous secret.")
+@click.pass_context
+def store_secret(ctx: click.Context, slug: str, action: str | None) -> None:
+    """Rotate a store's webhook secret: --add the new one, move the platform over, then --drop-old."""
+    if action is None:
+        raise Fail("say --add or --drop-old")
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        found = get_store(session, slug)
+        if found is None:
+            raise Fail(f"no store {slug}")
+        if action == "drop":
+            dropped = drop_previous_secret(session, found)
+            click.echo(f"store {slug}: {'old secret dropped' if dropped else 'no old secret to drop'}")
+            return
+        try:
+            add_webhook_secret(session, found, _secret_from_env_or_prompt())
+        except InvalidStore as exc:
+            raise Fail(str(exc)) from None
+        click.echo(f"store {slug}: new secret added; the old one verifies until `store secret --drop-old`")
+
+
+def _secret_from_env_or_prompt() -> str:
+    return os.environ.get(SECRET_ENV) or click.prompt("New webhook secret", hide_input=True)
+
+
+@cli.group()
+def secrets() -> None:
+    """Secrets at rest."""
+
+
+@secrets.command("reencrypt")
+@click.pass_context
+def secrets_reencrypt(ctx: click.Context) -> None:
+    """Encrypt every stored secret with the first key of security.secret_keys (after adding a key)."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        count = reencrypt_stores(session)
+    click.echo(f"re-encrypted the secrets of {count} store(s) with the newest key; "
+               "older keys may now be removed from security.secret_keys")
+
+
 @cli.group()
 def agent() -> None:
     """Manage agents and owners."""
@@ -218,7 +280,8 @@ def agent() -> None:
 
 @agent.command("add")
 @click.option("--email", required=True)
-@click.option("--password", required=True)
+@click.option("--password", envvar="SMSDESK_AGENT_PASSWORD", prompt=True, hide_input=True,
+              help="Default: $SMSDESK_AGENT_PASSWORD, else asked (argv shows in ps).")
 @click.option("--role", default="agent", show_default=True, type=click.Choice([r.value for r in Role]))
 @click.pass_context
 def agent_add(ctx: click.Context, email: str, password: str, role: str) -> None:

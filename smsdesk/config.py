@@ -6,6 +6,7 @@ with a one-line ``ConfigError`` naming the key.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -59,12 +60,19 @@ class SchedulerConfig:
 
 
 @dataclass
+class SecurityConfig:
+    # Fernet keys for secrets at rest: the first encrypts, all decrypt (smsdesk/crypto.py).
+    secret_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
 
     def section(self, name: str) -> Any:
         return getattr(self, name)
@@ -144,9 +152,28 @@ def _coerce(raw: Any, type_name: str, key: str) -> Any:
         return _to_bool(raw, key)
     if type_name in ("int", "float"):
         return _to_number(raw, int if type_name == "int" else float, key)
+    if type_name == "list[str]":
+        return _to_strings(raw, key)
     if not isinstance(raw, str):
         raise ConfigError(f"{key}: expected a string, got {raw!r}")
     return raw
+
+
+def _to_strings(raw: Any, key: str) -> list[str]:
+    """A TOML list of strings; from the environment a JSON list or comma-separated words."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        raw = _json_list(text, key) if text.startswith("[") else [w.strip() for w in text.split(",") if w.strip()]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ConfigError(f"{key}: expected a list of strings")
+    return raw
+
+
+def _json_list(text: str, key: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{key}: expected a JSON list of strings or comma-separated values") from None
 
 
 def _to_bool(raw: Any, key: str) -> bool:

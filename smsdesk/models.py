@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from smsdesk.crypto import EncryptedString
 from smsdesk.enums import (  # re-exported: the models' states live beside them for callers
     PENDING_STATUSES as PENDING_STATUSES,
     ConsentLevel as ConsentLevel,
@@ -90,7 +91,10 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(200))
     platform: Mapped[Platform] = mapped_column(_enum(Platform))
     domain: Mapped[str | None] = mapped_column(String(255), unique=True)
-    webhook_secret: Mapped[str] = mapped_column(String(255))
+    # Encrypted at rest (smsdesk/crypto.py). While a secret is rotated the platform may sign with
+    # either: the previous one verifies too until the owner drops it (``smsdesk store secret``).
+    webhook_secret: Mapped[str] = mapped_column(EncryptedString())
+    webhook_secret_previous: Mapped[str | None] = mapped_column(EncryptedString())
     from_number: Mapped[str | None] = mapped_column(String(20), index=True)
     messaging_service_sid: Mapped[str | None] = mapped_column(String(40), index=True)
     country: Mapped[str] = mapped_column(String(2), default="US")
@@ -101,7 +105,7 @@ class Store(Base):
     # False when the platform (e.g. Twilio Advanced Opt-Out) already confirms a STOP itself.
     send_opt_out_confirmation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     api_base: Mapped[str | None] = mapped_column(String(255))
-    api_token: Mapped[str | None] = mapped_column(String(255))
+    api_token: Mapped[str | None] = mapped_column(EncryptedString())
     store_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

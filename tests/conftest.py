@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from smsdesk import db
+from smsdesk import crypto, db
 from smsdesk.app import create_app
 from smsdesk.models import Base
 from tests import factories
@@ -19,6 +19,11 @@ pytest_plugins = ["tests.support.bigcommerce_fixtures"]  # BigCommerce API serve
 PUBLIC_URL = "https://smsdesk.test"
 TWILIO_SID = "AC" + "1" * 32
 TWILIO_TOKEN = "test-auth-token-0123456789abcdef"
+# Secrets at rest: every app of the run (and every subprocess, through the environment) uses
+# this key; migrations and test sessions encrypt with it too.
+FERNET_KEY = "kT3CE1bo2X0w8JmHjZ6Vh8tq4SxwKfVxg4p2WfY5nP8="
+os.environ["SMSDESK_SECURITY_SECRET_KEYS"] = FERNET_KEY
+crypto.configure([FERNET_KEY])
 
 
 class TestSession(Session):
@@ -83,6 +88,7 @@ def app_settings(database_url: str, twilio_url: str) -> dict:
         "sms": {"provider": "twilio"},
         "twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "api_base": twilio_url},
         "scheduler": {"enabled": False},
+        "security": {"secret_keys": [FERNET_KEY]},
     }
 
 

@@ -18,7 +18,8 @@ def test_existing_consent_is_imported_as_history(tmp_path):
             conn.execute(text("INSERT INTO customers (id, store_id, phone, first_name, last_name, email, "
                               "marketing_consent, opted_out, created_at) VALUES "
                               f"({n}, 1, '+1212555010{n}', '', '', '', {consent}, 0, '2025-01-0{n} 00:00:00')"))
-        command.upgrade(cfg, "head")
+    db.upgrade(engine)
+    with engine.connect() as conn:
         rows = conn.execute(text("SELECT phone, customer_id, state, level, source, at FROM consents")).all()
     engine.dispose()
     [row] = rows  # only the customer who had consent

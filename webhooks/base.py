@@ -33,9 +33,14 @@ class WebhookAdapter(ABC):
         store = get_store(session, slug) if slug else None
         return store if store is not None and store.platform.value == self.source else None
 
-    @abstractmethod
     def verify(self, store: Store, request: Request, body: bytes) -> bool:
-        """True when the request carries a valid signature for this store."""
+        """True when the request is signed with one of the store's webhook secrets: while a
+        secret is being rotated the previous one verifies too, until the owner drops it."""
+        return any(self.verify_secret(secret, request, body) for secret in webhook_secrets(store))
+
+    @abstractmethod
+    def verify_secret(self, secret: str, request: Request, body: bytes) -> bool:
+        """True when the request carries a valid signature made with ``secret``."""
 
     def is_ping(self, request: Request, body: bytes) -> bool:
         """A platform's "hello" request that carries no event (answered 200, recorded nowhere).
@@ -64,6 +69,11 @@ class WebhookAdapter(ABC):
     def load(self, body: bytes) -> Any:
         """Decode the body (JSON by default); raises BadPayload."""
         return load_json(body)
+
+
+def webhook_secrets(store: Store) -> list[str]:
+    """The secrets a store's webhooks may be signed with: the current one, then the previous."""
+    return [secret for secret in (store.webhook_secret, store.webhook_secret_previous) if secret]
 
 
 def load_json(body: bytes) -> Any:

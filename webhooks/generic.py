@@ -6,8 +6,6 @@ Webhooks spec; the store's secret is ``whsec_`` + base64 and the HMAC key is its
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +29,7 @@ from smsdesk.events import (
     Tracking,
 )
 from smsdesk.models import ConsentLevel, ConsentSource, Store
+from smsdesk.services.stores import standard_webhooks_key
 from webhooks.base import (
     MAX_TOKEN_LENGTH,
     BadPayload,
@@ -45,7 +44,6 @@ from webhooks.base import (
     text,
 )
 
-SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
 TOLERANCE = 5 * 60  # seconds a webhook-timestamp may be off from our clock (replay window)
 UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() also reads "١٢" and huge ones overflow
@@ -55,9 +53,9 @@ MAX_ITEM_COUNT = 1_000_000  # units of one order; Order.item_count is an Integer
 class GenericAdapter(WebhookAdapter):
     source = "generic"
 
-    def verify(self, store: Store, request: Request, body: bytes) -> bool:
+    def verify_secret(self, secret: str, request: Request, body: bytes) -> bool:
         msg_id, stamp = request.headers.get("webhook-id", ""), request.headers.get("webhook-timestamp", "")
-        key = signing_key(store.webhook_secret)
+        key = standard_webhooks_key(secret)
         if not msg_id or key is None or not self._fresh(stamp):
             return False
         expected = hmac_sha256_base64(key, f"{msg_id}.{stamp}.".encode() + body)
@@ -76,16 +74,6 @@ class GenericAdapter(WebhookAdapter):
     def parse(self, store: Store, topic: str, payload: Any) -> list[Event]:
         handler = TYPES.get(topic)
         return [handler(store, section(payload, "data"))] if handler else []
-
-
-def signing_key(secret: str) -> bytes | None:
-    """The HMAC key of a ``whsec_<base64>`` secret; None when the secret is not one."""
-    if not secret.startswith(SECRET_PREFIX):
-        return None
-    try:
-        return base64.b64decode(secret[len(SECRET_PREFIX):], validate=True) or None
-    except (binascii.Error, ValueError):
-        return None
 
 
 def v1_signatures(header: str) -> list[str]:

@@ -66,8 +66,8 @@ PROVIDER_NAMES = {"usps": "USPS", "ups": "UPS", "fedex": "FedEx", "dhl": "DHL"}
 class WooCommerceAdapter(WebhookAdapter):
     source = "woocommerce"
 
-    def verify(self, store: Store, request: Request, body: bytes) -> bool:
-        expected = hmac_sha256_base64(store.webhook_secret.encode(), body)
+    def verify_secret(self, secret: str, request: Request, body: bytes) -> bool:
+        expected = hmac_sha256_base64(secret.encode(), body)
         return signature_matches(expected, request.headers.get("X-WC-Webhook-Signature"))
 
     def is_ping(self, request: Request, body: bytes) -> bool:

@@ -1,18 +1,25 @@
 """Stores: the shops smsdesk texts for."""
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from smsdesk.models import Platform, Store
 from smsdesk.services.phones import normalize_phone
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+STANDARD_WEBHOOKS_PREFIX = "whsec_"  # a Standard Webhooks secret: whsec_ + base64 of the HMAC key
+MAX_SECRET_LENGTH = 1000  # characters of a webhook secret or an API token
 
 
 MIN_RATE = 0.01  # texts per second: one per 100 s; slower would hold a text for longer than a lease
@@ -46,6 +53,38 @@ def update_store(session: Session, store: Store, changes: dict) -> Store:
     return store
 
 
+def add_webhook_secret(session: Session, store: Store, secret: str) -> Store:
+    """Start a rotation: ``secret`` becomes current, the current one stays valid as the previous
+    until ``drop_previous_secret``. A store holds two at most."""
+    if store.webhook_secret_previous:
+        raise InvalidStore("this store already holds two webhook secrets: drop the old one first",
+                           field="webhook_secret")
+    store.webhook_secret_previous, store.webhook_secret = store.webhook_secret, secret
+    return update_store(session, store, {})
+
+
+def drop_previous_secret(session: Session, store: Store) -> bool:
+    """End a rotation: only the current secret verifies from now on. False when there was none."""
+    if not store.webhook_secret_previous:
+        return False
+    store.webhook_secret_previous = None
+    session.flush()
+    return True
+
+
+ENCRYPTED_FIELDS = ("webhook_secret", "webhook_secret_previous", "api_token")
+
+
+def reencrypt_stores(session: Session) -> int:
+    """Write every store's secrets again, so they are encrypted with the newest key; how many stores."""
+    stores = list_stores(session)
+    for store in stores:
+        for attr in ENCRYPTED_FIELDS:
+            flag_modified(store, attr)  # the same plain text: force the write
+    session.flush()
+    return len(stores)
+
+
 def sending_settings_problem(store: Store) -> InvalidStore | None:
     """What makes a store's saved settings unusable for sending (written past validation), or None."""
     try:
@@ -68,12 +107,39 @@ def _validate(session: Session, store: Store) -> None:
         raise InvalidStore("slug must be lowercase letters, digits and dashes (at most 64)", field="slug")
     if not (store.name or "").strip():
         raise InvalidStore("name must not be empty", field="name")
-    if not store.webhook_secret:
-        raise InvalidStore("webhook secret must not be empty", field="webhook_secret")
+    for attr in ("webhook_secret", "webhook_secret_previous"):
+        _check_secret(store, attr, required=attr == "webhook_secret")
     _check_sending_settings(store, normalize=True)
     if store.domain:
         store.domain = store.domain.strip().lower()
     _check_unique(session, store)
+
+
+def _check_secret(store: Store, attr: str, *, required: bool) -> None:
+    secret = getattr(store, attr)
+    if not secret:
+        if required:
+            raise InvalidStore("webhook secret must not be empty", field=attr)
+        return
+    if len(secret) > MAX_SECRET_LENGTH:
+        raise InvalidStore(f"webhook secret is longer than {MAX_SECRET_LENGTH} characters", field=attr)
+    if store.platform == Platform.GENERIC and standard_webhooks_key(secret) is None:
+        raise InvalidStore("a generic store's webhook secret must be a Standard Webhooks secret: "
+                           "'whsec_' followed by base64", field=attr)
+
+
+def standard_webhooks_key(secret: str) -> bytes | None:
+    """The HMAC key of a ``whsec_<base64>`` secret; None when the secret is not one.
+
+    The padding is optional, as in the Standard Webhooks reference library (which strips the
+    prefix and decodes whatever base64 follows): some platforms show the secret without ``=``."""
+    if not secret.startswith(STANDARD_WEBHOOKS_PREFIX):
+        return None
+    encoded = secret[len(STANDARD_WEBHOOKS_PREFIX):].rstrip("=")
+    try:
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _check_sending_settings(store: Store, *, normalize: bool) -> None:

@@ -31,6 +31,7 @@ class WorkerPool:
             "SMSDESK_SCHEDULER_LEASE_SECONDS": str(lease_seconds),
             "SMSDESK_SCHEDULER_CONCURRENCY": str(concurrency),
             "SMSDESK_SERVER_PUBLIC_URL": "https://smsdesk.test", "SMSDESK_SERVER_SECRET_KEY": "worker-test-key",
+            "SMSDESK_SECURITY_SECRET_KEYS": os.environ["SMSDESK_SECURITY_SECRET_KEYS"],
         })
         self.workdir = workdir  # no ./smsdesk.toml there, so only the environment configures
         self.log = workdir / "workers.log"

@@ -1,4 +1,5 @@
 """POST /webhooks/generic/<slug>: Standard Webhooks signatures over smsdesk's own event JSON."""
+import base64
 import random
 import time
 
@@ -6,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from smsdesk.models import Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.services.stores import InvalidStore
 from tests.webhooks.payloads import GENERIC_KEY, GENERIC_SECRET, UNPACED, as_body, generic_event, generic_headers
 
 STORE = "Beck & Söhne"
@@ -139,9 +141,28 @@ def test_missing_header_is_401(client, store, header):
     assert client.post(f"/webhooks/generic/{store.slug}", data=body, headers=headers).status_code == 401
 
 
-def test_store_secret_that_is_not_whsec_rejects_everything(client, make):
-    store = make.store(platform="generic", domain=None, webhook_secret="plain-secret")
+@pytest.mark.parametrize("secret", ["plain-secret", "whsec_", "whsec_not base64!", GENERIC_SECRET[len("whsec_"):]])
+def test_generic_store_secret_must_be_whsec_base64(make, secret):
+    with pytest.raises(InvalidStore, match="whsec_"):
+        make.store(platform="generic", domain=None, webhook_secret=secret)
+
+
+def test_store_secret_that_is_not_whsec_rejects_everything(client, store, db_session):
+    store.webhook_secret = "plain-secret"  # written past validation (an old row)
+    db_session.commit()
     assert post(client, store, generic_event("order.placed", order=ORDER, customer=CUSTOMER)).status_code == 401
+
+
+@pytest.mark.parametrize("padded", [True, False])
+def test_secret_with_or_without_base64_padding_verifies(client, make, padded):
+    key = bytes(range(32))  # base64 of 32 bytes ends in "=", so dropping it is a real difference
+    secret = "whsec_" + base64.b64encode(key).decode()
+    assert secret.endswith("=")
+    store = make.store(platform="generic", domain=None, webhook_secret=secret if padded else secret.rstrip("="))
+    body = as_body(generic_event("order.placed", order=ORDER, customer=CUSTOMER))
+    for signing_key, status in ((key, 200), (GENERIC_KEY, 401)):
+        headers = generic_headers(body, key=signing_key)
+        assert client.post(f"/webhooks/generic/{store.slug}", data=body, headers=headers).status_code == status
 
 
 def test_same_webhook_id_twice_is_a_duplicate(client, store, db_session):
