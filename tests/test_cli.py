@@ -7,6 +7,7 @@ from smsdesk.cli import cli as smsdesk_cli
 from smsdesk.models import Agent, Store
 from smsdesk.services.auth import agent_for_token, check_password
 from tests.web.conftest import PASSWORD
+from tests.webhooks.payloads import GENERIC_SECRET
 
 
 @pytest.fixture
@@ -51,13 +52,14 @@ def test_store_add_bad_input(cli, db_session, args, message):
 
 def test_store_add_without_keyword_confirmations(cli, db_session):
     result = cli("store", "add", "--slug", "quiet", "--name", "Q", "--platform", "generic",
-                 "--webhook-secret", "s", "--no-opt-out-confirmation")
+                 "--webhook-secret", GENERIC_SECRET, "--no-opt-out-confirmation")
     assert result.exit_code == 0
     assert db_session.scalar(select(Store)).send_opt_out_confirmation is False
 
 
 def test_duplicate_slug_is_refused(cli):
-    args = ["store", "add", "--slug", "acme", "--name", "A", "--platform", "generic", "--webhook-secret", "s"]
+    args = ["store", "add", "--slug", "acme", "--name", "A", "--platform", "generic", "--webhook-secret",
+            GENERIC_SECRET]
     assert cli(*args).exit_code == 0
     again = cli(*args)
     assert again.exit_code != 0 and "already exists" in again.output
