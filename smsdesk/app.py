@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from smsdesk import api, crypto, db, sms, web
+from smsdesk import api, crypto, db, logs, sms, web
 from smsdesk.config import Config, load_config
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     import jobs.scheduler  # the app factory is the one place that imports webhooks and jobs
     import webhooks
 
+    logs.install()
     config = overrides if isinstance(overrides, Config) else load_config(config_path, overrides=overrides)
     app = Flask(__name__)
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,

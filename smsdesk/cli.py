@@ -9,7 +9,7 @@ import threading
 
 import click
 
-from smsdesk import __version__, db
+from smsdesk import __version__, db, logs
 from smsdesk.config import ConfigError, load_config
 from smsdesk.models import Platform, Role
 from smsdesk.services.auth import (
@@ -46,6 +46,7 @@ def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LOGGERS:  # the twilio client logs request headers at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
+    logs.install()  # phone numbers masked in every line
 
 
 def make_app(ctx: click.Context, **overrides):

@@ -14,7 +14,10 @@ from smsdesk.models import Base
 from tests import factories
 from tests.support.twilio_server import TwilioTestServer
 
-pytest_plugins = ["tests.support.bigcommerce_fixtures"]  # BigCommerce API server, store and fetch job
+pytest_plugins = [
+    "tests.support.bigcommerce_fixtures",  # BigCommerce API server, store and fetch job
+    "tests.support.log_scan",  # fails the run if any log line holds a secret or a customer's phone
+]
 
 PUBLIC_URL = "https://smsdesk.test"
 TWILIO_SID = "AC" + "1" * 32
