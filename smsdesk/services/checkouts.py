@@ -31,6 +31,7 @@ from smsdesk.services import no_text
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import consenting_customers, upsert_customer
+from smsdesk.services.links import text_link
 from smsdesk.services.outbox import cancel_pending, enqueue_kind, find_by_dedupe_key
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import resolve_template
@@ -157,7 +158,7 @@ def cart_context(store: Store, checkout: Checkout, customer: Customer) -> dict:
     return build_context(
         store={"name": store.name, "support_contact": store.help_text},
         customer={"first_name": customer.first_name},
-        cart={"recovery_url": checkout.recovery_url, "total": checkout.total,
+        cart={"recovery_url": text_link(checkout.recovery_url), "total": checkout.total,
               "item_count": sum(_quantity(item) for item in items),
               "first_item": str(items[0].get("title") or "") if items else ""},
     )

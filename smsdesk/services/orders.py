@@ -19,6 +19,7 @@ from smsdesk.reasons import Reason
 from smsdesk.services import audit, checkouts, no_text, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
+from smsdesk.services.links import text_link
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.templates import build_context
 
@@ -263,7 +264,7 @@ def order_context(store: Store, order: Order, customer: Customer, *, package: Sh
         customer={"first_name": customer.first_name},
         # A platform that sent no order number still names the order: "#" alone would read as a bug.
         order={"number": order.number or order.external_id, "total": order.total, "currency": order.currency,
-               "status_url": order.status_url},
+               "status_url": text_link(order.status_url)},
         tracking=shipments.tracking_vars(package, order),
         shipment=shipments.shipment_vars(package, order),
         refund=refund,

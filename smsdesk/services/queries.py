@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, nulls_last, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -20,6 +19,7 @@ from smsdesk.models import (
     Store,
 )
 from smsdesk.services.consent import consent_history
+from smsdesk.services.links import web_link
 from smsdesk.services.no_text import reason_fields
 from smsdesk.services.shipments import is_partial
 
@@ -117,19 +117,6 @@ def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
         data["item_count"] = order.item_count or None
         data["shipments"] = [package_dict(p, order) for p in packages]
     return data
-
-
-def web_link(url: str | None) -> str | None:
-    """``url`` if it is an http(s) link with a host, else None: platforms pass tracking URLs
-    through from merchants and apps, and a ``javascript:`` one must never become a link."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c < " " for c in url):
-        return None
-    return url
 
 
 def package_dict(package: Shipment, order: Order) -> dict:

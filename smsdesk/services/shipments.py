@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.events import ShipmentUpdated, Tracking
 from smsdesk.models import Order, Shipment
+from smsdesk.services.links import text_link
 
 ID_LIMIT = 64  # characters of a platform's package id (models.Shipment.external_id)
 TRACKING_LIMIT = 255  # characters of tracking number / company kept
@@ -111,7 +112,7 @@ def shipment_vars(package: Shipment | None, order: Order) -> dict[str, Any]:
 def tracking_vars(package: Shipment | None, order: Order) -> dict[str, str]:
     """A named package's own tracking; the order's latest for a text about the whole order."""
     row: Order | Shipment = package if package is not None and package.external_id else order
-    return {"number": row.tracking_number, "company": row.tracking_company, "url": row.tracking_url}
+    return {"number": row.tracking_number, "company": row.tracking_company, "url": text_link(row.tracking_url)}
 
 
 def items_text(items: list[Any]) -> str:

@@ -67,6 +67,19 @@ def test_life_cycle_texts_each_stage_once(client, store, drain, twilio_server):
     assert {m["to"] for m in twilio_server.messages} == {"+4915112345678"}
 
 
+@pytest.mark.parametrize("scheme", ["javascript:alert(1)//", "data:text/html,x", "ftp://files.example/"])
+def test_links_in_texts_are_http_only(client, store, drain, twilio_server, scheme):
+    order = dict(ORDER, status_url=scheme + "status")
+    assert post(client, store, generic_event("order.placed", order=order, customer=CUSTOMER)).status_code == 200
+    event = shipment("shipped")
+    event["data"]["shipment"]["tracking_url"] = scheme + "track"
+    assert post(client, store, event).status_code == 200
+    drain()
+    placed, shipped = texts(twilio_server)
+    assert placed == TEXTS["placed"].replace(f" Details: {STATUS_URL}", "")
+    assert shipped == SHIPPED.replace(f" {DHL_URL}", "")
+
+
 def test_cancelled_order_is_texted_once(client, store, drain, twilio_server):
     post(client, store, generic_event("order.placed", order=ORDER, customer=CUSTOMER))
     cancelled = generic_event("order.cancelled", order=ORDER, customer=CUSTOMER)
