@@ -24,12 +24,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, create_engine, insert, make_url, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from jobs.send_due import send_due
-from smsdesk import db
+from smsdesk import crypto, db
 from smsdesk.models import (
     Base,
     Checkout,
@@ -60,6 +61,7 @@ ITEMS = [{"title": "Wool Mittens", "quantity": 1}]
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    crypto.configure([Fernet.generate_key().decode()])  # the store's secret is encrypted at rest; a throwaway key
     with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as scratch:
         ratios = [_bench_database(label, url, sizes) for label, url in _targets(args.database_url, scratch)]
     print(f"RATIO sweep_1m_over_10k {max(ratios):.3f}")
