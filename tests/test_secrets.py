@@ -1,10 +1,12 @@
 """Secrets at rest: store secrets and API tokens are encrypted in the database, rotate with
 the keys in [security] secret_keys, and reach the CLI without the command line."""
 
+from datetime import datetime
+
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from smsdesk import crypto, db
 from smsdesk.cli import cli as smsdesk_cli
@@ -65,28 +67,51 @@ def test_a_wrong_key_is_a_clear_error(make, db_session):
         crypto.configure([FERNET_KEY])
 
 
-def test_migration_encrypts_plaintext_secrets(tmp_path):
+@pytest.fixture
+def scratch_url(tmp_path, database_url):
+    """An empty database of the run's backend: a SQLite file, or a PostgreSQL schema of its own."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE; CREATE SCHEMA {SCRATCH_SCHEMA}")
+    yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{SCRATCH_SCHEMA}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE")
+    admin.dispose()
+
+
+SCRATCH_SCHEMA = "secrets_migration_test"
+OLD_STORE = {"id": 1, "slug": "s", "name": "S", "platform": "bigcommerce", "webhook_secret": "plain-secret",
+             "api_token": "plain-token", "country": "US", "timezone": "UTC", "quiet_hours": "", "rate_per_second": 1,
+             "help_text": "", "send_opt_out_confirmation": True, "created_at": datetime(2026, 1, 1)}
+OLD_CUSTOMER = {"id": 1, "store_id": 1, "phone": "+15025550123", "first_name": "", "last_name": "", "email": "",
+                "marketing_consent": False, "opted_out": False, "created_at": datetime(2026, 1, 1)}
+
+
+def insert_row(conn, table: str, row: dict) -> None:
+    conn.execute(text(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+
+
+def test_migration_encrypts_plaintext_secrets(scratch_url):
     from alembic import command
 
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = db.make_engine(scratch_url)
     cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0007_agent_sessions")
-        conn.execute(text("INSERT INTO stores (id, slug, name, platform, webhook_secret, api_token, country, "
-                          "timezone, quiet_hours, rate_per_second, help_text, send_opt_out_confirmation, created_at) "
-                          "VALUES (1, 's', 'S', 'bigcommerce', 'plain-secret', 'plain-token', 'US', 'UTC', '', 1, "
-                          "'', 1, '2026-01-01')"))
-        conn.execute(text("INSERT INTO customers (id, store_id, phone, first_name, last_name, email, "
-                          "marketing_consent, opted_out, created_at) VALUES (1, 1, '+15025550123', '', '', '', "
-                          "0, 0, '2026-01-01')"))
-    db.upgrade(engine)  # a store other rows point at is rebuilt on SQLite
+        insert_row(conn, "stores", OLD_STORE)
+        insert_row(conn, "customers", OLD_CUSTOMER)  # on SQLite the store is rebuilt under it
+    db.upgrade(engine)
     with engine.connect() as conn:
         raw = conn.execute(text("SELECT webhook_secret, api_token FROM stores")).one()
         store = conn.execute(select(Store.webhook_secret, Store.api_token)).one()
+        customers = conn.execute(text("SELECT count(*) FROM customers")).scalar()
     engine.dispose()
     assert "plain" not in raw.webhook_secret and "plain" not in raw.api_token
-    assert tuple(store) == ("plain-secret", "plain-token")
+    assert tuple(store) == ("plain-secret", "plain-token") and customers == 1
 
 
 @pytest.mark.parametrize("value, keys", [
