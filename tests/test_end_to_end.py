@@ -32,14 +32,15 @@ def service(engine, database_url, twilio_server, tmp_path):
         "SMSDESK_TWILIO_ACCOUNT_SID": twilio_server.account_sid, "SMSDESK_TWILIO_AUTH_TOKEN": twilio_server.auth_token,
         "SMSDESK_TWILIO_API_BASE": twilio_server.url, "SMSDESK_SCHEDULER_INTERVAL_SECONDS": "0.2",
     }
-    def cli(*args):
-        return subprocess.run(SMSDESK + list(args), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    def cli(*args, stdin=None):
+        return subprocess.run(SMSDESK + list(args), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                              input=stdin)
     log = open(tmp_path / "server.log", "w")
     process = subprocess.Popen(SMSDESK + ["run", "--port", str(port)], env=env, cwd=tmp_path,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(base, process)
-        yield base, cli
+        yield base, cli, tmp_path / "server.log"
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -74,11 +75,11 @@ def post_twilio(base: str, params: dict, auth_token: str):
 
 
 def test_order_text_reply_roundtrip(service, twilio_server):
-    base, cli = service
+    base, cli, server_log = service
     added = cli("store", "add", "--slug", "acme", "--name", "Acme Outfitters", "--platform", "shopify",
-                "--domain", "acme.myshopify.com", "--webhook-secret", "shpss_e2e", "--from-number", "+15005550006")
-    assert added.returncode == 0, added.stderr
-    assert cli("agent", "add", "--email", "ann@example.com", "--password", "long enough pw").returncode == 0
+                "--domain", "acme.myshopify.com", "--from-number", "+15005550006", stdin="shpss_e2e\n")
+    assert added.returncode == 0, added.stderr  # the secret came from stdin, not the command line
+    assert cli("agent", "add", "--email", "ann@example.com", stdin="long enough pw\n").returncode == 0
     token = cli("token", "create", "--email", "ann@example.com").stdout.strip()
 
     order = shopify_order(phone=None)  # the customer's phone comes from the address: "+1(502)-459-2181"
@@ -103,3 +104,6 @@ def test_order_text_reply_roundtrip(service, twilio_server):
     assert reply.status_code == 202
     texts = twilio_server.wait_for_messages(2, timeout=5)
     assert (texts[1]["to"], texts[1]["body"]) == ("+15024592181", "Yes - send it here.")
+    logged = server_log.read_text()
+    assert "smsdesk on http" in logged  # the log is there to read
+    assert "shpss_e2e" not in logged and "+15024592181" not in logged and "5024592181" not in logged
