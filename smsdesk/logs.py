@@ -14,8 +14,10 @@ from flask.logging import default_handler
 KEPT_DIGITS = 4  # a masked number still tells agents which customer a line is about
 PHONE = re.compile(
     r"\+\d(?:[\s-]?\d){6,14}"  # E.164, maybe grouped: +15025550123, +49 151 12345678
+    r"|%2B\d{7,15}(?!\d)"  # E.164 in a URL's query, as an HTTP error names it: To=%2B15025550123
     r"|(?<![\w+])\d{10,15}(?!\w)"  # a national number written as one run: 5025550123
-    r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"  # (502) 555-0123, 502.555.0123
+    r"|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b",  # (502) 555-0123, 502.555.0123
+    re.IGNORECASE,
 )
 
 

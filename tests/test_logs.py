@@ -13,6 +13,7 @@ from tests.support.log_scan import LogScan, leaks
     ("to +49 151 12345678", "to ***5678"),
     ("(502) 555-0123 or 502.555.0123", "***0123 or ***0123"),
     ("national 5025550123", "national ***0123"),
+    ("url: /Messages.json?To=%2B15025550123&PageSize=20", "url: /Messages.json?To=***0123&PageSize=20"),
     ("order 1042 at 2026-11-25 11:47:11, sid SM0123456789012345abcdef", None),  # not phones: kept
 ])
 def test_mask_phones(raw, shown):
