@@ -91,8 +91,9 @@ class Store(Base):
     platform: Mapped[Platform] = mapped_column(_enum(Platform))
     domain: Mapped[str | None] = mapped_column(String(255), unique=True)
     webhook_secret: Mapped[str] = mapped_column(String(255))
-    from_number: Mapped[str | None] = mapped_column(String(20), index=True)
-    messaging_service_sid: Mapped[str | None] = mapped_column(String(40), index=True)
+    # A sender belongs to one store: inbound texts find their store by it (migration 0008).
+    from_number: Mapped[str | None] = mapped_column(String(20), index=True, unique=True)
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(40), index=True, unique=True)
     country: Mapped[str] = mapped_column(String(2), default="US")
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     quiet_hours: Mapped[str] = mapped_column(String(11), default="20:00-08:00")
@@ -255,11 +256,30 @@ class Agent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
+    # The deployment's admin: every store and its users. Others reach stores through memberships.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Signed into every session cookie; bumping it ends all of the agent's sessions at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     removed_at: Mapped[datetime | None]  # kept (not deleted) so their past replies keep a name
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="agent", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    """A user's role (owner or agent) at one store; services/access.py reads these."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("agent_id", "store_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agent: Mapped[Agent] = relationship(back_populates="memberships")
+    store: Mapped[Store] = relationship()
 
 
 class ApiToken(Base):
