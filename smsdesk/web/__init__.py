@@ -51,7 +51,7 @@ def _page_error(exc):
 @bp.errorhandler(NoAccess)
 def _no_access(exc: NoAccess):
     """Another store's rows answer like missing ones (a 404 page)."""
-    return render_template("error.html", title="Not Found", message=f"{str(exc).capitalize()}."), 404
+    return render_template("error.html", title="Not Found", message=f"There is {exc}."), 404
 
 
 @bp.errorhandler(NotAllowed)
