@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from smsdesk.db import get_session
 from smsdesk.models import CannedReply, Role
-from smsdesk.services.access import NoAccess, NotAllowed, require_owner, store_for, stores_for
+from smsdesk.services.access import require_owner, store_for, stores_for
 from smsdesk.services.replies import MAX_BODY
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
@@ -42,10 +42,8 @@ def _validated(form) -> tuple[dict | None, str | None]:
     slug = form.get("store", "")
     if not slug and not signed_in_agent().is_admin:
         return None, "Choose one of your stores (replies for all stores are the admin's)."
-    try:
-        store = store_for(get_session(), signed_in_agent(), slug, role=Role.OWNER) if slug else None
-    except (NoAccess, NotAllowed):
-        return None, f"There is no store {slug!r} of yours."
+    # Another store's slug is a 404 page, one where the user is an agent a 403 (services/access.py).
+    store = store_for(get_session(), signed_in_agent(), slug, role=Role.OWNER) if slug else None
     return {"title": title, "body": body, "store_id": store.id if store else None}, None
 
 
