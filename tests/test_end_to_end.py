@@ -78,7 +78,8 @@ def test_order_text_reply_roundtrip(service, twilio_server):
     added = cli("store", "add", "--slug", "acme", "--name", "Acme Outfitters", "--platform", "shopify",
                 "--domain", "acme.myshopify.com", "--webhook-secret", "shpss_e2e", "--from-number", "+15005550006")
     assert added.returncode == 0, added.stderr
-    assert cli("agent", "add", "--email", "ann@example.com", "--password", "long enough pw").returncode == 0
+    assert cli("agent", "add", "--email", "ann@example.com", "--password", "long enough pw",
+               "--role", "owner", "--store", "acme").returncode == 0
     token = cli("token", "create", "--email", "ann@example.com").stdout.strip()
 
     order = shopify_order(phone=None)  # the customer's phone comes from the address: "+1(502)-459-2181"
