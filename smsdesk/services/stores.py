@@ -116,6 +116,11 @@ def _check_timezone(name: str) -> None:
 
 
 def _check_unique(session: Session, store: Store) -> None:
+    with session.no_autoflush:  # the change itself must not be flushed (and refused by the unique index) first
+        _check_unique_values(session, store)
+
+
+def _check_unique_values(session: Session, store: Store) -> None:
     for attr in ("slug", "domain", "from_number", "messaging_service_sid"):
         value = getattr(store, attr)
         if value is None:

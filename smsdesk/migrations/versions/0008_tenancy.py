@@ -42,24 +42,22 @@ def upgrade() -> None:
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memberships_store_id'), ['store_id'], unique=False)
     _keep_existing_access()
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_admin', sa.Boolean(), server_default='0', nullable=False))
-        batch_op.drop_column('role')
-    with op.batch_alter_table('stores', schema=None) as batch_op:
-        for column in _SENDERS:
-            batch_op.drop_index(batch_op.f(f'ix_stores_{column}'))
-            batch_op.create_index(batch_op.f(f'ix_stores_{column}'), [column], unique=True)
+    # Plain ALTERs, no batch: SQLite (3.35+) drops a column in place, where a batch would copy
+    # ``agents`` and fail its foreign keys (tokens, messages and memberships point at it).
+    op.add_column('agents', sa.Column('is_admin', sa.Boolean(), server_default='0', nullable=False))
+    op.drop_column('agents', 'role')
+    for column in _SENDERS:
+        op.drop_index(op.f(f'ix_stores_{column}'), table_name='stores')
+        op.create_index(op.f(f'ix_stores_{column}'), 'stores', [column], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('stores', schema=None) as batch_op:
-        for column in _SENDERS:
-            batch_op.drop_index(batch_op.f(f'ix_stores_{column}'))
-            batch_op.create_index(batch_op.f(f'ix_stores_{column}'), [column], unique=False)
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('role', sa.Enum(*_ROLES, name='role', native_enum=False, length=20),
+    for column in _SENDERS:
+        op.drop_index(op.f(f'ix_stores_{column}'), table_name='stores')
+        op.create_index(op.f(f'ix_stores_{column}'), 'stores', [column], unique=False)
+    op.add_column('agents', sa.Column('role', sa.Enum(*_ROLES, name='role', native_enum=False, length=20),
                                       server_default='agent', nullable=False))
-        batch_op.drop_column('is_admin')
+    op.drop_column('agents', 'is_admin')
     op.execute("UPDATE agents SET role = 'owner' WHERE id IN (SELECT agent_id FROM memberships WHERE role = 'owner')")
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memberships_store_id'))
