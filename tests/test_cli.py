@@ -81,7 +81,8 @@ def test_agent_and_token(cli, make, db_session):
 
 def memberships(session, agent) -> set:
     session.fresh()
-    return {(m.store_id, m.role.value) for m in session.scalars(select(Membership).where(Membership.agent_id == agent.id))}
+    rows = session.scalars(select(Membership).where(Membership.agent_id == agent.id))
+    return {(m.store_id, m.role.value) for m in rows}
 
 
 def test_agent_add_at_several_stores_and_again_on_an_existing_user(cli, make, db_session):

@@ -86,7 +86,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.send_reply", "POST"): Route("POST", "/inbox/{conversation}/reply", 302, form={"body": "hi"}),
     ("web.assign", "POST"): Route("POST", "/inbox/{conversation}/assign", 302, form={"agent_id": "me"}),
     ("web.change_status", "POST"): Route("POST", "/inbox/{conversation}/close", 302),
-    ("web.segments", "POST"): Route("POST", "/segments", 200, other=200, none=200, json={"text": "hi"}),  # no store data
+    # counts a draft's segments: no store data
+    ("web.segments", "POST"): Route("POST", "/segments", 200, other=200, none=200, json={"text": "hi"}),
     ("web.canned", "GET"): Route("GET", "/canned", 200, other=200, none=403, **OWNER_ONLY),
     ("web.add_canned", "POST"): Route("POST", "/canned", 302, none=403, form={"title": "t", "body": "b",
                                                                               "store": "{store}"}, **OWNER_ONLY),

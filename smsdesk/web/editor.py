@@ -46,8 +46,8 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
     session = get_session()
     templates = [template_dict(store, resolve_template(session, store_id=store.id, kind=k)) for k in KINDS]
     current = next(t for t in templates if t["kind"] == kind)
-    return render_template("templates.html", store=store, stores=stores_for(session, signed_in_agent(), role=Role.OWNER),
-                           templates=templates,
+    owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
+    return render_template("templates.html", store=store, stores=owned, templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
                            all_variables=sorted(VARIABLES), legal_floor=floor_summary()), status
 

@@ -99,7 +99,8 @@ def test_patch_takes_rates_in_range(client, make, owner, rate):
     assert response.status_code == 200 and response.json["rate_per_second"] == rate
 
 
-@pytest.mark.parametrize("setting, value", [("from_number", "+14155550100"), ("messaging_service_sid", "MG" + "d" * 32)])
+@pytest.mark.parametrize("setting, value", [("from_number", "+14155550100"),
+                                            ("messaging_service_sid", "MG" + "d" * 32)])
 def test_another_stores_sender_is_409(client, make, db_session, setting, value):
     make.store(**{setting: value})
     mine = make.store()
