@@ -263,8 +263,6 @@ class Agent(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     removed_at: Mapped[datetime | None]  # kept (not deleted) so their past replies keep a name
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="agent", cascade="all, delete-orphan")
-
 
 class Membership(Base):
     """A user's role (owner or agent) at one store; services/access.py reads these."""
@@ -277,9 +275,6 @@ class Membership(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    agent: Mapped[Agent] = relationship(back_populates="memberships")
-    store: Mapped[Store] = relationship()
 
 
 class ApiToken(Base):
