@@ -12,11 +12,13 @@ import click
 from smsdesk import __version__, db, logs
 from smsdesk.config import ConfigError, load_config
 from smsdesk.models import Platform, Role
+from smsdesk.services.access import revoke as revoke_membership
 from smsdesk.services.auth import (
     InvalidAgent,
     create_agent,
     create_token,
     find_agent,
+    grant_roles,
     list_tokens,
     remove_agent,
     revoke_token,
@@ -147,20 +149,29 @@ def worker(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option("--email", default=None, help="Make this (existing) user an owner of the demo store.")
 @click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo(ctx: click.Context, email: str | None) -> None:
     """Create a demo store and post sample orders, so the simulator shows texts."""
-    from smsdesk.demo import ensure_demo_store, post_demo_orders
+    from smsdesk.demo import DEMO_SLUG, ensure_demo_store, post_demo_orders
 
     app = make_app(ctx)
     _upgrade(app)
     with sessions(app).begin() as session:
-        secret = ensure_demo_store(session).webhook_secret
+        try:
+            store = ensure_demo_store(session)
+        except InvalidStore as exc:
+            raise Fail(f"cannot create the demo store: {exc}") from None
+        if email:
+            grant_roles(session, _active_agent(session, email), role=Role.OWNER, stores=[store])
+        secret = store.webhook_secret
     statuses = post_demo_orders(app, secret)
     if any(status != 200 for status in statuses):
         raise Fail(f"demo webhooks were refused: HTTP {statuses}")
-    click.echo(f"posted {len(statuses)} demo orders to store 'demo'; texts go out on the next "
+    click.echo(f"posted {len(statuses)} demo orders to store '{DEMO_SLUG}'; texts go out on the next "
                "scheduler tick of `smsdesk run` (see /simulator)")
+    if not email:
+        click.echo(f"to see them: smsdesk agent add --email YOU --role owner --store {DEMO_SLUG}")
 
 
 def _start_scheduler(app):
@@ -281,31 +292,65 @@ def agent() -> None:
 
 @agent.command("add")
 @click.option("--email", required=True)
-@click.option("--password", envvar="SMSDESK_AGENT_PASSWORD", prompt=True, hide_input=True,
-              help="Default: $SMSDESK_AGENT_PASSWORD, else asked (argv shows in ps).")
-@click.option("--role", default="agent", show_default=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password", default=None, envvar="SMSDESK_AGENT_PASSWORD",
+              help="Default: $SMSDESK_AGENT_PASSWORD, else asked for (a new user only).")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+              help="admin: every store and user; owner/agent: at each --store.")
+@click.option("--store", "slugs", multiple=True, metavar="SLUG", help="A store of theirs (repeatable).")
 @click.pass_context
-def agent_add(ctx: click.Context, email: str, password: str, role: str) -> None:
-    """Add an agent (or an owner, who also edits templates and settings)."""
+def agent_add(ctx: click.Context, email: str, password: str | None, role: str, slugs: tuple[str, ...]) -> None:
+    """Add a user, or give an existing one a role (at more stores)."""
     app = make_app(ctx)
+    if role == Role.ADMIN.value and slugs:
+        raise Fail("an admin reaches every store: leave out --store")
+    if role != Role.ADMIN.value and not slugs:
+        raise Fail(f"an {role} needs at least one --store SLUG")
     with sessions(app).begin() as session:
+        stores = [_store(session, slug) for slug in slugs]
+        existing = find_agent(session, email)
+        if existing is not None and existing.removed_at is None:
+            grant_roles(session, existing, role=Role(role), stores=stores)
+            click.echo(f"{existing.email} is now {_roles_text(role, slugs)}")
+            return
         try:
-            created = create_agent(session, email=email, password=password, role=role)
+            created = create_agent(session, email=email, password=password or _ask_password(),
+                                   role=role, stores=stores)
         except InvalidAgent as exc:
             raise Fail(str(exc)) from None
-        click.echo(f"{created.role.value} {created.email} added")
+        click.echo(f"{created.email} added as {_roles_text(role, slugs)}")
+
+
+def _store(session, slug: str):
+    found = get_store(session, slug)
+    if found is None:
+        raise Fail(f"no store {slug!r} (see `smsdesk store list`)")
+    return found
+
+
+def _ask_password() -> str:
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _roles_text(role: str, slugs: tuple[str, ...]) -> str:
+    return role if not slugs else f"{role} of {', '.join(slugs)}"
 
 
 @agent.command("remove")
 @click.option("--email", required=True)
+@click.option("--store", "slug", default=None, metavar="SLUG", help="Only end their role at this store.")
 @click.pass_context
-def agent_remove(ctx: click.Context, email: str) -> None:
-    """Remove an agent: their sessions and API tokens end at once."""
+def agent_remove(ctx: click.Context, email: str, slug: str | None) -> None:
+    """Remove a user (their sessions and API tokens end at once), or only their role at one store."""
     app = make_app(ctx)
     with sessions(app).begin() as session:
         found = _active_agent(session, email)
+        if slug is not None:
+            if not revoke_membership(session, found, _store(session, slug)):
+                raise Fail(f"{found.email} has no role at store {slug}")
+            click.echo(f"{found.email} no longer reaches store {slug}")
+            return
         remove_agent(session, found)
-        click.echo(f"{found.role.value} {found.email} removed; their sessions and tokens are ended")
+        click.echo(f"{found.email} removed; their sessions and tokens are ended")
 
 
 def _active_agent(session, email: str):

@@ -12,8 +12,14 @@ class Platform(str, enum.Enum):
 
 
 class Role(str, enum.Enum):
-    OWNER = "owner"
-    AGENT = "agent"
+    """A user's role: ``admin`` for the deployment (every store, users), owner/agent per store."""
+
+    ADMIN = "admin"  # Agent.is_admin; never a membership's role
+    OWNER = "owner"  # the store's templates, settings, canned replies, dashboard, and its inbox
+    AGENT = "agent"  # the store's inbox
+
+
+STORE_ROLES = (Role.OWNER, Role.AGENT)  # what a membership may hold
 
 
 class Direction(str, enum.Enum):

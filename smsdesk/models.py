@@ -95,8 +95,9 @@ class Store(Base):
     # either: the previous one verifies too until the owner drops it (``smsdesk store secret``).
     webhook_secret: Mapped[str] = mapped_column(EncryptedString())
     webhook_secret_previous: Mapped[str | None] = mapped_column(EncryptedString())
-    from_number: Mapped[str | None] = mapped_column(String(20), index=True)
-    messaging_service_sid: Mapped[str | None] = mapped_column(String(40), index=True)
+    # A sender belongs to one store: inbound texts find their store by it (migration 0009).
+    from_number: Mapped[str | None] = mapped_column(String(20), index=True, unique=True)
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(40), index=True, unique=True)
     country: Mapped[str] = mapped_column(String(2), default="US")
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     quiet_hours: Mapped[str] = mapped_column(String(11), default="20:00-08:00")
@@ -259,11 +260,25 @@ class Agent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
+    # The deployment's admin: every store and its users. Others reach stores through memberships.
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Signed into every session cookie; bumping it ends all of the agent's sessions at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     removed_at: Mapped[datetime | None]  # kept (not deleted) so their past replies keep a name
+
+
+class Membership(Base):
+    """A user's role (owner or agent) at one store; services/access.py reads these."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("agent_id", "store_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiToken(Base):

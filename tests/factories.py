@@ -8,12 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.security import generate_password_hash
 
-from smsdesk.models import Agent, Customer, Store
-from smsdesk.services.auth import create_agent, create_token
+from smsdesk.models import Agent, Customer, Role, Store
+from smsdesk.services.auth import create_agent, create_token, grant_roles
 from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.stores import create_store
 from webhooks.base import hmac_sha256_base64
@@ -67,28 +68,47 @@ def cached_password_hash(password: str) -> str:
     return generate_password_hash(password)
 
 
+DEFAULT_SENDER = "+15005550006"  # Twilio's magic test "From"; a sender belongs to one store
+
+
 class Factory:
+    """Rows for a test. An agent made without ``stores`` holds its role at every store the
+    test makes, before or after it (most tests use one store); pass ``stores=[...]`` (maybe
+    empty) for an agent of only those."""
+
     def __init__(self, session: Session):
         self.session = session
+        self._everywhere: list[tuple[Agent, str]] = []
 
     def store(self, **fields: Any) -> Store:
         n = next(_seq)
         values = {"slug": f"shop-{n}", "name": "Acme Outfitters", "platform": "shopify",
                   "domain": f"shop-{n}.myshopify.com", "webhook_secret": f"secret-{n}",
-                  "from_number": "+15005550006", "timezone": "America/New_York", "country": "US"}
+                  "from_number": self._free_sender(n), "timezone": "America/New_York", "country": "US"}
         values.update(fields)
         store = create_store(self.session, **values)
+        for agent, role in self._everywhere:
+            grant_roles(self.session, agent, role=Role(role), stores=[store])
         self.session.commit()
         return store
 
-    def agent(self, *, email: str | None = None, password: str = "correct horse battery", role: str = "agent") -> Agent:
+    def _free_sender(self, n: int) -> str:
+        taken = self.session.scalar(select(Store.id).where(Store.from_number == DEFAULT_SENDER))
+        return DEFAULT_SENDER if taken is None else f"+1415555{n % 10000:04d}"
+
+    def agent(self, *, email: str | None = None, password: str = "correct horse battery", role: str = "agent",
+              stores: list[Store] | None = None) -> Agent:
+        everywhere = stores is None and role != "admin"
         agent = create_agent(self.session, email=email or f"agent{next(_seq)}@example.com", password=password,
-                             role=role, password_hash=cached_password_hash(password))
+                             role=role, password_hash=cached_password_hash(password),
+                             stores=self.session.scalars(select(Store)).all() if everywhere else stores or [])
+        if everywhere:
+            self._everywhere.append((agent, role))
         self.session.commit()
         return agent
 
-    def token(self, agent: Agent | None = None, *, role: str = "agent") -> str:
-        token = create_token(self.session, agent or self.agent(role=role))
+    def token(self, agent: Agent | None = None, *, role: str = "agent", stores: list[Store] | None = None) -> str:
+        token = create_token(self.session, agent or self.agent(role=role, stores=stores))
         self.session.commit()
         return token
 

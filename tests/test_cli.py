@@ -4,7 +4,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from smsdesk.cli import cli as smsdesk_cli
-from smsdesk.models import Agent, Store
+from smsdesk.models import Agent, Membership, Store
+from smsdesk.services.access import store_ids_for
 from smsdesk.services.auth import agent_for_token, check_password
 from tests.web.conftest import PASSWORD
 from tests.webhooks.payloads import GENERIC_SECRET
@@ -15,8 +16,9 @@ def cli(engine, database_url, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no stray ./smsdesk.toml
     env = {"SMSDESK_DATABASE_URL": database_url, "SMSDESK_SCHEDULER_ENABLED": "false"}
 
-    def run(*args):
-        return CliRunner().invoke(smsdesk_cli, list(args), env=env, catch_exceptions=False)
+    def run(*args, input=None, **extra_env):
+        return CliRunner().invoke(smsdesk_cli, list(args), env={**env, "SMSDESK_AGENT_PASSWORD": None, **extra_env},
+                                  input=input, catch_exceptions=False)
     return run
 
 
@@ -65,20 +67,77 @@ def test_duplicate_slug_is_refused(cli):
     assert again.exit_code != 0 and "already exists" in again.output
 
 
-def test_agent_and_token(cli, db_session):
+def test_agent_and_token(cli, make, db_session):
+    acme, other = make.store(slug="acme"), make.store(slug="other")
     assert cli("agent", "add", "--email", "Ann@Example.com", "--password", "long enough pw",
-               "--role", "owner").exit_code == 0
+               "--role", "owner", "--store", "acme").exit_code == 0
     result = cli("token", "create", "--email", "ann@example.com")
     token = result.output.strip()
     assert result.exit_code == 0 and token.startswith("sd_")
     agent = agent_for_token(db_session, token)
-    assert agent.email == "ann@example.com" and agent.role.value == "owner"
+    assert agent.email == "ann@example.com" and not agent.is_admin
+    assert memberships(db_session, agent) == {(acme.id, "owner")}
+    assert other.id not in store_ids_for(db_session, agent)
     assert token not in db_session.scalar(select(Agent.password_hash))
 
 
+def memberships(session, agent) -> set:
+    session.fresh()
+    rows = session.scalars(select(Membership).where(Membership.agent_id == agent.id))
+    return {(m.store_id, m.role.value) for m in rows}
+
+
+def test_agent_add_at_several_stores_and_again_on_an_existing_user(cli, make, db_session):
+    one, two, three = make.store(slug="one"), make.store(slug="two"), make.store(slug="three")
+    result = cli("agent", "add", "--email", "bo@example.com", "--role", "agent", "--store", "one", "--store", "two",
+                 SMSDESK_AGENT_PASSWORD="from the environment")
+    assert result.exit_code == 0 and "agent of one, two" in result.output
+    bo = db_session.scalar(select(Agent).where(Agent.email == "bo@example.com"))
+    assert check_password(db_session, "bo@example.com", "from the environment").id == bo.id
+    assert memberships(db_session, bo) == {(one.id, "agent"), (two.id, "agent")}
+    # An existing user: more stores, or another role; the password stays (none is asked for).
+    assert cli("agent", "add", "--email", "bo@example.com", "--role", "owner", "--store", "three",
+               "--store", "one").exit_code == 0
+    assert memberships(db_session, bo) == {(one.id, "owner"), (two.id, "agent"), (three.id, "owner")}
+    assert cli("agent", "remove", "--email", "bo@example.com", "--store", "two").exit_code == 0
+    assert memberships(db_session, bo) == {(one.id, "owner"), (three.id, "owner")}
+    assert check_password(db_session, "bo@example.com", "from the environment") is not None
+
+
+def test_agent_add_prompts_for_the_password(cli, db_session):
+    result = cli("agent", "add", "--email", "ad@example.com", "--role", "admin",
+                 input="typed secret pw\ntyped secret pw\n")
+    assert result.exit_code == 0, result.output
+    assert "typed secret pw" not in result.output  # hidden input
+    admin = check_password(db_session, "ad@example.com", "typed secret pw")
+    assert admin.is_admin and memberships(db_session, admin) == set()
+
+
+def test_store_add_refuses_another_stores_sender(cli, make):
+    make.store(slug="first", from_number="+14155550100", messaging_service_sid="MG" + "a" * 32)
+    base = ["store", "add", "--slug", "second", "--name", "S", "--platform", "shopify", "--webhook-secret", "s"]
+    for extra in (["--from-number", "(415) 555-0100"], ["--messaging-service-sid", "MG" + "a" * 32]):
+        result = cli(*base, *extra)
+        assert result.exit_code != 0 and "already another store's sender" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_demo_can_make_a_user_owner_of_the_demo_store(cli, make, db_session):
+    user = make.agent(stores=[])
+    result = cli("demo", "--email", user.email)
+    assert result.exit_code == 0, result.output
+    demo = db_session.scalar(select(Store).where(Store.slug == "demo"))
+    assert memberships(db_session, user) == {(demo.id, "owner")}
+
+
 @pytest.mark.parametrize("args, message", [
-    (["agent", "add", "--email", "nope", "--password", "long enough"], "not an email address"),
-    (["agent", "add", "--email", "a@b.co", "--password", "short"], "at least 8"),
+    (["agent", "add", "--email", "nope", "--password", "long enough", "--role", "admin"], "not an email address"),
+    (["agent", "add", "--email", "a@b.co", "--password", "short", "--role", "admin"], "at least 8"),
+    (["agent", "add", "--email", "a@b.co", "--password", "long enough", "--role", "owner"], "at least one --store"),
+    (["agent", "add", "--email", "a@b.co", "--password", "long enough", "--role", "agent", "--store", "nope"],
+     "no store 'nope'"),
+    (["agent", "add", "--email", "a@b.co", "--password", "long enough", "--role", "admin", "--store", "x"],
+     "leave out --store"),
     (["token", "create", "--email", "ghost@example.com"], "no agent with email"),
     (["agent", "remove", "--email", "ghost@example.com"], "no agent with email"),
     (["token", "list", "--email", "ghost@example.com"], "no agent with email"),

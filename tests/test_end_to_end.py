@@ -79,7 +79,8 @@ def test_order_text_reply_roundtrip(service, twilio_server):
     added = cli("store", "add", "--slug", "acme", "--name", "Acme Outfitters", "--platform", "shopify",
                 "--domain", "acme.myshopify.com", "--from-number", "+15005550006", stdin="shpss_e2e\n")
     assert added.returncode == 0, added.stderr  # the secret came from stdin, not the command line
-    assert cli("agent", "add", "--email", "ann@example.com", stdin="long enough pw\n").returncode == 0
+    assert cli("agent", "add", "--email", "ann@example.com", "--role", "owner", "--store", "acme",
+               stdin="long enough pw\nlong enough pw\n").returncode == 0
     token = cli("token", "create", "--email", "ann@example.com").stdout.strip()
 
     order = shopify_order(phone=None)  # the customer's phone comes from the address: "+1(502)-459-2181"

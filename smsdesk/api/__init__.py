@@ -8,8 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import get_session
 from smsdesk.models import Role
+from smsdesk.services.access import NoAccess, NotAllowed, is_owner_somewhere, store_for
 from smsdesk.services.auth import agent_for_token
-from smsdesk.services.stores import get_store
 from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -43,9 +43,13 @@ def authenticate():
 
 
 def owner_required(view):
+    """The owner role at the store in the URL (``<slug>``), else at some store; admins pass.
+    Another store's slug is a 404, an agent of that store gets a 403 (services/access.py)."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if g.agent.role != Role.OWNER:
+        if "slug" in kwargs:
+            store_or_404(kwargs["slug"], role=Role.OWNER)
+        elif not is_owner_somewhere(get_session(), g.agent):
             return error("forbidden", "this needs an owner's token", 403)
         return view(*args, **kwargs)
     return wrapper
@@ -70,12 +74,12 @@ class NotFound(ApiError):
         super().__init__(message, error_code)
 
 
-def store_or_404(slug: str):
-    """The store with this slug, or a JSON 404."""
-    store = None if unstorable(slug) else get_store(get_session(), slug)
-    if store is None:
+def store_or_404(slug: str, *, role: Role = Role.AGENT):
+    """The store with this slug if the token's user holds ``role`` there, or a JSON 404 (403
+    for a member whose role is too small)."""
+    if unstorable(slug):
         raise NotFound(f"no store {slug!r}")
-    return store
+    return store_for(get_session(), g.agent, slug, role=role)
 
 
 def json_body() -> dict:
@@ -96,6 +100,17 @@ def id_or_404(value: int, what: str) -> int:
     if value > MAX_DB_INT:
         raise NotFound(f"no {what} {value}")
     return value
+
+
+@bp.errorhandler(NoAccess)
+def no_access(exc: NoAccess):
+    """Another store's rows answer like missing ones: their ids tell nothing."""
+    return error("not_found", str(exc), 404)
+
+
+@bp.errorhandler(NotAllowed)
+def not_allowed(exc: NotAllowed):
+    return error("forbidden", str(exc), 403)
 
 
 @bp.errorhandler(HTTPException)

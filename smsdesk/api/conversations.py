@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import g, request
 
-from smsdesk.api import NotFound, bp, error, id_or_404, json_body
+from smsdesk.api import bp, error, id_or_404, json_body, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
+from smsdesk.services.access import conversation_for, may_be_assigned, store_ids_for
 from smsdesk.services.auth import find_agent
 from smsdesk.services.queries import conversation_detail, conversation_summary, list_conversations
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
@@ -19,17 +20,17 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUSES:
         return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)
-    rows = list_conversations(get_session(), status=status, store_slug=request.args.get("store"),
-                              search=request.args.get("q"))
+    slug = request.args.get("store")
+    if slug:
+        store_or_404(slug)  # another store's slug is a 404, like its conversations
+    rows = list_conversations(get_session(), status=status, store_slug=slug, search=request.args.get("q"),
+                              store_ids=store_ids_for(get_session(), g.agent))
     return {"conversations": rows}
 
 
 def _load(conversation_id: int) -> Conversation:
-    """The conversation, or a JSON 404."""
-    conversation = get_session().get(Conversation, id_or_404(conversation_id, "conversation"))
-    if conversation is None:
-        raise NotFound(f"no conversation {conversation_id}")
-    return conversation
+    """The conversation, or a JSON 404 (also for another store's)."""
+    return conversation_for(get_session(), g.agent, id_or_404(conversation_id, "conversation"))
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -60,8 +61,8 @@ def assign(conversation_id: int):
     if email is not None and not isinstance(email, str):
         return error("invalid_email", "email must be a string (or null to unassign)", 400)
     agent = find_agent(session, email) if email else None
-    if email and agent is None:
-        return error("unknown_agent", f"no agent with email {email}", 422)
+    if email and (agent is None or not may_be_assigned(session, agent, conversation.store_id)):
+        return error("unknown_agent", f"no agent with email {email} at store {conversation.store.slug}", 422)
     service.assign(conversation, agent)
     session.commit()
     return conversation_summary(session, conversation)

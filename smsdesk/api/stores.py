@@ -6,7 +6,7 @@ from flask import jsonify
 from smsdesk.api import bp, json_body, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Store
-from smsdesk.services.stores import InvalidStore, update_store
+from smsdesk.services.stores import InvalidStore, SenderTaken, update_store
 
 # Settings an owner may change here, and the JSON type each must have.
 EDITABLE: dict[str, type | tuple[type, ...]] = {
@@ -64,11 +64,14 @@ def show_store(slug: str):
 @bp.patch("/stores/<slug>")
 @owner_required
 def patch_store(slug: str):
-    """Change some settings; 422 names a bad value."""
+    """Change some settings; 422 names a bad value, 409 a sender that is another store's."""
     session = get_session()
     store = store_or_404(slug)
     try:
         update_store(session, store, settings_changes(json_body()))
+    except SenderTaken as exc:
+        session.rollback()
+        return jsonify({"error": "sender_taken", "message": str(exc), "field": exc.field}), 409
     except InvalidStore as exc:
         session.rollback()
         return invalid_value(exc)

@@ -5,12 +5,14 @@ import functools
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from smsdesk.models import Agent, ApiToken, Conversation, Role, utcnow
+from smsdesk.models import Agent, ApiToken, Conversation, Role, Store, utcnow
+from smsdesk.services.access import grant
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8  # characters
@@ -22,26 +24,42 @@ class InvalidAgent(ValueError):
 
 
 def create_agent(session: Session, *, email: str, password: str, role: str = "agent",
-                 password_hash: str | None = None) -> Agent:
-    """A new agent; ``password`` is validated as always, and hashed unless ``password_hash``
-    (a werkzeug hash of that same password, e.g. one computed once and reused) is given."""
+                 stores: Sequence[Store] = (), password_hash: str | None = None) -> Agent:
+    """A new user: an admin (``role="admin"``), or an owner/agent of ``stores``.
+
+    ``password`` is validated as always, and hashed unless ``password_hash`` (a werkzeug hash
+    of that same password, e.g. one computed once and reused) is given."""
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise InvalidAgent(f"not an email address: {email!r}")
     if len(password or "") < MIN_PASSWORD:
         raise InvalidAgent(f"password must be at least {MIN_PASSWORD} characters")
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise InvalidAgent("role must be owner or agent") from None
+    role_value = parse_role(role)
     if find_agent(session, email) is not None:
         raise InvalidAgent(f"an agent with email {email} already exists")
     if password_hash is None:
         password_hash = generate_password_hash(password)
-    agent = Agent(email=email, password_hash=password_hash, role=role_value)
+    agent = Agent(email=email, password_hash=password_hash, is_admin=role_value == Role.ADMIN)
     session.add(agent)
     session.flush()
+    grant_roles(session, agent, role=role_value, stores=stores)
     return agent
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidAgent(f"role must be one of {', '.join(r.value for r in Role)}") from None
+
+
+def grant_roles(session: Session, agent: Agent, *, role: Role, stores: Sequence[Store]) -> None:
+    """Make ``agent`` an admin, or give them ``role`` at each of ``stores``."""
+    if role == Role.ADMIN:
+        agent.is_admin = True
+    for store in stores if role != Role.ADMIN else ():
+        grant(session, agent, store, role)
+    session.flush()
 
 
 def find_agent(session: Session, email: str) -> Agent | None:

@@ -31,8 +31,10 @@ def iso(value: datetime | None) -> str | None:
 
 
 def list_conversations(session: Session, *, status: str = "open", store_slug: str | None = None,
-                       search: str | None = None, assigned_to: int | None = None) -> list[dict]:
-    """Conversations, the ones waiting longest for an answer first."""
+                       search: str | None = None, assigned_to: int | None = None,
+                       store_ids: list[int] | None = None) -> list[dict]:
+    """Conversations, the ones waiting longest for an answer first; only of ``store_ids``
+    when given (services/access.py: the user's stores; None for an admin)."""
     query = (select(Conversation).join(Customer).join(Store)
              .options(joinedload(Conversation.customer), joinedload(Conversation.store),
                       joinedload(Conversation.assigned_agent))
@@ -42,6 +44,8 @@ def list_conversations(session: Session, *, status: str = "open", store_slug: st
         query = query.where(Conversation.status == ConversationStatus(status))
     if store_slug:
         query = query.where(Store.slug == store_slug)
+    if store_ids is not None:
+        query = query.where(Conversation.store_id.in_(store_ids))
     if assigned_to is not None:
         query = query.where(Conversation.assigned_agent_id == assigned_to)
     if search:

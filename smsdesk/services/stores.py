@@ -34,6 +34,11 @@ class InvalidStore(ValueError):
         self.field = field
 
 
+class SenderTaken(InvalidStore):
+    """The sender number or messaging service is another store's (a 409): inbound texts find
+    their store by it, so sharing one would land one store's customers in the other's inbox."""
+
+
 def create_store(session: Session, **fields) -> Store:
     """Validate and add a store."""
     store = Store(**fields)
@@ -177,14 +182,22 @@ def _check_timezone(name: str) -> None:
 
 
 def _check_unique(session: Session, store: Store) -> None:
-    for attr in ("slug", "domain"):
+    with session.no_autoflush:  # the change itself must not be flushed (and refused by the unique index) first
+        _check_unique_values(session, store)
+
+
+def _check_unique_values(session: Session, store: Store) -> None:
+    for attr in ("slug", "domain", "from_number", "messaging_service_sid"):
         value = getattr(store, attr)
         if value is None:
             continue
         clash = session.scalar(select(Store.id).where(getattr(Store, attr) == value, Store.id != store.id)
                                if store.id else select(Store.id).where(getattr(Store, attr) == value))
-        if clash is not None:
-            raise InvalidStore(f"a store with {attr} {value!r} already exists", field=attr)
+        if clash is None:
+            continue
+        if attr in ("from_number", "messaging_service_sid"):  # never say whose: that is another tenant's
+            raise SenderTaken(f"{attr} {value} is already another store's sender", field=attr)
+        raise InvalidStore(f"a store with {attr} {value!r} already exists", field=attr)
 
 
 def get_store(session: Session, slug: str) -> Store | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from smsdesk.services.access import NoAccess, NotAllowed
+
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
 csrf = CSRFProtect()
@@ -44,6 +46,17 @@ def init_app(app: Flask) -> None:
 def _page_error(exc):
     """Forbidden and not-found pages in the app's own look, with the reason."""
     return render_template("error.html", title=exc.name, message=exc.description), exc.code
+
+
+@bp.errorhandler(NoAccess)
+def _no_access(exc: NoAccess):
+    """Another store's rows answer like missing ones (a 404 page)."""
+    return render_template("error.html", title="Not Found", message=f"There is {exc}."), 404
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(exc: NotAllowed):
+    return render_template("error.html", title="Forbidden", message=f"{str(exc).capitalize()}."), 403
 
 
 def _csrf_error(exc: CSRFError):

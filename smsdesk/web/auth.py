@@ -17,6 +17,7 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 
 from smsdesk.db import get_session
 from smsdesk.models import Agent, Role
+from smsdesk.services.access import is_owner_somewhere, role_label
 from smsdesk.services.auth import check_password, end_sessions
 from smsdesk.web import bp
 
@@ -103,11 +104,12 @@ def login_required(view):
 
 
 def owner_required(view):
-    """Owners only; an agent gets a 403 page."""
+    """Owners (of some store) and admins only; others get a 403 page. Which store's data the
+    page shows is the view's business (services/access.py)."""
     @wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        if current_agent().role != Role.OWNER:
+        if not is_owner_somewhere(get_session(), signed_in_agent()):
             abort(403, description="Only store owners can open this page.")
         return view(*args, **kwargs)
     return wrapper
@@ -115,7 +117,10 @@ def owner_required(view):
 
 @bp.app_context_processor
 def _inject_agent() -> dict:
-    return {"agent": current_agent() if "agent_id" in session else None, "Role": Role,
+    agent = current_agent() if "agent_id" in session else None
+    return {"agent": agent, "Role": Role,
+            "is_owner": agent is not None and is_owner_somewhere(get_session(), agent),
+            "role_label": role_label(get_session(), agent) if agent is not None else "",
             "simulator_enabled": current_app.extensions["smsdesk.provider"].name == "simulator"}
 
 

@@ -1,15 +1,19 @@
-"""Canned replies: owners keep ready-made answers that agents insert into a reply."""
+"""Canned replies: owners keep ready-made answers that agents insert into a reply.
+
+An owner manages the replies of the stores they own; replies for all stores (no store) are
+the admin's (owners see them, and so do agents in every conversation).
+"""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
 
 from smsdesk.db import get_session
-from smsdesk.models import CannedReply
+from smsdesk.models import CannedReply, Role
+from smsdesk.services.access import require_owner, store_for, stores_for
 from smsdesk.services.replies import MAX_BODY
-from smsdesk.services.stores import get_store, list_stores
 from smsdesk.web import bp
-from smsdesk.web.auth import owner_required
+from smsdesk.web.auth import owner_required, signed_in_agent
 
 MAX_TITLE = 100  # characters, as the column allows
 
@@ -19,9 +23,12 @@ MAX_TITLE = 100  # characters, as the column allows
 def canned():
     """Every canned reply, and a form to add one."""
     session = get_session()
-    replies = session.scalars(select(CannedReply).order_by(CannedReply.title)).all()
-    stores = list_stores(session)
-    return render_template("canned.html", replies=replies, stores=stores,
+    stores = stores_for(session, signed_in_agent(), role=Role.OWNER)
+    query = select(CannedReply).order_by(CannedReply.title)
+    if not signed_in_agent().is_admin:
+        query = query.where(or_(CannedReply.store_id.is_(None), CannedReply.store_id.in_([s.id for s in stores])))
+    return render_template("canned.html", replies=session.scalars(query).all(), stores=stores,
+                           may_global=signed_in_agent().is_admin,
                            store_names={s.id: s.name for s in stores}, max_body=MAX_BODY)
 
 
@@ -33,9 +40,10 @@ def _validated(form) -> tuple[dict | None, str | None]:
     if not body or len(body) > MAX_BODY:
         return None, f"The text is needed (at most {MAX_BODY} characters)."
     slug = form.get("store", "")
-    store = get_store(get_session(), slug) if slug else None
-    if slug and store is None:
-        return None, f"There is no store {slug!r}."
+    if not slug and not signed_in_agent().is_admin:
+        return None, "Choose one of your stores (replies for all stores are the admin's)."
+    # Another store's slug is a 404 page, one where the user is an agent a 403 (services/access.py).
+    store = store_for(get_session(), signed_in_agent(), slug, role=Role.OWNER) if slug else None
     return {"title": title, "body": body, "store_id": store.id if store else None}, None
 
 
@@ -60,8 +68,18 @@ def delete_canned(reply_id: int):
     """Delete a canned reply."""
     session = get_session()
     row = session.get(CannedReply, reply_id)
-    if row is not None:
-        session.delete(row)
-        session.commit()
-        flash(f"Deleted “{row.title}”.", "ok")
+    if row is None:
+        abort(404, description=f"There is no canned reply {reply_id}.")
+    _require_manager(row)
+    session.delete(row)
+    session.commit()
+    flash(f"Deleted “{row.title}”.", "ok")
     return redirect(url_for("web.canned"))
+
+
+def _require_manager(row: CannedReply) -> None:
+    """Another store's reply is a 404; one for all stores is the admin's (403 for owners)."""
+    if row.store_id is not None:
+        require_owner(get_session(), signed_in_agent(), row.store_id)
+    elif not signed_in_agent().is_admin:
+        abort(403, description="Replies for all stores are the admin's.")

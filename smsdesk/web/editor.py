@@ -6,28 +6,31 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from smsdesk.api.stores import settings_changes
 from smsdesk.api.templates import preview_dict, template_dict, template_error_dict
 from smsdesk.db import get_session
-from smsdesk.models import Store
+from smsdesk.models import Role, Store
+from smsdesk.services.access import store_for, stores_for
 from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.legal_hours import floor_summary
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.services.phones import normalize_phone
-from smsdesk.services.stores import InvalidStore, get_store, list_stores, update_store
+from smsdesk.services.stores import InvalidStore, update_store
 from smsdesk.services.template_store import resolve_template, save_template
 from smsdesk.services.templates import KINDS, VARIABLES, TemplateError, render_message, sample_context
 from smsdesk.web import bp
-from smsdesk.web.auth import owner_required
+from smsdesk.web.auth import owner_required, signed_in_agent
 
 TEST_KIND = "template_test"  # the kind recorded for "send a test to my phone"
 SETTINGS_FIELDS = ("name", "timezone", "quiet_hours", "help_text")
 
 
 def _store(slug: str | None) -> Store:
-    """The store named in the URL, else the first one; 404 when there is none."""
+    """The store named in the URL, else the user's first; a 404 page for none or another
+    store's slug, a 403 one where the user is only an agent."""
     session = get_session()
-    store = get_store(session, slug) if slug else next(iter(list_stores(session)), None)
+    if slug:
+        return store_for(session, signed_in_agent(), slug, role=Role.OWNER)
+    store = next(iter(stores_for(session, signed_in_agent(), role=Role.OWNER)), None)
     if store is None:
-        abort(404, description="No store yet: add one with `smsdesk store add`." if not slug
-              else f"There is no store {slug!r}.")
+        abort(404, description="No store yet: add one with `smsdesk store add`.")
     return store
 
 
@@ -43,7 +46,8 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
     session = get_session()
     templates = [template_dict(store, resolve_template(session, store_id=store.id, kind=k)) for k in KINDS]
     current = next(t for t in templates if t["kind"] == kind)
-    return render_template("templates.html", store=store, stores=list_stores(session), templates=templates,
+    owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
+    return render_template("templates.html", store=store, stores=owned, templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
                            all_variables=sorted(VARIABLES), legal_floor=floor_summary()), status
 

@@ -11,10 +11,17 @@ from sqlalchemy import or_, select
 from smsdesk.db import get_session
 from smsdesk.models import Agent, CannedReply, Conversation
 from smsdesk.services import conversations as service
+from smsdesk.services.access import (
+    NoAccess,
+    assignable_agents,
+    conversation_for,
+    may_be_assigned,
+    store_ids_for,
+    stores_for,
+)
 from smsdesk.services.queries import conversation_detail, list_conversations
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 from smsdesk.services.segments import non_gsm_characters, segment_info
-from smsdesk.services.stores import list_stores
 from smsdesk.web import bp
 from smsdesk.web.auth import current_agent, login_required, signed_in_agent
 
@@ -35,14 +42,16 @@ def _filters() -> dict:
 def _conversations(filters: dict) -> list[dict]:
     return list_conversations(get_session(), status=filters["status"], store_slug=filters["store"] or None,
                               search=filters["q"] or None,
-                              assigned_to=signed_in_agent().id if filters["mine"] else None)
+                              assigned_to=signed_in_agent().id if filters["mine"] else None,
+                              store_ids=store_ids_for(get_session(), signed_in_agent()))
 
 
 def _load(conversation_id: int) -> Conversation:
-    conversation = get_session().get(Conversation, conversation_id)
-    if conversation is None:
+    """The conversation, or a 404 page (also for another store's)."""
+    try:
+        return conversation_for(get_session(), signed_in_agent(), conversation_id)
+    except NoAccess:
         abort(404, description=f"There is no conversation {conversation_id}.")
-    return conversation
 
 
 def _list_args(filters: dict) -> dict:
@@ -58,7 +67,7 @@ def inbox():
     """The reply queue with its filters."""
     filters = _filters()
     return render_template("inbox.html", filters=filters, list_args=_list_args(filters),
-                           conversations=_conversations(filters), stores=list_stores(get_session()),
+                           conversations=_conversations(filters), stores=stores_for(get_session(), signed_in_agent()),
                            detail=None, poll_seconds=POLL_SECONDS)
 
 
@@ -82,8 +91,8 @@ def conversation(conversation_id: int):
     filters = _filters()
     return render_template(
         "inbox.html", filters=filters, list_args=_list_args(filters), conversations=_conversations(filters),
-        stores=list_stores(session), detail=conversation_detail(session, current), conversation=current,
-        agents=session.scalars(select(Agent).order_by(Agent.email)).all(),
+        stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
+        conversation=current, agents=assignable_agents(session, current.store_id),
         canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS)
 
 
@@ -132,8 +141,8 @@ def assign(conversation_id: int):
     current = _load(conversation_id)
     choice = request.form.get("agent_id", "")  # "me", an agent id, or "" for nobody
     agent = current_agent() if choice == "me" else session.get(Agent, int(choice)) if choice.isdigit() else None
-    if choice and agent is None:
-        flash("That agent does not exist.", "error")
+    if choice and (agent is None or not may_be_assigned(session, agent, current.store_id)):
+        flash("That agent does not exist at this store.", "error")
         return _back(conversation_id)
     service.assign(current, agent)
     session.commit()

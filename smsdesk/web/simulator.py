@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from smsdesk.db import get_session
 from smsdesk.models import Customer, Direction, Message, MessageStatus, Store
+from smsdesk.services.access import customer_for, store_ids_for
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.web import bp
-from smsdesk.web.auth import login_required
+from smsdesk.web.auth import login_required, signed_in_agent
 
 PHONES_SHOWN = 200  # customers listed, newest first
 SIMULATED_SID_PREFIX = "SMsim"
@@ -40,8 +41,13 @@ def simulator():
     """The customers' phones; the selected one shows its texts."""
     _require_simulator()
     session = get_session()
-    customers = session.scalars(select(Customer).join(Store).order_by(Customer.id.desc()).limit(PHONES_SHOWN)).all()
-    current = session.get(Customer, request.args.get("customer", type=int) or 0) or next(iter(customers), None)
+    query = select(Customer).join(Store).order_by(Customer.id.desc()).limit(PHONES_SHOWN)
+    store_ids = store_ids_for(session, signed_in_agent())
+    if store_ids is not None:  # only the phones of the user's stores' customers
+        query = query.where(Customer.store_id.in_(store_ids))
+    customers = session.scalars(query).all()
+    chosen = request.args.get("customer", type=int)
+    current = customer_for(session, signed_in_agent(), chosen) if chosen else next(iter(customers), None)
     return render_template("simulator.html", customers=customers, current=current,
                            messages=_phone_messages(current) if current else [], Direction=Direction)
 
@@ -51,7 +57,7 @@ def simulator():
 def simulator_screen(customer_id: int):
     """The phone's screen as a fragment, polled for new texts."""
     _require_simulator()
-    customer = get_session().get(Customer, customer_id) or abort(404)
+    customer = customer_for(get_session(), signed_in_agent(), customer_id)
     return render_template("_phone_screen.html", messages=_phone_messages(customer), Direction=Direction)
 
 
@@ -61,7 +67,7 @@ def simulator_reply(customer_id: int):
     """Text the store as this customer."""
     _require_simulator()
     session = get_session()
-    customer = session.get(Customer, customer_id) or abort(404)
+    customer = customer_for(session, signed_in_agent(), customer_id)
     body = request.form.get("body", "").strip()
     if not body or len(body) > MAX_TEXT:
         flash(f"Type a text of 1 to {MAX_TEXT} characters.", "error")

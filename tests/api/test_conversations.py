@@ -144,3 +144,28 @@ def test_orders_say_why_they_got_no_text(client, make, auth, db_session):
         "opted_out", "the customer opted out (STOP)")
     [order] = client.get(f"/api/conversations/{row['id']}", headers=auth).json["orders"]
     assert (order["number"], order["no_text_reason"]) == ("1077", "opted_out")
+
+
+def test_assigning_to_a_user_of_another_store_is_422(client, make, db_session):
+    ours, theirs = make.store(), make.store()
+    owner = make.agent(role="owner", stores=[ours])
+    stranger, admin = make.agent(stores=[theirs]), make.agent(role="admin")
+    auth = {"Authorization": f"Bearer {make.token(owner)}"}
+    text_in(client, ours)
+    cid = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    refused = client.post(f"/api/conversations/{cid}/assign", json={"email": stranger.email}, headers=auth)
+    assert refused.status_code == 422 and refused.json["error"] == "unknown_agent"
+    assert client.post(f"/api/conversations/{cid}/assign", json={"email": admin.email},
+                       headers=auth).json["assigned_to"] == admin.email  # an admin reaches every store
+
+
+def test_an_admin_lists_every_store_and_a_member_only_theirs(client, make):
+    one, two = make.store(), make.store()
+    text_in(client, one, "+15025550101")
+    text_in(client, two, "+15025550102")
+    member = {"Authorization": f"Bearer {make.token(make.agent(stores=[two]))}"}
+    admin = {"Authorization": f"Bearer {make.token(make.agent(role='admin'))}"}
+    phones = [r["customer_phone"] for r in client.get("/api/conversations", headers=member).json["conversations"]]
+    assert phones == ["+15025550102"]
+    assert client.get(f"/api/conversations?store={one.slug}", headers=member).status_code == 404
+    assert len(client.get("/api/conversations", headers=admin).json["conversations"]) == 2

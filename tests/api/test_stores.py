@@ -97,3 +97,19 @@ def test_patch_takes_rates_in_range(client, make, owner, rate):
     store = make.store()
     response = client.patch(f"/api/stores/{store.slug}", headers=owner, json={"rate_per_second": rate})
     assert response.status_code == 200 and response.json["rate_per_second"] == rate
+
+
+@pytest.mark.parametrize("setting, value", [("from_number", "+14155550100"),
+                                            ("messaging_service_sid", "MG" + "d" * 32)])
+def test_another_stores_sender_is_409(client, make, db_session, setting, value):
+    make.store(**{setting: value})
+    mine = make.store()
+    owner = {"Authorization": f"Bearer {make.token(make.agent(role='owner', stores=[mine]))}"}
+    response = client.patch(f"/api/stores/{mine.slug}", headers=owner, json={setting: value})
+    assert response.status_code == 409 and response.json["error"] == "sender_taken"
+    assert response.json["field"] == setting and "message" in response.json
+    db_session.fresh()
+    assert getattr(db_session.get(Store, mine.id), setting) != value
+    # Its own sender again is no clash.
+    own = getattr(mine, setting)
+    assert client.patch(f"/api/stores/{mine.slug}", headers=owner, json={setting: own}).status_code == 200

@@ -21,7 +21,8 @@ def test_owner_adds_and_deletes(browser, owner, make, db_session):
     ({"title": "", "body": "x"}, "title"), ({"title": "t", "body": ""}, "text"),
     ({"title": "t", "body": "x", "store": "nope"}, "no store"),
 ])
-def test_bad_canned_reply_is_refused(browser, owner, db_session, form, words):
+def test_bad_canned_reply_is_refused(browser, owner, make, db_session, form, words):
+    form = {"store": make.store().slug, **form}
     response = browser.post("/canned", form, follow_redirects=True)
     assert words in response.get_data(as_text=True)
     assert db_session.scalar(select(CannedReply)) is None

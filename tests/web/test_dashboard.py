@@ -84,7 +84,7 @@ def other_store(make, db_session):
 
 
 def today_counts(db_session, store_id=None) -> dict:
-    days, _ = daily_stats(db_session, today=utcnow().date(), store_id=store_id)
+    days, _ = daily_stats(db_session, today=utcnow().date(), store_ids=None if store_id is None else [store_id])
     return {k: days[-1][k] for k in ("sent", "delivered", "failed", "opted_out")}
 
 
@@ -92,17 +92,17 @@ def test_daily_stats_of_one_store_exclude_other_stores(db_session, history, othe
     assert today_counts(db_session) == {"sent": 8, "delivered": 7, "failed": 1, "opted_out": 2}
     assert today_counts(db_session, history.id) == {"sent": 5, "delivered": 4, "failed": 1, "opted_out": 1}
     assert today_counts(db_session, other_store.id) == {"sent": 3, "delivered": 3, "failed": 0, "opted_out": 1}
-    _, kinds = daily_stats(db_session, today=utcnow().date(), store_id=other_store.id)
+    _, kinds = daily_stats(db_session, today=utcnow().date(), store_ids=[other_store.id])
     assert {row["kind"]: row["sent"] for row in kinds} == {"order_shipped": 2, "agent_reply": 1}
 
 
 def test_median_and_waiting_of_one_store_exclude_other_stores(db_session, history, other_store):
     since = utcnow() - timedelta(days=1)
     assert median_first_response(db_session, since=since) == pytest.approx(600, abs=1)  # of 4, 10 and 60 min
-    assert median_first_response(db_session, since=since, store_id=history.id) == pytest.approx(420, abs=1)
-    assert median_first_response(db_session, since=since, store_id=other_store.id) == pytest.approx(3600, abs=1)
-    assert (replies_waiting(db_session), replies_waiting(db_session, store_id=history.id),
-            replies_waiting(db_session, store_id=other_store.id)) == (1, 0, 1)
+    assert median_first_response(db_session, since=since, store_ids=[history.id]) == pytest.approx(420, abs=1)
+    assert median_first_response(db_session, since=since, store_ids=[other_store.id]) == pytest.approx(3600, abs=1)
+    assert (replies_waiting(db_session), replies_waiting(db_session, store_ids=[history.id]),
+            replies_waiting(db_session, store_ids=[other_store.id])) == (1, 0, 1)
 
 
 def test_dashboard_page_without_filter_adds_up_all_stores(browser, owner, history, other_store):

@@ -157,6 +157,20 @@ def test_assign_to_unknown_agent_is_refused(browser, agent, make, db_session):
     assert "does not exist" in response.get_data(as_text=True)
 
 
+def test_only_the_stores_users_are_offered_and_accepted_for_assigning(browser, agent, make, db_session):
+    store, elsewhere = make.store(), make.store()
+    colleague = make.agent(email="colleague@example.com", stores=[store])
+    stranger = make.agent(email="stranger@example.com", stores=[elsewhere])
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    html = browser.get(f"/inbox/{cid}").get_data(as_text=True)
+    assert colleague.email in html and stranger.email not in html
+    response = browser.post(f"/inbox/{cid}/assign", {"agent_id": str(stranger.id)}, follow_redirects=True)
+    assert "does not exist at this store" in response.get_data(as_text=True)
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).assigned_agent_id is None
+
+
 def test_actions_without_csrf_token_are_refused(browser, agent, make, db_session):
     store = make.store()
     text_in(browser.client, store)

@@ -58,10 +58,11 @@ BIGCOMMERCE_SCOPES = ["store/order/created", "store/order/statusUpdated", "store
 @pytest.fixture
 def stores(make):
     """One store per source, made before the row counts are taken."""
+    twilio = make.store(from_number="+15005550006")  # first: a sender belongs to one store
     return {"shopify": make.store(), "woocommerce": make.store(platform="woocommerce", domain=None),
             "bigcommerce": make.store(platform="bigcommerce", domain=None),
             "generic": make.store(platform="generic", domain=None, webhook_secret=GENERIC_SECRET),
-            "twilio": make.store(from_number="+15005550006")}
+            "twilio": twilio}
 
 
 @pytest.fixture
