@@ -8,9 +8,11 @@ from typing import Any
 from flask import Flask, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from smsdesk import api, crypto, db, logs, sms, web
 from smsdesk.config import Config, load_config
+from smsdesk.services.untrusted import MAX_DB_INT
 
 log = logging.getLogger(__name__)
 INSECURE_SECRET = "change-me"  # the documented example value
@@ -36,6 +38,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     logs.install()
     config = overrides if isinstance(overrides, Config) else load_config(config_path, overrides=overrides)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
     for subsystem in (crypto, db, sms, webhooks, api, web, jobs.scheduler):
@@ -48,6 +51,14 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` path ids stop at what an Integer primary key holds: past it the route is a
+    plain 404, where the database would otherwise fail on the lookup (a 500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def healthz():

@@ -22,6 +22,7 @@ from smsdesk.services.access import (
 from smsdesk.services.queries import conversation_detail, list_conversations
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 from smsdesk.services.segments import non_gsm_characters, segment_info
+from smsdesk.services.untrusted import small_int
 from smsdesk.web import bp
 from smsdesk.web.auth import current_agent, login_required, signed_in_agent
 
@@ -140,7 +141,8 @@ def assign(conversation_id: int):
     session = get_session()
     current = _load(conversation_id)
     choice = request.form.get("agent_id", "")  # "me", an agent id, or "" for nobody
-    agent = current_agent() if choice == "me" else session.get(Agent, int(choice)) if choice.isdigit() else None
+    agent_id = small_int(choice)
+    agent = current_agent() if choice == "me" else session.get(Agent, agent_id) if agent_id else None
     if choice and (agent is None or not may_be_assigned(session, agent, current.store_id)):
         flash("That agent does not exist at this store.", "error")
         return _back(conversation_id)

@@ -153,8 +153,20 @@ def test_assign_to_unknown_agent_is_refused(browser, agent, make, db_session):
     store = make.store()
     text_in(browser.client, store)
     cid = conversation_id(db_session)
-    response = browser.post(f"/inbox/{cid}/assign", {"agent_id": "9999"}, follow_redirects=True)
-    assert "does not exist" in response.get_data(as_text=True)
+    for choice in ("9999", "99999999999999999999", "²", "١٢"):  # missing, past an Integer, non-ASCII digits
+        response = browser.post(f"/inbox/{cid}/assign", {"agent_id": choice}, follow_redirects=True)
+        assert response.status_code == 200 and "does not exist" in response.get_data(as_text=True)
+    db_session.fresh()
+    assert db_session.get(Conversation, cid).assigned_agent_id is None
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/inbox/99999999999999999999"), ("post", "/inbox/99999999999999999999/close"),
+    ("post", "/canned/99999999999999999999/delete"), ("get", "/simulator/99999999999999999999/screen"),
+    ("get", "/api/conversations/99999999999999999999"),
+])
+def test_path_ids_past_an_integer_are_not_found(browser, agent, method, path):
+    assert getattr(browser, method)(path).status_code == 404
 
 
 def test_only_the_stores_users_are_offered_and_accepted_for_assigning(browser, agent, make, db_session):
