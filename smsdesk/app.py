@@ -57,7 +57,7 @@ class RowIdConverter(IntegerConverter):
     """``<int:...>`` path ids stop at what an Integer primary key holds: past it the route is a
     plain 404, where the database would otherwise fail on the lookup (a 500)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):  # noqa: A002
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
