@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"raw twilio loop         {raw:7.1f} texts/s ({texts} texts, {args.concurrency} in flight)", flush=True)
         sqlite_url = f"sqlite:///{work / 'drain.db'}"
         rates = {
-            "sqlite_1w": _drain_rate(sqlite_url, twilio_url, work, texts=texts, workers=1, concurrency=args.concurrency),
+            "sqlite_1w": _drain_rate(sqlite_url, twilio_url, work, texts=texts, workers=1,
+                                     concurrency=args.concurrency),
             "pg_1w": _drain_rate(args.postgres_url, twilio_url, work, texts=texts, workers=1,
                                  concurrency=args.concurrency),
             "pg_2w": _drain_rate(args.postgres_url, twilio_url, work, texts=texts, workers=2,

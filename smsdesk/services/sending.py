@@ -7,9 +7,9 @@ row that reconcile looks up at the provider before any resend.
 Exactly once with any number of workers rests on the claim fence: every claim (and every
 reclaim by reconcile) writes the worker's id (``claim_owner``) and bumps
 ``lease_generation``. ``prepare`` is the fence: in the committed transaction right before
-the provider call it renews the lease only if owner, generation and an unexpired lease are
-all still this claim's, else the text is not sent. A claim that expired while its worker
-was busy therefore never reaches the provider.
+the provider call it locks the row only if owner, generation and an unexpired lease are
+all still this claim's, and renews the lease under that lock; else the text is not sent.
+A claim that expired while its worker was busy therefore never reaches the provider.
 
 Every provider call also takes a slot from its sender's rate limit (services/rate_limit.py).
 """
@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session, aliased
 
 from smsdesk.db import claim_rows
@@ -34,6 +34,7 @@ from smsdesk.models import (
     Customer,
     Message,
     MessageStatus,
+    SenderSlot,
     Store,
     utcnow,
 )
@@ -149,7 +150,14 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
     ``BadStoreSettings`` (or any bug's exception) for the caller to record per text.
     """
     now = now or utcnow()
-    loaded = _load_claimed(session, claim, now)
+    loaded = load_claimed(session, [claim], now).get(claim.message_id)
+    return prepare_loaded(session, claim, loaded, lease=lease, now=now)
+
+
+def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Customer, Store] | None, *,
+                   lease: float, now: datetime, slots: dict[str, SenderSlot] | None = None) -> Outgoing | None:
+    """``prepare`` for a message ``load_claimed`` already locked (None: the claim was lost);
+    ``slots``: sender slots this transaction holds (see rate_limit.take_slot)."""
     if loaded is None:
         log.info("message %s: claim %s lost before sending; not sent", claim.message_id, claim.generation)
         return None
@@ -164,42 +172,49 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
         return None
-    sender = Sender(store.from_number, store.messaging_service_sid)
-    send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now)
+    sender = sender_of(store)
+    send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now,
+                                   locked=slots)
     if send_at > now + timedelta(seconds=SLOT_WAIT):
         rate_limit.defer(message, send_at)
         return None
-    if not renew_claim(session, claim, until=send_at + timedelta(seconds=lease), now=now):
-        return None
+    renew_claim(message, until=send_at + timedelta(seconds=lease), now=now)
     return Outgoing(message_id=message.id, to=customer.phone, body=message.body, sender=sender,
                     validity_seconds=validity_for(message), send_at=send_at)
 
 
-def _load_claimed(session: Session, claim: Claim, now: datetime) -> tuple[Message, Customer, Store] | None:
-    """The message (row-locked) with its customer and store, if the claim still holds it."""
-    row = session.execute(
+def load_claimed(session: Session, claims: list[Claim], now: datetime) -> dict[int, tuple[Message, Customer, Store]]:
+    """Each message (row-locked) with its customer and store, by id, if its claim still holds it."""
+    if not claims:
+        return {}
+    wanted = {claim.message_id: claim for claim in claims}
+    rows = session.execute(
         select(Message, Customer, Store)
         .join(Customer, Customer.id == Message.customer_id)
         .join(Store, Store.id == Message.store_id)
-        .where(*claim.held(now))
+        .where(Message.id.in_(wanted), Message.status == MessageStatus.SENDING, Message.claimed_until > now,
+               Message.claim_owner.in_({claim.owner for claim in claims}))
         .with_for_update(of=Message)
         .execution_options(populate_existing=True)
-    ).first()
-    return tuple(row) if row is not None else None
+    ).tuples()
+    return {message.id: (message, customer, store) for message, customer, store in rows
+            if (message.claim_owner, message.lease_generation) == (wanted[message.id].owner,
+                                                                   wanted[message.id].generation)}
 
 
-def renew_claim(session: Session, claim: Claim, *, until: datetime, now: datetime) -> bool:
-    """The fence: count the attempt and extend the lease only if the claim is still ours.
+def renew_claim(message: Message, *, until: datetime, now: datetime) -> None:
+    """Count the attempt and extend the lease of a message ``load_claimed`` locked for its claim.
 
-    A conditional UPDATE (owner, generation, unexpired lease), committed by the caller
-    before the provider call; False means: do not send.
+    The row lock taken with the claim check holds until the caller commits, right before
+    the provider call: nobody can reclaim the row in between.
     """
-    result = session.execute(
-        update(Message).where(*claim.held(now))
-        .values(attempts=Message.attempts + 1, attempted_at=now, claimed_until=until, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+    message.attempts += 1
+    message.attempted_at, message.claimed_until, message.updated_at = now, until, now
+
+
+def sender_of(store: Store) -> Sender:
+    """Who the store's texts are sent from (and whose rate limit they take)."""
+    return Sender(store.from_number, store.messaging_service_sid)
 
 
 def fail_unsendable(session: Session, claim: Claim, *, reason: Reason, detail: str) -> None:
@@ -252,7 +267,14 @@ def relax_durability(session: Session) -> None:
 def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: str = "provider") -> None:
     """Record an accepted text, whoever holds the claim now: the provider has it."""
     message = session.get_one(Message, message_id, with_for_update=True, populate_existing=True)
-    take_sid(session, message, sent.sid, source=source)
+    record_sent(session, message, sent, source=source)
+
+
+def record_sent(session: Session, message: Message, sent: SentMessage, *, source: str = "provider",
+                maybe_held: bool = True) -> None:
+    """``mark_sent`` for a message already loaded and locked in this transaction
+    (``maybe_held=False``: the caller checked that no row holds the sid)."""
+    take_sid(session, message, sent.sid, source=source, maybe_held=maybe_held)
     if message.status in (MessageStatus.SENDING, *PENDING_STATUSES):  # a callback may have moved it on
         message.status = MessageStatus.DELIVERED if sent.status == "delivered" else MessageStatus.SENT
         message.reason = None
@@ -266,14 +288,14 @@ def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: s
     checkouts.reminder_sent(session, message)  # a sent first cart reminder schedules the second
 
 
-def take_sid(session: Session, message: Message, sid: str, *, source: str) -> None:
+def take_sid(session: Session, message: Message, sid: str, *, source: str, maybe_held: bool = True) -> None:
     """Put the provider's sid on ``message``.
 
     The provider's own answer outranks a sid a status callback attached by our message id:
     such a sid (on this row or another) is dropped and the conflict recorded once.
     """
     holder = session.scalar(select(Message).where(Message.provider_sid == sid, Message.id != message.id)
-                            .with_for_update())
+                            .with_for_update()) if maybe_held else None
     if holder is not None:
         holder.provider_sid = None
         session.flush()  # free the unique sid before this row takes it
