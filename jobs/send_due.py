@@ -2,15 +2,16 @@
 
 A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and claims only
 as many texts as it has idle threads, so every claimed text is sent at once, far inside its
-lease. The pool's threads only talk to the provider; this job's own thread does all database
-work in batches (services/send_batch.py): one transaction claims and prepares the texts for
-the idle threads and commits before their calls start, one transaction records every answer
-that came back meanwhile. Whatever goes wrong with one text is recorded on that text; the
-others go on.
+lease. The pool's threads only talk to the provider. The database work is done in batches
+(services/send_batch.py) by two threads: this job's thread claims and prepares the texts
+for the idle threads in one transaction, committed before their calls start; a recorder
+thread records, in one transaction, every answer that came back meanwhile. Whatever goes
+wrong with one text is recorded on that text; the others go on.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -51,20 +52,73 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
     """Drain due messages until none are left; returns how many provider calls were made."""
     owner = sending.worker_id()
     calls = 0
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
+    with _Recorder(sessions) as recorder, ThreadPoolExecutor(max_workers=concurrency,
+                                                            thread_name_prefix="send") as pool:
         running: set[Future[Answer]] = set()
         while True:
             idle = concurrency - len(running)
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if idle else (0, [])
-            running |= {pool.submit(call_provider, provider, call, status_callback=status_callback)
-                        for call in batch}
+            for call in batch:
+                future = pool.submit(call_provider, provider, call, status_callback=status_callback)
+                future.add_done_callback(recorder.take)
+                running.add(future)
             if not running:
-                if claimed:  # all suppressed, deferred or failed: there may be more due
+                # Nothing claimed may only mean: a customer's next text waits for an answer
+                # being recorded. Claim again once every answer is in.
+                if claimed or recorder.flush():
                     continue
                 return calls
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            record_answers(sessions, [future.result() for future in done])
             calls += len(done)
+
+
+class _Recorder:
+    """Records the answers from its own thread, as many per transaction as came in meanwhile,
+    so the job's thread goes on claiming while answers are written."""
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self._sessions = sessions
+        self._answers: list[Answer] = []
+        self._unrecorded = 0  # answers taken and not yet recorded
+        self._closing = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="send-record", daemon=True)
+
+    def __enter__(self) -> _Recorder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def take(self, future: Future[Answer]) -> None:
+        """Queue a finished call's answer (a done callback, run by the pool's thread)."""
+        with self._cond:
+            self._answers.append(future.result())
+            self._unrecorded += 1
+            self._cond.notify_all()
+
+    def flush(self) -> bool:
+        """Wait until every answer taken so far is recorded; True if there were any to wait for."""
+        with self._cond:
+            waited = self._unrecorded > 0
+            self._cond.wait_for(lambda: self._unrecorded == 0)
+            return waited
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._answers or self._closing)
+                answers, self._answers = self._answers, []
+            if not answers:
+                return  # closing, and everything recorded
+            record_answers(self._sessions, answers)
+            with self._cond:
+                self._unrecorded -= len(answers)
+                self._cond.notify_all()
 
 
 def _claim(sessions: sessionmaker[Session], *, limit: int, lease: float, owner: str) -> tuple[int, list[Call]]:
