@@ -33,6 +33,9 @@ from smsdesk.sms.base import (
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 16  # provider calls in flight per worker (``[scheduler] concurrency``)
+# Claim when this share of the threads (1/CLAIM_EVERY) is idle: fewer, larger batches cost
+# less per text than claiming for every thread that frees up.
+CLAIM_EVERY = 4
 # Seconds before reconcile looks up an ambiguous send: long enough for the provider's
 # message list to show a text it did take.
 AMBIGUOUS_SETTLE = 5.0
@@ -57,7 +60,8 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
         running: set[Future[Answer]] = set()
         while True:
             idle = concurrency - len(running)
-            claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if idle else (0, [])
+            ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
+            claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
             for call in batch:
                 future = pool.submit(call_provider, provider, call, status_callback=status_callback)
                 future.add_done_callback(recorder.take)

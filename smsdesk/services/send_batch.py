@@ -58,7 +58,8 @@ def claim_and_prepare(session: Session, *, limit: int, lease: float, owner: str,
 
 def _senders(loaded: Iterable[tuple[Message, Customer, Store]]) -> set[str]:
     """The rate-limit keys of the stores that can send (a bad store fails its texts before)."""
-    return {sending.sender_of(store).key for _, _, store in loaded if sending_settings_problem(store) is None}
+    stores = {store.id: store for _, _, store in loaded}
+    return {sending.sender_of(store).key for store in stores.values() if sending_settings_problem(store) is None}
 
 
 def _prepare(session: Session, claim: sending.Claim, loaded: tuple[Message, Customer, Store] | None, *,

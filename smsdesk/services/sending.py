@@ -111,6 +111,14 @@ def worker_id() -> str:
     return _WORKER_IDS[pid]
 
 
+# One text per customer in flight at a time, so concurrent senders keep each customer's
+# texts in queue order ("confirmed" never lands after "cancelled"). Built once: an alias is
+# costly to build and adapt on every claim.
+_IN_FLIGHT = aliased(Message, name="in_flight")
+_CUSTOMER_BUSY = exists().where(_IN_FLIGHT.customer_id == Message.customer_id,
+                                _IN_FLIGHT.status == MessageStatus.SENDING)
+
+
 def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str | None = None,
               now: datetime | None = None) -> list[Claim]:
     """Mark up to ``limit`` due rows ``sending`` under this worker's lease and return the claims.
@@ -118,12 +126,8 @@ def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str 
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
     now, owner = now or utcnow(), owner or worker_id()
-    # One text per customer in flight at a time, so concurrent senders keep each customer's
-    # texts in queue order ("confirmed" never lands after "cancelled").
-    in_flight = aliased(Message)
-    busy = exists().where(in_flight.customer_id == Message.customer_id, in_flight.status == MessageStatus.SENDING)
     ids = claim_rows(
-        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~busy],
+        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~_CUSTOMER_BUSY],
         order_by=[Message.due_at, Message.id], limit=limit, one_per=Message.customer_id,
         values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
                 "attempted_at": now, "updated_at": now, "claim_owner": owner,
