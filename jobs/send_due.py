@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from smsdesk import db
 from smsdesk.models import utcnow
 from smsdesk.services import rate_limit, send_batch, sending
 from smsdesk.services.send_batch import Call
@@ -222,9 +223,9 @@ def _record_error(session: Session, call: Call, exc: Exception) -> None:
 
 @contextmanager
 def _recording(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that records the provider's answers (see sending.relax_durability)."""
+    """A transaction that records the provider's answers (see db.relax_durability)."""
     with sessions.begin() as session:
-        sending.relax_durability(session)
+        db.relax_durability(session)
         yield session
 
 

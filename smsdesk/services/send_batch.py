@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Customer, Message, SenderSlot, Store, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import rate_limit, sending
-from smsdesk.services.stores import sending_settings_problem
+from smsdesk.services.stores import sender_of, sending_settings_problem
 from smsdesk.sms.base import SentMessage
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def claim_and_prepare(session: Session, *, limit: int, lease: float, owner: str,
 def _senders(loaded: Iterable[tuple[Message, Customer, Store]]) -> set[str]:
     """The rate-limit keys of the stores that can send (a bad store fails its texts before)."""
     stores = {store.id: store for _, _, store in loaded}
-    return {sending.sender_of(store).key for store in stores.values() if sending_settings_problem(store) is None}
+    return {sender_of(store).key for store in stores.values() if sending_settings_problem(store) is None}
 
 
 def _prepare(session: Session, claim: sending.Claim, loaded: tuple[Message, Customer, Store] | None, *,

@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from smsdesk.db import claim_rows
@@ -39,11 +39,10 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, compliance, rate_limit
+from smsdesk.services import audit, checkouts, compliance, rate_limit, stores
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, too_long
-from smsdesk.services.stores import sending_settings_problem
 from smsdesk.sms.base import Sender, SentMessage
 
 log = logging.getLogger(__name__)
@@ -160,8 +159,7 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
 
 def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Customer, Store] | None, *,
                    lease: float, now: datetime, slots: dict[str, SenderSlot] | None = None) -> Outgoing | None:
-    """``prepare`` for a message ``load_claimed`` already locked (None: the claim was lost);
-    ``slots``: sender slots this transaction holds (see rate_limit.take_slot)."""
+    """``prepare`` for a message ``load_claimed`` locked (None: claim lost); ``slots``: see rate_limit.take_slot."""
     if loaded is None:
         log.info("message %s: claim %s lost before sending; not sent", claim.message_id, claim.generation)
         return None
@@ -169,14 +167,14 @@ def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Custom
     if too_long(message.body):
         fail_unsendable(session, claim, reason=Reason.TOO_LONG, detail=f"{len(message.body)} characters")
         return None
-    problem = sending_settings_problem(store)
+    problem = stores.sending_settings_problem(store)
     if problem is not None:
         raise BadStoreSettings(f"store {store.slug}, {problem.field}: {problem}")
     decision = compliance.decide(session, message=message, customer=customer, store=store, now=now)
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
         return None
-    sender = sender_of(store)
+    sender = stores.sender_of(store)
     send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now,
                                    locked=slots)
     if send_at > now + timedelta(seconds=SLOT_WAIT):
@@ -216,11 +214,6 @@ def renew_claim(message: Message, *, until: datetime, now: datetime) -> None:
     message.attempted_at, message.claimed_until, message.updated_at = now, until, now
 
 
-def sender_of(store: Store) -> Sender:
-    """Who the store's texts are sent from (and whose rate limit they take)."""
-    return Sender(store.from_number, store.messaging_service_sid)
-
-
 def fail_unsendable(session: Session, claim: Claim, *, reason: Reason, detail: str) -> None:
     """A text that can never be sent as it is (e.g. too long): failed, no provider call."""
     message = _held(session, claim)
@@ -255,17 +248,6 @@ def validity_for(message: Message) -> int:
 
 
 # -- recording the provider's answer ----------------------------------------------
-
-
-def relax_durability(session: Session) -> None:
-    """Let this transaction commit without waiting for PostgreSQL's WAL flush.
-
-    Only for recording a provider's answer: if the database loses that commit in a crash,
-    the row is still ``sending`` and reconcile looks the text up (DESIGN §1). The claim
-    and the prepare commit before the provider call stay fully durable.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: str = "provider") -> None:
