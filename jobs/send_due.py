@@ -62,15 +62,16 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
         while True:
             idle = concurrency - len(running)
             ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
+            recorded = recorder.recorded
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
             for call in batch:
                 future = pool.submit(call_provider, provider, call, status_callback=status_callback)
                 future.add_done_callback(recorder.take)
                 running.add(future)
             if not running:
-                # Nothing claimed may only mean: a customer's next text waits for an answer
-                # being recorded. Claim again once every answer is in.
-                if claimed or recorder.flush():
+                # Nothing claimed may only mean: a customer's next text waited for an answer
+                # being recorded. Claim again if any answer was recorded since this claim began.
+                if claimed or recorder.flush() > recorded:
                     continue
                 return calls
             done, running = wait(running, return_when=FIRST_COMPLETED)
@@ -85,6 +86,7 @@ class _Recorder:
         self._sessions = sessions
         self._answers: list[Answer] = []
         self._unrecorded = 0  # answers taken and not yet recorded
+        self.recorded = 0  # answers recorded so far
         self._closing = False
         self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="send-record", daemon=True)
@@ -106,12 +108,11 @@ class _Recorder:
             self._unrecorded += 1
             self._cond.notify_all()
 
-    def flush(self) -> bool:
-        """Wait until every answer taken so far is recorded; True if there were any to wait for."""
+    def flush(self) -> int:
+        """Wait until every answer taken so far is recorded; returns how many were recorded in all."""
         with self._cond:
-            waited = self._unrecorded > 0
             self._cond.wait_for(lambda: self._unrecorded == 0)
-            return waited
+            return self.recorded
 
     def _run(self) -> None:
         while True:
@@ -123,6 +124,7 @@ class _Recorder:
             record_answers(self._sessions, answers)
             with self._cond:
                 self._unrecorded -= len(answers)
+                self.recorded += len(answers)
                 self._cond.notify_all()
 
 
