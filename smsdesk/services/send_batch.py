@@ -64,6 +64,8 @@ def _senders(loaded: Iterable[tuple[Message, Customer, Store]]) -> set[str]:
 
 def _prepare(session: Session, claim: sending.Claim, loaded: tuple[Message, Customer, Store] | None, *,
              lease: float, now: datetime, slots: dict[str, SenderSlot]) -> sending.Outgoing | None:
+    # No savepoint per text (it would flush every text on its own): before it raises, a
+    # text's prepare has written at most a taken rate slot or its suppression, never a fence.
     try:
         return sending.prepare_loaded(session, claim, loaded, lease=lease, now=now, slots=slots)
     except DBAPIError:
