@@ -44,7 +44,7 @@ from tests.support.workers import WorkerPool
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_bench"
 CREATE_DELAY = 0.15  # seconds the test server takes to answer each create (a real provider's ~150 ms)
 CONCURRENCY = 16  # provider calls in flight: raw loop and each worker alike
-TEXTS = {"full": 2000, "quick": 400}
+TEXTS = {"full": 2000, "quick": 300}
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "b" * 32, "bench-auth-token"
 LEASE = 60.0  # seconds
 POLL = 0.05  # seconds between counts of sent texts
