@@ -1,34 +1,54 @@
 """Send what is due: claim outbox rows, check compliance, call the provider, record the answer.
 
 A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and claims only
-as many texts as it has idle threads, so every claimed text is prepared at once, far inside
-its lease. Whatever goes wrong with one text is recorded on that text; the others go on.
+as many texts as it has idle threads, so every claimed text is sent at once, far inside its
+lease. The pool's threads only talk to the provider. The database work is done in batches
+(services/send_batch.py) by two threads: this job's thread claims and prepares the texts
+for the idle threads in one transaction, committed before their calls start; a recorder
+thread records, in one transaction, every answer that came back meanwhile. Whatever goes
+wrong with one text is recorded on that text; the others go on.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from smsdesk import db
 from smsdesk.models import utcnow
-from smsdesk.reasons import Reason
-from smsdesk.services import rate_limit, sending
+from smsdesk.services import rate_limit, send_batch, sending
+from smsdesk.services.send_batch import Call
 from smsdesk.sms.base import (
     AmbiguousSendError,
     PermanentSendError,
     RetryableSendError,
+    SentMessage,
     SmsProvider,
 )
 
 log = logging.getLogger(__name__)
-CONCURRENCY = 4  # provider calls in flight per worker (``[scheduler] concurrency``)
+CONCURRENCY = 16  # provider calls in flight per worker (``[scheduler] concurrency``)
+# Claim when this share of the threads (1/CLAIM_EVERY) is idle: fewer, larger batches cost
+# less per text than claiming for every thread that frees up.
+CLAIM_EVERY = 4
 # Seconds before reconcile looks up an ambiguous send: long enough for the provider's
 # message list to show a text it did take.
 AMBIGUOUS_SETTLE = 5.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the provider said to one call: the accepted text, or the exception it raised."""
+
+    call: Call
+    sent: SentMessage | None = None
+    error: Exception | None = None
 
 
 def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_callback: str | None,
@@ -36,81 +56,178 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
     """Drain due messages until none are left; returns how many provider calls were made."""
     owner = sending.worker_id()
     calls = 0
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="send") as pool:
-        running: set[Future[int]] = set()
+    with _Recorder(sessions) as recorder, ThreadPoolExecutor(max_workers=concurrency,
+                                                            thread_name_prefix="send") as pool:
+        running: set[Future[Answer]] = set()
         while True:
             idle = concurrency - len(running)
-            claims = _claim(sessions, limit=idle, lease=lease, owner=owner) if idle else []
-            running |= {pool.submit(send_one, sessions, provider, claim, status_callback=status_callback,
-                                    lease=lease) for claim in claims}
+            ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
+            recorded = recorder.recorded
+            claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
+            for call in batch:
+                future = pool.submit(call_provider, provider, call, status_callback=status_callback)
+                future.add_done_callback(recorder.take)
+                running.add(future)
             if not running:
+                # Nothing claimed may only mean: a customer's next text waited for an answer
+                # being recorded. Claim again if any answer was recorded since this claim began.
+                if claimed or recorder.flush() > recorded:
+                    continue
                 return calls
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            calls += sum(future.result() for future in done)
+            calls += len(done)
 
 
-def _claim(sessions: sessionmaker[Session], *, limit: int, lease: float, owner: str) -> list[sending.Claim]:
-    with sessions.begin() as session:
-        return sending.claim_due(session, limit=limit, lease=lease, owner=owner)
+class _Recorder:
+    """Records the answers from its own thread, as many per transaction as came in meanwhile,
+    so the job's thread goes on claiming while answers are written."""
+
+    def __init__(self, sessions: sessionmaker[Session]):
+        self._sessions = sessions
+        self._answers: list[Answer] = []
+        self._unrecorded = 0  # answers taken and not yet recorded
+        self.recorded = 0  # answers recorded so far
+        self._closing = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="send-record", daemon=True)
+
+    def __enter__(self) -> _Recorder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def take(self, future: Future[Answer]) -> None:
+        """Queue a finished call's answer (a done callback, run by the pool's thread)."""
+        with self._cond:
+            self._answers.append(future.result())
+            self._unrecorded += 1
+            self._cond.notify_all()
+
+    def flush(self) -> int:
+        """Wait until every answer taken so far is recorded; returns how many were recorded in all."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._unrecorded == 0)
+            return self.recorded
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._answers or self._closing)
+                answers, self._answers = self._answers, []
+            if not answers:
+                return  # closing, and everything recorded
+            record_answers(self._sessions, answers)
+            with self._cond:
+                self._unrecorded -= len(answers)
+                self.recorded += len(answers)
+                self._cond.notify_all()
+
+
+def _claim(sessions: sessionmaker[Session], *, limit: int, lease: float, owner: str) -> tuple[int, list[Call]]:
+    """Claim and prepare texts for ``limit`` idle threads; committed (and fenced) on return."""
+    try:
+        with sessions.begin() as session:
+            return send_batch.claim_and_prepare(session, limit=limit, lease=lease, owner=owner)
+    except Exception:  # e.g. one text's data breaks a statement: go text by text
+        log.warning("claiming a batch failed; claiming and preparing text by text", exc_info=True)
+    try:
+        with sessions.begin() as session:
+            claims = sending.claim_due(session, limit=limit, lease=lease, owner=owner)
+    except Exception:  # database gone? calls in flight still get their answers recorded
+        log.exception("claiming due texts failed")
+        return 0, []
+    prepared = [(claim, _prepare_one(sessions, claim, lease=lease)) for claim in claims]
+    return len(claims), [Call(claim, outgoing) for claim, outgoing in prepared if outgoing is not None]
 
 
 def send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sending.Claim, *,
              status_callback: str | None, lease: float = sending.LEASE) -> int:
-    """Send one claimed message; returns 1 if the provider was called, else 0. Never raises."""
-    try:
-        return _send_one(sessions, provider, claim, status_callback=status_callback, lease=lease)
-    except Exception:  # recording failed (database gone?): the row stays ``sending`` for reconcile
-        log.exception("message %s: could not record the outcome; reconcile will decide", claim.message_id)
-        return 0
-
-
-def _send_one(sessions: sessionmaker[Session], provider: SmsProvider, claim: sending.Claim, *,
-              status_callback: str | None, lease: float) -> int:
-    try:
-        with sessions.begin() as session:  # commits the fence before the provider call
-            outgoing = sending.prepare(session, claim, lease=lease)
-    except Exception as exc:  # one text's bad data or store must not stop the others
-        _not_prepared(sessions, claim, exc)
-        return 0
+    """Fence, send and record one claimed message; returns 1 if the provider was called, else 0. Never raises."""
+    outgoing = _prepare_one(sessions, claim, lease=lease)
     if outgoing is None:
         return 0
-    time.sleep(max(0.0, (outgoing.send_at - utcnow()).total_seconds()))  # at most sending.SLOT_WAIT
-    try:
-        sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
-                             status_callback=callback_url(status_callback, claim.message_id),
-                             validity_period=outgoing.validity_seconds)
-    except RetryableSendError as exc:
-        with _recording(sessions) as session:
-            _slow_down(session, outgoing, exc)
-            sending.mark_retry(session, claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
-    except PermanentSendError as exc:
-        with _recording(sessions) as session:
-            sending.mark_failed(session, claim, error=exc.message, code=exc.code)
-    except Exception as exc:  # AmbiguousSendError, or a bug: the text may be out
-        _ambiguous(sessions, claim, exc)
-    else:
-        with _recording(sessions) as session:
-            sending.mark_sent(session, claim.message_id, sent)
+    record_answers(sessions, [call_provider(provider, Call(claim, outgoing), status_callback=status_callback)])
     return 1
+
+
+def _prepare_one(sessions: sessionmaker[Session], claim: sending.Claim, *, lease: float) -> sending.Outgoing | None:
+    """Prepare one claimed text in its own transaction (the fence); a failure is recorded on it."""
+    try:
+        with sessions.begin() as session:
+            return sending.prepare(session, claim, lease=lease)
+    except Exception as exc:
+        _not_prepared(sessions, claim, exc)
+        return None
 
 
 def _not_prepared(sessions: sessionmaker[Session], claim: sending.Claim, exc: Exception) -> None:
     """Record why this text could not be prepared; it counts as an attempt."""
-    if isinstance(exc, sending.BadStoreSettings):
-        reason, detail = Reason.BAD_STORE_SETTINGS, str(exc)
-        log.warning("message %s: %s", claim.message_id, detail)
-    else:
-        reason, detail = Reason.SEND_ERROR, f"{type(exc).__name__}: {exc}"
-        log.exception("message %s: preparing the send failed", claim.message_id)
-    with sessions.begin() as session:
-        sending.record_not_prepared(session, claim, reason=reason, detail=detail)
+    reason, detail = send_batch.not_prepared(claim, exc)
+    try:
+        with sessions.begin() as session:
+            sending.record_not_prepared(session, claim, reason=reason, detail=detail)
+    except Exception:
+        log.exception("message %s: could not record why it was not prepared", claim.message_id)
+
+
+def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | None) -> Answer:
+    """Wait for the text's rate slot, hand it to the provider; never raises."""
+    outgoing = call.outgoing
+    time.sleep(max(0.0, (outgoing.send_at - utcnow()).total_seconds()))  # at most sending.SLOT_WAIT
+    try:
+        sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
+                             status_callback=callback_url(status_callback, outgoing.message_id),
+                             validity_period=outgoing.validity_seconds)
+    except Exception as exc:  # recorded by the job's thread
+        return Answer(call, error=exc)
+    return Answer(call, sent=sent)
+
+
+def record_answers(sessions: sessionmaker[Session], answers: list[Answer]) -> None:
+    """Record the answers in one transaction; if that fails, each in its own. Never raises."""
+    try:
+        with _recording(sessions) as session:
+            _record(session, answers)
+        return
+    except Exception:
+        if len(answers) == 1:
+            log.exception("message %s: could not record the outcome; reconcile will decide",
+                          answers[0].call.claim.message_id)
+            return
+        log.warning("recording %d answers together failed; recording them one by one", len(answers), exc_info=True)
+    for answer in answers:
+        record_answers(sessions, [answer])
+
+
+def _record(session: Session, answers: list[Answer]) -> None:
+    sent = {answer.call.claim.message_id: answer.sent for answer in answers if answer.sent is not None}
+    if sent:
+        send_batch.record_sent_many(session, sent)
+    for answer in answers:
+        if answer.error is not None:
+            _record_error(session, answer.call, answer.error)
+
+
+def _record_error(session: Session, call: Call, exc: Exception) -> None:
+    if isinstance(exc, RetryableSendError):
+        _slow_down(session, call.outgoing, exc)
+        sending.mark_retry(session, call.claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
+    elif isinstance(exc, PermanentSendError):
+        sending.mark_failed(session, call.claim, error=exc.message, code=exc.code)
+    else:  # AmbiguousSendError, or a bug: the text may be out
+        _ambiguous(session, call.claim, exc)
 
 
 @contextmanager
 def _recording(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that records the provider's answer (see sending.relax_durability)."""
+    """A transaction that records the provider's answers (see db.relax_durability)."""
     with sessions.begin() as session:
-        sending.relax_durability(session)
+        db.relax_durability(session)
         yield session
 
 
@@ -126,14 +243,13 @@ def _slow_down(session: Session, outgoing: sending.Outgoing, exc: RetryableSendE
         rate_limit.slow_sender(session, sender_key=outgoing.sender.key, seconds=pause)
 
 
-def _ambiguous(sessions: sessionmaker[Session], claim: sending.Claim, exc: Exception) -> None:
+def _ambiguous(session: Session, claim: sending.Claim, exc: Exception) -> None:
     """Leave the row ``sending``: reconcile asks the provider before any resend."""
     if isinstance(exc, AmbiguousSendError):
         error = exc.message
         log.warning("message %s: ambiguous send (%s); reconcile will decide", claim.message_id, error)
     else:
         error = f"unexpected {type(exc).__name__}"
-        log.exception("message %s: unexpected error around the provider call; reconcile will decide",
-                      claim.message_id)
-    with _recording(sessions) as session:
-        sending.mark_ambiguous(session, claim, error=error, settle=AMBIGUOUS_SETTLE)
+        log.error("message %s: unexpected error around the provider call; reconcile will decide",
+                  claim.message_id, exc_info=exc)
+    sending.mark_ambiguous(session, claim, error=error, settle=AMBIGUOUS_SETTLE)

@@ -56,7 +56,7 @@ class SchedulerConfig:
     lease_seconds: float = 60.0
     # Provider calls one worker keeps in flight (a thread pool); it claims only as many
     # texts as it has free threads, so every claimed text starts at once, well inside its lease.
-    concurrency: int = 4
+    concurrency: int = 16
 
 
 @dataclass

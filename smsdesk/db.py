@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
@@ -113,6 +113,17 @@ def _close_session(_exc) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def relax_durability(session: Session) -> None:
+    """Let this transaction commit without waiting for PostgreSQL's WAL flush.
+
+    Only for recording a provider's answer: if the database loses that commit in a crash,
+    the row is still ``sending`` and reconcile looks the text up (DESIGN §1). The claim
+    and the prepare commit before the provider call stay fully durable.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 def claim_rows(session: Session, model, *, where: list, order_by: list, limit: int, values: dict,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,9 +19,17 @@ from smsdesk.models import Message, MessageStatus, SenderSlot, utcnow
 DEFAULT_RATE = 1.0  # texts per second: one long code (Twilio queues anything faster)
 
 
-def take_slot(session: Session, message: Message, *, sender_key: str, rate: float | None, now: datetime) -> datetime:
-    """When this message may be handed to the provider: its reserved slot, else a new one."""
-    slot = _locked_slot(session, sender_key, now)
+def take_slot(session: Session, message: Message, *, sender_key: str, rate: float | None, now: datetime,
+              locked: dict[str, SenderSlot] | None = None) -> datetime:
+    """When this message may be handed to the provider: its reserved slot, else a new one.
+
+    ``locked``: slots this transaction already holds (``lock_senders``); a slot locked here is added.
+    """
+    slot = locked.get(sender_key) if locked is not None else None
+    if slot is None:
+        slot = _locked_slot(session, sender_key, now)
+    if locked is not None:
+        locked[sender_key] = slot
     paused_until = slot.paused_until or now
     if message.slot_at is not None and paused_until <= max(now, message.slot_at):
         return max(now, message.slot_at)  # reserved earlier and the sender was not paused since
@@ -43,6 +52,19 @@ def slow_sender(session: Session, *, sender_key: str, seconds: float, now: datet
     until = now + timedelta(seconds=seconds)
     slot.paused_until = max(slot.paused_until or until, until)
     slot.next_free_at = max(slot.next_free_at, until)
+
+
+def lock_senders(session: Session, sender_keys: set[str], now: datetime) -> dict[str, SenderSlot]:
+    """Lock the slot rows of several senders at once, in key order (two workers' batches never
+    wait on each other in a circle), creating the missing ones."""
+    keys = sorted(sender_keys)
+    slots = {slot.sender_key: slot for slot in session.scalars(
+        select(SenderSlot).where(SenderSlot.sender_key.in_(keys)).order_by(SenderSlot.sender_key)
+        .with_for_update().execution_options(populate_existing=True))}
+    for key in keys:
+        if key not in slots:
+            slots[key] = _locked_slot(session, key, now)
+    return slots
 
 
 def _locked_slot(session: Session, sender_key: str, now: datetime) -> SenderSlot:

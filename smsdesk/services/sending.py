@@ -7,9 +7,9 @@ row that reconcile looks up at the provider before any resend.
 Exactly once with any number of workers rests on the claim fence: every claim (and every
 reclaim by reconcile) writes the worker's id (``claim_owner``) and bumps
 ``lease_generation``. ``prepare`` is the fence: in the committed transaction right before
-the provider call it renews the lease only if owner, generation and an unexpired lease are
-all still this claim's, else the text is not sent. A claim that expired while its worker
-was busy therefore never reaches the provider.
+the provider call it locks the row only if owner, generation and an unexpired lease are
+all still this claim's, and renews the lease under that lock; else the text is not sent.
+A claim that expired while its worker was busy therefore never reaches the provider.
 
 Every provider call also takes a slot from its sender's rate limit (services/rate_limit.py).
 """
@@ -23,7 +23,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from smsdesk.db import claim_rows
@@ -34,15 +34,15 @@ from smsdesk.models import (
     Customer,
     Message,
     MessageStatus,
+    SenderSlot,
     Store,
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, compliance, rate_limit
+from smsdesk.services import audit, checkouts, compliance, rate_limit, stores
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.outbox import cancel_pending, too_long
-from smsdesk.services.stores import sending_settings_problem
 from smsdesk.sms.base import Sender, SentMessage
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,14 @@ def worker_id() -> str:
     return _WORKER_IDS[pid]
 
 
+# One text per customer in flight at a time, so concurrent senders keep each customer's
+# texts in queue order ("confirmed" never lands after "cancelled"). Built once: an alias is
+# costly to build and adapt on every claim.
+_IN_FLIGHT = aliased(Message, name="in_flight")
+_CUSTOMER_BUSY = exists().where(_IN_FLIGHT.customer_id == Message.customer_id,
+                                _IN_FLIGHT.status == MessageStatus.SENDING)
+
+
 def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str | None = None,
               now: datetime | None = None) -> list[Claim]:
     """Mark up to ``limit`` due rows ``sending`` under this worker's lease and return the claims.
@@ -117,12 +125,8 @@ def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str 
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
     now, owner = now or utcnow(), owner or worker_id()
-    # One text per customer in flight at a time, so concurrent senders keep each customer's
-    # texts in queue order ("confirmed" never lands after "cancelled").
-    in_flight = aliased(Message)
-    busy = exists().where(in_flight.customer_id == Message.customer_id, in_flight.status == MessageStatus.SENDING)
     ids = claim_rows(
-        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~busy],
+        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~_CUSTOMER_BUSY],
         order_by=[Message.due_at, Message.id], limit=limit, one_per=Message.customer_id,
         values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
                 "attempted_at": now, "updated_at": now, "claim_owner": owner,
@@ -149,7 +153,13 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
     ``BadStoreSettings`` (or any bug's exception) for the caller to record per text.
     """
     now = now or utcnow()
-    loaded = _load_claimed(session, claim, now)
+    loaded = load_claimed(session, [claim], now).get(claim.message_id)
+    return prepare_loaded(session, claim, loaded, lease=lease, now=now)
+
+
+def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Customer, Store] | None, *,
+                   lease: float, now: datetime, slots: dict[str, SenderSlot] | None = None) -> Outgoing | None:
+    """``prepare`` for a message ``load_claimed`` locked (None: claim lost); ``slots``: see rate_limit.take_slot."""
     if loaded is None:
         log.info("message %s: claim %s lost before sending; not sent", claim.message_id, claim.generation)
         return None
@@ -157,49 +167,51 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
     if too_long(message.body):
         fail_unsendable(session, claim, reason=Reason.TOO_LONG, detail=f"{len(message.body)} characters")
         return None
-    problem = sending_settings_problem(store)
+    problem = stores.sending_settings_problem(store)
     if problem is not None:
         raise BadStoreSettings(f"store {store.slug}, {problem.field}: {problem}")
     decision = compliance.decide(session, message=message, customer=customer, store=store, now=now)
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
         return None
-    sender = Sender(store.from_number, store.messaging_service_sid)
-    send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now)
+    sender = stores.sender_of(store)
+    send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now,
+                                   locked=slots)
     if send_at > now + timedelta(seconds=SLOT_WAIT):
         rate_limit.defer(message, send_at)
         return None
-    if not renew_claim(session, claim, until=send_at + timedelta(seconds=lease), now=now):
-        return None
+    renew_claim(message, until=send_at + timedelta(seconds=lease), now=now)
     return Outgoing(message_id=message.id, to=customer.phone, body=message.body, sender=sender,
                     validity_seconds=validity_for(message), send_at=send_at)
 
 
-def _load_claimed(session: Session, claim: Claim, now: datetime) -> tuple[Message, Customer, Store] | None:
-    """The message (row-locked) with its customer and store, if the claim still holds it."""
-    row = session.execute(
+def load_claimed(session: Session, claims: list[Claim], now: datetime) -> dict[int, tuple[Message, Customer, Store]]:
+    """Each message (row-locked) with its customer and store, by id, if its claim still holds it."""
+    if not claims:
+        return {}
+    wanted = {claim.message_id: claim for claim in claims}
+    rows = session.execute(
         select(Message, Customer, Store)
         .join(Customer, Customer.id == Message.customer_id)
         .join(Store, Store.id == Message.store_id)
-        .where(*claim.held(now))
+        .where(Message.id.in_(wanted), Message.status == MessageStatus.SENDING, Message.claimed_until > now,
+               Message.claim_owner.in_({claim.owner for claim in claims}))
         .with_for_update(of=Message)
         .execution_options(populate_existing=True)
-    ).first()
-    return tuple(row) if row is not None else None
+    ).tuples()
+    return {message.id: (message, customer, store) for message, customer, store in rows
+            if (message.claim_owner, message.lease_generation) == (wanted[message.id].owner,
+                                                                   wanted[message.id].generation)}
 
 
-def renew_claim(session: Session, claim: Claim, *, until: datetime, now: datetime) -> bool:
-    """The fence: count the attempt and extend the lease only if the claim is still ours.
+def renew_claim(message: Message, *, until: datetime, now: datetime) -> None:
+    """Count the attempt and extend the lease of a message ``load_claimed`` locked for its claim.
 
-    A conditional UPDATE (owner, generation, unexpired lease), committed by the caller
-    before the provider call; False means: do not send.
+    The row lock taken with the claim check holds until the caller commits, right before
+    the provider call: nobody can reclaim the row in between.
     """
-    result = session.execute(
-        update(Message).where(*claim.held(now))
-        .values(attempts=Message.attempts + 1, attempted_at=now, claimed_until=until, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+    message.attempts += 1
+    message.attempted_at, message.claimed_until, message.updated_at = now, until, now
 
 
 def fail_unsendable(session: Session, claim: Claim, *, reason: Reason, detail: str) -> None:
@@ -238,21 +250,17 @@ def validity_for(message: Message) -> int:
 # -- recording the provider's answer ----------------------------------------------
 
 
-def relax_durability(session: Session) -> None:
-    """Let this transaction commit without waiting for PostgreSQL's WAL flush.
-
-    Only for recording a provider's answer: if the database loses that commit in a crash,
-    the row is still ``sending`` and reconcile looks the text up (DESIGN §1). The claim
-    and the prepare commit before the provider call stay fully durable.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
-
 def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: str = "provider") -> None:
     """Record an accepted text, whoever holds the claim now: the provider has it."""
     message = session.get_one(Message, message_id, with_for_update=True, populate_existing=True)
-    take_sid(session, message, sent.sid, source=source)
+    record_sent(session, message, sent, source=source)
+
+
+def record_sent(session: Session, message: Message, sent: SentMessage, *, source: str = "provider",
+                maybe_held: bool = True) -> None:
+    """``mark_sent`` for a message already loaded and locked in this transaction
+    (``maybe_held=False``: the caller checked that no row holds the sid)."""
+    take_sid(session, message, sent.sid, source=source, maybe_held=maybe_held)
     if message.status in (MessageStatus.SENDING, *PENDING_STATUSES):  # a callback may have moved it on
         message.status = MessageStatus.DELIVERED if sent.status == "delivered" else MessageStatus.SENT
         message.reason = None
@@ -266,14 +274,14 @@ def mark_sent(session: Session, message_id: int, sent: SentMessage, *, source: s
     checkouts.reminder_sent(session, message)  # a sent first cart reminder schedules the second
 
 
-def take_sid(session: Session, message: Message, sid: str, *, source: str) -> None:
+def take_sid(session: Session, message: Message, sid: str, *, source: str, maybe_held: bool = True) -> None:
     """Put the provider's sid on ``message``.
 
     The provider's own answer outranks a sid a status callback attached by our message id:
     such a sid (on this row or another) is dropped and the conflict recorded once.
     """
     holder = session.scalar(select(Message).where(Message.provider_sid == sid, Message.id != message.id)
-                            .with_for_update())
+                            .with_for_update()) if maybe_held else None
     if holder is not None:
         holder.provider_sid = None
         session.flush()  # free the unique sid before this row takes it

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from smsdesk.models import Platform, Store
 from smsdesk.services.phones import normalize_phone
+from smsdesk.sms.base import Sender
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
@@ -88,6 +89,11 @@ def reencrypt_stores(session: Session) -> int:
             flag_modified(store, attr)  # the same plain text: force the write
     session.flush()
     return len(stores)
+
+
+def sender_of(store: Store) -> Sender:
+    """Who the store's texts are sent from (and whose rate limit they take)."""
+    return Sender(store.from_number, store.messaging_service_sid)
 
 
 def sending_settings_problem(store: Store) -> InvalidStore | None:

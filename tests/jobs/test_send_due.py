@@ -210,7 +210,7 @@ def test_sender_rate_limit_defers_instead_of_sending(drain, twilio_server, make,
 
 
 def test_reserved_slot_is_used_when_due(drain, app, make, db_session):
-    store = make.store(rate_per_second=1)
+    store = make.store(rate_per_second=0.01)  # the second slot is 100 s away, however slow the drain
     texts = [queue(db_session, store, body="a"), queue(db_session, store, body="b", phone="+15025550999")]
     drain()
     [later] = [row for row in (stored(db_session, m.id) for m in texts) if row.status == MessageStatus.QUEUED]
