@@ -214,6 +214,9 @@ def _set_body(message: Message, body: str) -> None:
         message.body, message.segments, message.encoding = body, info.segments, info.encoding
 
 
+_COLUMNS = Checkout.__table__.c
+
+
 def _record(checkout: Checkout, event: CheckoutUpdated, customer: Customer | None, now: datetime) -> None:
     """Copy what the event says onto the checkout; missing fields keep their last value."""
     if customer is not None:
@@ -221,7 +224,9 @@ def _record(checkout: Checkout, event: CheckoutUpdated, customer: Customer | Non
     if event.customer.consents:  # does any number of this checkout consent? (None said: as before)
         checkout.marketing_consent = bool(event.customer.granted_phones())
     checkout.recovery_url = event.recovery_url or checkout.recovery_url
-    checkout.total, checkout.currency = event.total or checkout.total, event.currency or checkout.currency
+    # cut where stored, as for orders: a 4-letter "currency" must not fail the commit (PostgreSQL)
+    checkout.total = event.total[:_COLUMNS.total.type.length] or checkout.total
+    checkout.currency = event.currency[:_COLUMNS.currency.type.length] or checkout.currency
     if event.items:
         checkout.items = [{"title": i.title, "quantity": i.quantity} for i in event.items]
     checkout.last_activity_at = max(checkout.last_activity_at, now)

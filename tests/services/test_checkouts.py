@@ -1,5 +1,6 @@
 """Abandoned-cart reminders: scheduled from checkout events, sent by the sender on a
 controlled clock, stopped the moment the customer buys (smsdesk/services/checkouts.py)."""
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -394,3 +395,10 @@ def test_send_time_checks_the_recipients_own_consent(app, db_session, store, twi
     assert sweep(app, BASE + 2 * HOUR) == 0
     [reminder] = reminders(db_session)
     assert (reminder.status.value, reminder.reason) == ("suppressed", Reason.NO_CONSENT)
+
+
+def test_over_long_total_and_currency_are_cut_where_stored(db_session, store):
+    apply(db_session, store, dataclasses.replace(cart(total="1" * 40), currency="EURO"))
+    db_session.fresh()
+    checkout = db_session.scalars(select(Checkout)).one()
+    assert (checkout.total, checkout.currency) == ("1" * 32, "EUR")
