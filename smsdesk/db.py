@@ -6,8 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
@@ -72,19 +73,51 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def init_app(app: Flask) -> None:
-    """Give the app one engine and session factory, and a session per request."""
-    engine = make_engine(app.config["SMSDESK"].database.url)
+    """Give the app its engine and session factories, and a session per request.
+
+    On SQLite, requests that only read get sessions of a second engine that begins DEFERRED,
+    so a page never holds the write lock while it renders (webhooks and jobs wait for it).
+    """
+    url = app.config["SMSDESK"].database.url
+    engine = make_engine(url)
+    read_engine = make_engine(url, sqlite_begin="DEFERRED") if engine.dialect.name == "sqlite" else engine
     app.extensions["smsdesk.engine"] = engine
+    app.extensions["smsdesk.read_engine"] = read_engine
     app.extensions["smsdesk.sessions"] = make_session_factory(engine)
+    app.extensions["smsdesk.read_sessions"] = make_session_factory(read_engine)
     app.teardown_appcontext(_close_session)
 
 
+def dispose(app: Flask) -> None:
+    """Close both engines' pooled connections."""
+    app.extensions["smsdesk.engine"].dispose()
+    app.extensions["smsdesk.read_engine"].dispose()
+
+
 def get_session() -> Session:
-    """The current request's session (opened on first use, closed on teardown)."""
+    """The current request's session (opened on first use, closed on teardown): a reading one
+    for GET/HEAD/OPTIONS unless the view is marked ``writes_on_get``."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["smsdesk.sessions"]()
+        factory = "smsdesk.read_sessions" if _reads_only() else "smsdesk.sessions"
+        g.db_session = current_app.extensions[factory]()
     return g.db_session
+
+
+def writes_on_get(view):
+    """Mark a view that writes although its method only reads (e.g. opening marks read)."""
+    view.writes_on_get = True
+    return view
+
+
+def _reads_only() -> bool:
+    if not has_request_context() or request.method not in READ_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "writes_on_get", False)
 
 
 def _close_session(_exc) -> None:
@@ -129,3 +162,14 @@ def _first_per(rows, limit: int) -> list[int]:
             seen.add(key)
             ids.append(row_id)
     return ids
+
+
+def insert_new(session: Session, model, values: dict, *, unique: list[str]) -> bool:
+    """INSERT the row unless one with the same ``unique`` columns exists; True when inserted.
+
+    One statement, no savepoint: a concurrent insert of the same key waits for the other
+    transaction and then does nothing, instead of failing.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    result = session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
+    return result.rowcount > 0  # type: ignore[attr-defined]  # an INSERT gives a CursorResult
