@@ -74,6 +74,8 @@ def init_app(app: Flask) -> None:
         return scheduler
 
     app.extensions["smsdesk.scheduler_factory"] = factory
+    # For one-off runs outside a scheduler (``smsdesk demo``): apply what webhooks recorded.
+    app.extensions["smsdesk.apply_events"] = lambda: apply_events(app.extensions["smsdesk.sessions"])
     scheduler_log = logging.getLogger("apscheduler.scheduler")
     if not any(isinstance(f, SkippedRunFilter) for f in scheduler_log.filters):
         scheduler_log.addFilter(SkippedRunFilter())

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from jobs.apply_events import apply_events
 from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import Base
@@ -94,7 +93,7 @@ def app(engine, database_url, twilio_server):
     at once. tests/jobs/test_apply_events.py covers the job on its own (``app_applying_later``)."""
     app = create_app(app_settings(database_url, twilio_server.url))
     app.config["TESTING"] = True
-    app.extensions["smsdesk.events_received"] = lambda: apply_events(app.extensions["smsdesk.sessions"])
+    app.extensions["smsdesk.events_received"] = app.extensions["smsdesk.apply_events"]
     yield app
     db.dispose(app)
 
@@ -138,7 +137,7 @@ def drain(app):
     from jobs.send_due import send_due
 
     def run() -> int:
-        apply_events(app.extensions["smsdesk.sessions"])  # what webhooks recorded comes first
+        app.extensions["smsdesk.apply_events"]()  # what webhooks recorded comes first
         # One call at a time: tests read the texts in the order they were queued. Concurrent
         # sending is what tests/jobs/test_many_workers.py and test_send_guarantees.py exercise.
         return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],
