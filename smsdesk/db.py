@@ -8,7 +8,6 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
@@ -113,11 +112,30 @@ def writes_on_get(view):
     return view
 
 
+def write_begins_with_insert(view):
+    """Mark a view that reads, ends that transaction, and then writes in one whose first
+    statement writes (a webhook: look up the store, verify, parse, insert). Its session is a
+    reading one, so on SQLite the write lock is held for the insert and commit only: a DEFERRED
+    transaction that starts with a write waits for the lock as BEGIN IMMEDIATE does."""
+    view.write_begins_with_insert = True
+    return view
+
+
+def end_read(session: Session) -> None:
+    """End a reading transaction before writing, in a view marked ``write_begins_with_insert``:
+    on SQLite the next transaction then begins with its write and waits for the lock; on
+    PostgreSQL nothing needs ending."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+
+
 def _reads_only() -> bool:
-    if not has_request_context() or request.method not in READ_METHODS:
+    if not has_request_context():
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, "writes_on_get", False)
+    if getattr(view, "write_begins_with_insert", False):
+        return True
+    return request.method in READ_METHODS and not getattr(view, "writes_on_get", False)
 
 
 def _close_session(_exc) -> None:
@@ -163,13 +181,3 @@ def _first_per(rows, limit: int) -> list[int]:
             ids.append(row_id)
     return ids
 
-
-def insert_new(session: Session, model, values: dict, *, unique: list[str]) -> bool:
-    """INSERT the row unless one with the same ``unique`` columns exists; True when inserted.
-
-    One statement, no savepoint: a concurrent insert of the same key waits for the other
-    transaction and then does nothing, instead of failing.
-    """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
-    return result.rowcount > 0  # type: ignore[attr-defined]  # an INSERT gives a CursorResult

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from smsdesk.db import get_session, insert_new
+from smsdesk.db import end_read, get_session, write_begins_with_insert
 from smsdesk.events import encode
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.untrusted import unstorable
@@ -51,6 +53,7 @@ def http_error(exc: HTTPException):
 
 
 @bp.post("/<source>")
+@write_begins_with_insert
 def receive_by_header(source: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or adapter.path_has_slug:
@@ -59,6 +62,7 @@ def receive_by_header(source: str):
 
 
 @bp.post("/<source>/<slug>")
+@write_begins_with_insert
 def receive_by_slug(source: str, slug: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or not adapter.path_has_slug:
@@ -74,6 +78,7 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
         return refuse("bad_header", 400, "headers may not contain NUL characters")
     session = get_session()
     store = adapter.find_store(session, request, slug)
+    end_read(session)  # verifying and parsing hold no lock; the insert takes SQLite's write lock
     if store is None:
         return refuse("not_found", 404, "unknown store")
     if adapter.is_ping(request, body):  # unsigned by the platform (WooCommerce), and it changes nothing
@@ -104,7 +109,7 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
 def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: str, status: str,
            events: list | None = None, payload: dict | None = None) -> bool:
     """Remember the delivery (with its events, or the payload to fetch from) in one insert and
-    one commit; False when it was recorded before (a retry, or a concurrent request with it).
+    one commit; False when it was recorded before.
 
     ``received`` and ``pending`` deliveries are due now: jobs/apply_events.py applies the events,
     jobs/fetch_pending.py fetches a pending one's details first.
@@ -112,13 +117,20 @@ def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: st
     session = get_session()
     now = utcnow()
     due = status in ("received", "pending")
-    inserted = insert_new(session, WebhookDelivery, {
-        "store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
-        "status": status, "payload": payload, "events": [encode(event) for event in events] if events else None,
-        "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now,
-    }, unique=["store_id", "source", "delivery_id"])
-    session.commit()
-    return inserted
+    try:
+        session.execute(INSERT_DELIVERY, {
+            "store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
+            "status": status, "payload": payload, "events": [encode(event) for event in events] if events else None,
+            "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now})
+        session.commit()
+    except IntegrityError:  # (store, source, delivery id) is taken: a retry, or a concurrent request with it
+        session.rollback()  # nothing else was written in this transaction
+        return False
+    return True
+
+
+# Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
+INSERT_DELIVERY = insert(WebhookDelivery.__table__)
 
 
 def init_app(app) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from smsdesk.db import insert_new
 from smsdesk.models import Message, MessageStatus, SenderSlot, utcnow
 
 DEFAULT_RATE = 1.0  # texts per second: one long code (Twilio queues anything faster)
@@ -50,6 +50,9 @@ def _locked_slot(session: Session, sender_key: str, now: datetime) -> SenderSlot
     slot = session.get(SenderSlot, sender_key, with_for_update=True, populate_existing=True)
     if slot is not None:
         return slot
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # Two workers may meet a new sender at once: one insert wins, both then lock that row.
-    insert_new(session, SenderSlot, {"sender_key": sender_key, "next_free_at": now}, unique=["sender_key"])
+    session.execute(insert(SenderSlot).values(sender_key=sender_key, next_free_at=now)
+                    .on_conflict_do_nothing(index_elements=["sender_key"]))
     return session.get_one(SenderSlot, sender_key, with_for_update=True, populate_existing=True)
