@@ -31,6 +31,10 @@ BATCH = 200  # deliveries read per transaction at most
 # webhook's answer time; on PostgreSQL webhooks never wait for it, and the bound only keeps
 # row locks (customers, orders) short for agents and Twilio callbacks.
 BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.25}
+# Seconds a SQLite worker waits after each batch before it takes the write lock again: a
+# webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
+# worker that re-locks at once would keep it out for as long as there is a backlog.
+SQLITE_PAUSE = 0.025
 CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
 MAX_ATTEMPTS = 5  # tries before a delivery whose events raise becomes "failed"
 RETRY_BASE = 2.0  # seconds before the second try; doubled per try
@@ -42,11 +46,14 @@ def apply_events(sessions: sessionmaker[Session], *, clock: Callable[[], datetim
     handled = 0
     while True:
         with sessions.begin() as session:
-            seconds = BATCH_SECONDS[session.get_bind().dialect.name] if batch_seconds is None else batch_seconds
+            dialect = session.get_bind().dialect.name
+            seconds = BATCH_SECONDS[dialect] if batch_seconds is None else batch_seconds
             count = apply_batch(session, now=clock(), limit=batch, seconds=seconds)
         if not count:
             return handled
         handled += count
+        if dialect == "sqlite":
+            time.sleep(SQLITE_PAUSE)
 
 
 def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) -> int:
