@@ -130,7 +130,7 @@ def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: st
 
 
 # Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
-INSERT_DELIVERY = insert(WebhookDelivery.__table__)
+INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]  # a Table
 
 
 def init_app(app) -> None:
