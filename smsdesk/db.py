@@ -99,7 +99,8 @@ def dispose(app: Flask) -> None:
 
 def get_session() -> Session:
     """The current request's session (opened on first use, closed on teardown): a reading one
-    for GET/HEAD/OPTIONS unless the view is marked ``writes_on_get``."""
+    (DEFERRED on SQLite) for GET/HEAD/OPTIONS unless the view is marked ``writes_on_get``,
+    and for views marked ``write_begins_with_insert``."""
     if "db_session" not in g:
         factory = "smsdesk.read_sessions" if _reads_only() else "smsdesk.sessions"
         g.db_session = current_app.extensions[factory]()
