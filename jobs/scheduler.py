@@ -1,15 +1,23 @@
 """One APScheduler per worker process, running a few interval jobs that sweep indexed columns."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from jobs.apply_events import apply_events
 from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
 from jobs.retention import purge_payloads
 from jobs.send_due import send_due
 
 RECONCILE_EVERY = 30.0  # seconds
+# Seconds between sweeps for received webhook deliveries; a webhook served by this process
+# also starts the sweep at once (a separate ``smsdesk worker`` relies on the sweep alone).
+APPLY_EVERY = 0.5
 FETCH_PENDING_EVERY = 5.0  # seconds between sweeps for BigCommerce deliveries to fetch
 RETENTION_EVERY = 3600.0  # seconds
 
@@ -34,10 +42,40 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     # A stranded text waits at most a lease plus half a lease before reconcile looks it up.
     scheduler.add_job(reconcile, "interval", args=(sessions, provider), kwargs={"lease": lease},
                       seconds=min(RECONCILE_EVERY, lease / 2), id="reconcile")
+    scheduler.add_job(apply_events, "interval", args=(sessions,), seconds=APPLY_EVERY, id="apply_events")
     scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
     scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
     return scheduler
 
 
+def apply_now(scheduler: BackgroundScheduler):
+    """A callable that starts the apply job now (webhooks call it after recording events)."""
+    def run_apply_events_now() -> None:
+        try:
+            scheduler.modify_job("apply_events", next_run_time=datetime.now(timezone.utc))
+        except JobLookupError:  # shutting down
+            pass
+    return run_apply_events_now
+
+
+class SkippedRunFilter(logging.Filter):
+    """Drop APScheduler's warning that a tick found the job still running: a sweep drains
+    until nothing is due, so a long one overlaps the next ticks by design (the tick is not
+    lost work; the running sweep picks up what became due). Every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in str(record.msg)
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["smsdesk.scheduler_factory"] = lambda: create_scheduler(app)
+    def factory() -> BackgroundScheduler:
+        scheduler = create_scheduler(app)
+        app.extensions["smsdesk.events_received"] = apply_now(scheduler)
+        return scheduler
+
+    app.extensions["smsdesk.scheduler_factory"] = factory
+    # For one-off runs outside a scheduler (``smsdesk demo``): apply what webhooks recorded.
+    app.extensions["smsdesk.apply_events"] = lambda: apply_events(app.extensions["smsdesk.sessions"])
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkippedRunFilter) for f in scheduler_log.filters):
+        scheduler_log.addFilter(SkippedRunFilter())

@@ -168,6 +168,7 @@ def demo(ctx: click.Context, email: str | None) -> None:
     statuses = post_demo_orders(app, secret)
     if any(status != 200 for status in statuses):
         raise Fail(f"demo webhooks were refused: HTTP {statuses}")
+    app.extensions["smsdesk.apply_events"]()  # queue the texts now, not when a scheduler starts
     click.echo(f"posted {len(statuses)} demo orders to store '{DEMO_SLUG}'; texts go out on the next "
                "scheduler tick of `smsdesk run` (see /simulator)")
     if not email:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,19 +94,71 @@ def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
         raw.execute("PRAGMA foreign_keys=ON")
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def init_app(app: Flask) -> None:
-    """Give the app one engine and session factory, and a session per request."""
-    engine = make_engine(app.config["SMSDESK"].database.url)
+    """Give the app its engine and session factories, and a session per request.
+
+    On SQLite, requests that only read get sessions of a second engine that begins DEFERRED,
+    so a page never holds the write lock while it renders (webhooks and jobs wait for it).
+    """
+    url = app.config["SMSDESK"].database.url
+    engine = make_engine(url)
+    read_engine = make_engine(url, sqlite_begin="DEFERRED") if engine.dialect.name == "sqlite" else engine
     app.extensions["smsdesk.engine"] = engine
+    app.extensions["smsdesk.read_engine"] = read_engine
     app.extensions["smsdesk.sessions"] = make_session_factory(engine)
+    app.extensions["smsdesk.read_sessions"] = make_session_factory(read_engine)
     app.teardown_appcontext(_close_session)
 
 
+def dispose(app: Flask) -> None:
+    """Close both engines' pooled connections."""
+    app.extensions["smsdesk.engine"].dispose()
+    app.extensions["smsdesk.read_engine"].dispose()
+
+
 def get_session() -> Session:
-    """The current request's session (opened on first use, closed on teardown)."""
+    """The current request's session (opened on first use, closed on teardown): a reading one
+    (DEFERRED on SQLite) for GET/HEAD/OPTIONS unless the view is marked ``writes_on_get``,
+    and for views marked ``write_begins_with_insert``."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["smsdesk.sessions"]()
+        factory = "smsdesk.read_sessions" if _reads_only() else "smsdesk.sessions"
+        g.db_session = current_app.extensions[factory]()
     return g.db_session
+
+
+def writes_on_get(view):
+    """Mark a view that writes although its method only reads (e.g. opening marks read)."""
+    view.writes_on_get = True
+    return view
+
+
+def write_begins_with_insert(view):
+    """Mark a view that reads, ends that transaction, and then writes in one whose first
+    statement writes (a webhook: look up the store, verify, parse, insert). Its session is a
+    reading one, so on SQLite the write lock is held for the insert and commit only: a DEFERRED
+    transaction that starts with a write waits for the lock as BEGIN IMMEDIATE does."""
+    view.write_begins_with_insert = True
+    return view
+
+
+def end_read(session: Session) -> None:
+    """End a reading transaction before writing, in a view marked ``write_begins_with_insert``:
+    on SQLite the next transaction then begins with its write and waits for the lock; on
+    PostgreSQL nothing needs ending."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+
+
+def _reads_only() -> bool:
+    if not has_request_context():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "write_begins_with_insert", False):
+        return True
+    return request.method in READ_METHODS and not getattr(view, "writes_on_get", False)
 
 
 def _close_session(_exc) -> None:
@@ -162,3 +214,4 @@ def _first_per(rows, limit: int) -> list[int]:
             seen.add(key)
             ids.append(row_id)
     return ids
+

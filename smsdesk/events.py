@@ -1,12 +1,17 @@
 """Normalized events: what every webhook adapter turns a platform's payload into (DESIGN §6).
 
-Adapters fill these from their own formats; ``smsdesk.services.events.apply_event``
-applies them. Applying one twice changes nothing.
+Adapters fill these from their own formats; the webhook request stores them with its
+delivery (``encode``) and jobs/apply_events.py applies them (``decode``, then
+``smsdesk.services.events.apply_event``). Applying one twice changes nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import enum
+import types
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
+from functools import cache
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from smsdesk.models import ConsentLevel, ConsentSource
 from smsdesk.reasons import Reason
@@ -151,3 +156,55 @@ class CheckoutCompleted:
 
 Event = (OrderPlaced | OrderCancelled | OrderRefunded | PaymentDeclined | ShipmentUpdated | CheckoutUpdated
          | CheckoutCompleted)
+
+
+EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in get_args(Event)}
+
+
+def encode(event: Event) -> dict[str, Any]:
+    """The event as JSON-ready data: its fields plus ``type``, the class name."""
+    return {"type": type(event).__name__, **_plain(event)}
+
+
+def decode(data: dict[str, Any]) -> Event:
+    """The event ``encode`` made; KeyError/TypeError/ValueError when the data is not one."""
+    fields_ = dict(data)
+    return _build(EVENT_TYPES[fields_.pop("type")], fields_)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    return cls(**{name: _typed(hints[name], value) for name, value in data.items()})
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """``value`` (plain JSON data) as the type ``hint`` names."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return None if value is None else _typed(next(a for a in get_args(hint) if a is not type(None)), value)
+    if origin is tuple:
+        return tuple(_typed(get_args(hint)[0], item) for item in value)
+    if is_dataclass(hint):
+        return _build(hint, value)  # type: ignore[arg-type]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    return value

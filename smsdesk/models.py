@@ -233,7 +233,12 @@ class Consent(Base):
 
 
 class WebhookDelivery(Base):
-    """Every accepted webhook request, for dedupe and for later fetches (BigCommerce)."""
+    """Every accepted webhook request: for dedupe, and the work of the jobs that apply it.
+
+    A shop delivery is recorded ``received`` with its normalized events (smsdesk.events.encode)
+    and applied by jobs/apply_events.py; a thin one (BigCommerce) is ``pending`` until
+    jobs/fetch_pending.py fetches and applies it.
+    """
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
@@ -246,8 +251,10 @@ class WebhookDelivery(Base):
     source: Mapped[str] = mapped_column(String(20))
     delivery_id: Mapped[str] = mapped_column(String(255))
     topic: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(20), default="processed")  # processed|ignored|pending|failed
+    # received|processed|ignored|pending|failed
+    status: Mapped[str] = mapped_column(String(20), default="processed")
     payload: Mapped[dict[str, Any] | None]
+    events: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # until applied and retained
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]

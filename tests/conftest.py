@@ -97,10 +97,21 @@ def app_settings(database_url: str, twilio_url: str) -> dict:
 
 @pytest.fixture
 def app(engine, database_url, twilio_server):
+    """The app; a webhook's events are applied right after its commit, by the apply job run
+    inline (in production the scheduler runs it within a second), so tests read the effects
+    at once. tests/jobs/test_apply_events.py covers the job on its own (``app_applying_later``)."""
     app = create_app(app_settings(database_url, twilio_server.url))
     app.config["TESTING"] = True
+    app.extensions["smsdesk.events_received"] = app.extensions["smsdesk.apply_events"]
     yield app
-    app.extensions["smsdesk.engine"].dispose()
+    db.dispose(app)
+
+
+@pytest.fixture
+def app_applying_later(app):
+    """The app with webhooks only recording deliveries: the test runs the apply job itself."""
+    app.extensions["smsdesk.events_received"] = lambda: None
+    return app
 
 
 @pytest.fixture
@@ -135,6 +146,7 @@ def drain(app):
     from jobs.send_due import send_due
 
     def run() -> int:
+        app.extensions["smsdesk.apply_events"]()  # what webhooks recorded comes first
         # One call at a time: tests read the texts in the order they were queued. Concurrent
         # sending is what tests/jobs/test_many_workers.py and test_send_guarantees.py exercise.
         return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],

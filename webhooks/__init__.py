@@ -1,23 +1,25 @@
 """Inbound webhooks: one adapter module per shop platform, plus Twilio's callbacks.
 
-Every shop request goes the same way: find the store -> verify -> decode -> drop
-duplicates -> parse into normalized events -> apply them and record the delivery in one
-transaction -> answer. No network call happens here (DESIGN §1): a platform whose payloads
-only name what changed (BigCommerce) has its delivery recorded as ``pending`` for the
-fetch job (jobs/fetch_pending.py).
+Every shop request goes the same way: find the store -> verify -> decode -> parse into
+normalized events -> record the delivery with its events (one insert that drops duplicates,
+one commit) -> answer. Bad input is refused at once (4xx) and records nothing. Applying the
+events (customers, orders, conversations, texts) is jobs/apply_events.py's work, within about
+a second. No network call happens here (DESIGN §1): a platform whose payloads only name what
+changed (BigCommerce) has its delivery recorded as ``pending`` for the fetch job
+(jobs/fetch_pending.py).
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, request
-from sqlalchemy import select
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from smsdesk.db import get_session
-from smsdesk.models import WebhookDelivery, utcnow
-from smsdesk.services.events import apply_event
+from smsdesk.db import end_read, get_session, write_begins_with_insert
+from smsdesk.events import encode
+from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.untrusted import unstorable
 from webhooks.base import BadPayload, WebhookAdapter
 from webhooks.bigcommerce import BigCommerceAdapter
@@ -51,6 +53,7 @@ def http_error(exc: HTTPException):
 
 
 @bp.post("/<source>")
+@write_begins_with_insert
 def receive_by_header(source: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or adapter.path_has_slug:
@@ -59,6 +62,7 @@ def receive_by_header(source: str):
 
 
 @bp.post("/<source>/<slug>")
+@write_begins_with_insert
 def receive_by_slug(source: str, slug: str):
     adapter = ADAPTERS.get(source)
     if adapter is None or not adapter.path_has_slug:
@@ -74,6 +78,7 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
         return refuse("bad_header", 400, "headers may not contain NUL characters")
     session = get_session()
     store = adapter.find_store(session, request, slug)
+    end_read(session)  # verifying and parsing hold no lock; the insert takes SQLite's write lock
     if store is None:
         return refuse("not_found", 404, "unknown store")
     if adapter.is_ping(request, body):  # unsigned by the platform (WooCommerce), and it changes nothing
@@ -89,53 +94,50 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
         return refuse("bad_payload", 400, str(exc))
     delivery_id = adapter.delivery_id(request, body)
     if adapter.fetches_later(topic):
-        return record_pending(adapter, store=store, topic=topic, delivery_id=delivery_id, payload=payload)
-    return record(adapter, store=store, topic=topic, delivery_id=delivery_id, events=events)
+        recorded = record(adapter, store=store, topic=topic, delivery_id=delivery_id, status="pending",
+                          payload=payload)
+    else:
+        recorded = record(adapter, store=store, topic=topic, delivery_id=delivery_id,
+                          status="received" if events else "ignored", events=events)
+    if not recorded:
+        return answer("duplicate")
+    if events:
+        current_app.extensions["smsdesk.events_received"]()
+    return answer("accepted" if events or adapter.fetches_later(topic) else "ignored")
 
 
-def record(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, events: list):
-    """Apply the events and remember the delivery, in one transaction."""
+def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: str, status: str,
+           events: list | None = None, payload: dict | None = None) -> bool:
+    """Remember the delivery (with its events, or the payload to fetch from) in one insert and
+    one commit; False when it was recorded before.
+
+    ``received`` and ``pending`` deliveries are due now: jobs/apply_events.py applies the events,
+    jobs/fetch_pending.py fetches a pending one's details first.
+    """
     session = get_session()
-    if _seen(session, store.id, adapter.source, delivery_id):
-        return answer("duplicate")
-    status = "processed" if events else "ignored"
+    now = utcnow()
+    due = status in ("received", "pending")
     try:
-        with session.begin_nested():
-            session.add(WebhookDelivery(store_id=store.id, source=adapter.source, delivery_id=delivery_id[:255],
-                                        topic=topic[:100], status=status))
-        for event in events:
-            apply_event(session, store=store, event=event, source=adapter.source, delivery_id=delivery_id)
+        session.execute(INSERT_DELIVERY, {
+            "store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
+            "status": status, "payload": payload, "events": [encode(event) for event in events] if events else None,
+            "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now})
         session.commit()
-    except IntegrityError:  # the same delivery is being processed by a concurrent request
-        session.rollback()
-        return answer("duplicate")
-    return answer("accepted" if events else "ignored")
+    except IntegrityError:  # (store, source, delivery id) is taken: a retry, or a concurrent request with it
+        session.rollback()  # nothing else was written in this transaction
+        return False
+    return True
 
 
-def record_pending(adapter: WebhookAdapter, *, store, topic: str, delivery_id: str, payload: dict):
-    """Remember a thin delivery for the fetch job, due now; a repeat of it is a duplicate."""
-    session = get_session()
-    if _seen(session, store.id, adapter.source, delivery_id):
-        return answer("duplicate")
-    try:
-        session.add(WebhookDelivery(store_id=store.id, source=adapter.source, delivery_id=delivery_id[:255],
-                                    topic=topic[:100], status="pending", payload=payload,
-                                    next_attempt_at=utcnow()))
-        session.commit()
-    except IntegrityError:  # the same delivery is being recorded by a concurrent request
-        session.rollback()
-        return answer("duplicate")
-    return answer("accepted")
-
-
-def _seen(session, store_id: int, source: str, delivery_id: str) -> bool:
-    return session.scalar(select(WebhookDelivery.id).where(
-        WebhookDelivery.store_id == store_id, WebhookDelivery.source == source,
-        WebhookDelivery.delivery_id == delivery_id[:255])) is not None
+# Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
+INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]  # a Table
 
 
 def init_app(app) -> None:
     from webhooks import twilio  # its module imports this package, so it is loaded here
 
+    # Called after a delivery with events is committed; the scheduler (when this process runs
+    # one) replaces it with a nudge that runs the apply job now instead of on its next tick.
+    app.extensions.setdefault("smsdesk.events_received", lambda: None)
     app.register_blueprint(bp)
     app.register_blueprint(twilio.bp)

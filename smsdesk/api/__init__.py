@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from smsdesk.db import get_session
 from smsdesk.models import Role
 from smsdesk.services.access import NoAccess, NotAllowed, is_owner_somewhere, store_for
-from smsdesk.services.auth import agent_for_token
+from smsdesk.services.auth import find_token, needs_touch, touch_token
 from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -34,11 +34,16 @@ def authenticate():
     if scheme.lower() != "bearer" or not token.strip():
         return error("unauthorized", "send an API token as 'Authorization: Bearer <token>'", 401)
     session = get_session()
-    agent = agent_for_token(session, token.strip())
-    if agent is None:
+    row = find_token(session, token.strip())
+    if row is None:
         return error("unauthorized", "unknown or revoked API token", 401)
-    session.commit()  # records last_used_at
-    g.agent = agent
+    g.agent = row.agent
+    if needs_touch(row):
+        # Ended first: on SQLite a read-only request's transaction began DEFERRED, and one whose
+        # first statement writes waits for the write lock instead of failing on a stale read.
+        session.commit()
+        touch_token(session, row.id)
+        session.commit()
     return None
 
 

@@ -13,7 +13,7 @@ from smsdesk.db import get_session
 from smsdesk.models import WebhookDelivery
 from smsdesk.services.untrusted import small_int
 
-STATUSES = ("processed", "ignored", "pending", "failed", "all")
+STATUSES = ("received", "processed", "ignored", "pending", "failed", "all")
 DEFAULT_LIMIT = 50  # deliveries per answer
 MAX_LIMIT = 500
 

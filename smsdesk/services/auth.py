@@ -6,8 +6,9 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -90,12 +91,36 @@ def create_token(session: Session, agent: Agent) -> str:
 
 
 def agent_for_token(session: Session, token: str) -> Agent | None:
-    """The token's agent; None for an unknown or revoked token or a removed agent."""
+    """The token's agent; None for an unknown or revoked token or a removed agent. Reads only."""
+    row = find_token(session, token)
+    return row.agent if row is not None else None
+
+
+def find_token(session: Session, token: str) -> ApiToken | None:
+    """The token's row; None for an unknown or revoked token or a removed agent."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
     if row is None or row.agent.removed_at is not None:
         return None
-    row.last_used_at = utcnow()
-    return row.agent
+    return row
+
+
+# last_used_at tells an owner whether a token is still in use; a minute's precision is plenty,
+# and a write per API call would make every read of the API a writer.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def needs_touch(row: ApiToken, *, now: datetime | None = None) -> bool:
+    """True when the token's last_used_at is older than TOKEN_TOUCH_EVERY (or unset)."""
+    return row.last_used_at is None or row.last_used_at <= (now or utcnow()) - TOKEN_TOUCH_EVERY
+
+
+def touch_token(session: Session, token_id: int, *, now: datetime | None = None) -> None:
+    """Record a use of the token, unless another request recorded one within the minute."""
+    now = now or utcnow()
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_TOUCH_EVERY),
+    ).values(last_used_at=now))
 
 
 def list_tokens(session: Session, agent: Agent) -> list[ApiToken]:

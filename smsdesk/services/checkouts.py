@@ -214,7 +214,7 @@ def _set_body(message: Message, body: str) -> None:
         message.body, message.segments, message.encoding = body, info.segments, info.encoding
 
 
-_COLUMNS = Checkout.__table__.c
+TOTAL_LENGTH, CURRENCY_LENGTH = 32, 3  # the columns' sizes (models.Checkout)
 
 
 def _record(checkout: Checkout, event: CheckoutUpdated, customer: Customer | None, now: datetime) -> None:
@@ -225,8 +225,8 @@ def _record(checkout: Checkout, event: CheckoutUpdated, customer: Customer | Non
         checkout.marketing_consent = bool(event.customer.granted_phones())
     checkout.recovery_url = event.recovery_url or checkout.recovery_url
     # cut where stored, as for orders: a 4-letter "currency" must not fail the commit (PostgreSQL)
-    checkout.total = event.total[:_COLUMNS.total.type.length] or checkout.total
-    checkout.currency = event.currency[:_COLUMNS.currency.type.length] or checkout.currency
+    checkout.total = event.total[:TOTAL_LENGTH] or checkout.total
+    checkout.currency = event.currency[:CURRENCY_LENGTH] or checkout.currency
     if event.items:
         checkout.items = [{"title": i.title, "quantity": i.quantity} for i in event.items]
     checkout.last_activity_at = max(checkout.last_activity_at, now)

@@ -49,17 +49,24 @@ def parse_json(body: bytes) -> Any:
         raise UntrustedInput(f"JSON is nested more than {MAX_DEPTH} levels deep") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UntrustedInput(f"body is not valid JSON: {exc}") from None
-    check_tree(payload)
+    check_tree(payload, strings=json.detect_encoding(body) != "utf-8" or UNSTORABLE_ESCAPE.search(body) is not None)
     return payload
 
 
-def check_tree(payload: Any) -> None:
-    """UntrustedInput when a decoded value nests too deep or holds unstorable text (keys too)."""
+# In UTF-8 JSON, NUL and lone surrogates come only as \u escapes or as surrogates' own UTF-8
+# bytes (json decodes with surrogatepass); without either in the body no decoded string needs
+# checking (a false alarm only costs the full check).
+UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
+
+def check_tree(payload: Any, *, strings: bool = True) -> None:
+    """UntrustedInput when a decoded value nests too deep or (``strings``) holds unstorable
+    text (keys too)."""
     pending: list[tuple[Any, int]] = [(payload, 1)]
     while pending:
         value, depth = pending.pop()
         if isinstance(value, str):
-            if unstorable(value):
+            if strings and unstorable(value):
                 raise UntrustedInput("text may not contain NUL characters or lone surrogates")
         elif isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from smsdesk.db import get_session
+from smsdesk.db import get_session, writes_on_get
 from smsdesk.models import Agent, CannedReply, Conversation
 from smsdesk.services import conversations as service
 from smsdesk.services.access import (
@@ -82,6 +82,7 @@ def inbox_list():
 
 
 @bp.get("/inbox/<int:conversation_id>")
+@writes_on_get
 @login_required
 def conversation(conversation_id: int):
     """A conversation beside the queue; opening it marks it read."""
@@ -98,6 +99,7 @@ def conversation(conversation_id: int):
 
 
 @bp.get("/inbox/<int:conversation_id>/thread")
+@writes_on_get
 @login_required
 def thread(conversation_id: int):
     """The thread fragment; seeing it counts as reading it."""

@@ -29,3 +29,18 @@ def test_purges_only_old_finished_payloads(app, make, db_session):
     assert payloads[pending.id] is not None and payloads[recent.id] is not None
     assert db_session.get(WebhookDelivery, expired[0].id).status == "processed"  # the row itself stays
     assert purge_payloads(app.extensions["smsdesk.sessions"]) == 0
+
+
+def test_purges_the_events_of_old_applied_deliveries_and_keeps_those_waiting(app, make, db_session):
+    store = make.store()
+    old = PAYLOAD_RETENTION + timedelta(hours=1)
+    rows = {status: WebhookDelivery(store_id=store.id, source="shopify", delivery_id=status, status=status,
+                                    events=[{"type": "OrderPlaced", "customer": {"first_name": "Maya"}}],
+                                    received_at=utcnow() - old) for status in ("processed", "received")}
+    db_session.add_all(rows.values())
+    db_session.commit()
+
+    assert purge_payloads(app.extensions["smsdesk.sessions"]) == 1
+    db_session.fresh()
+    assert db_session.get(WebhookDelivery, rows["processed"].id).events is None
+    assert db_session.get(WebhookDelivery, rows["received"].id).events is not None  # still to be applied

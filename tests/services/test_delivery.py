@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from jobs.scheduler import status_callback_url
 from jobs.send_due import send_due
+from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import AuditEvent, Customer, Message, MessageStatus
 from smsdesk.services.delivery import apply_status
@@ -104,7 +105,7 @@ def live_app(engine, database_url, twilio_server):
     thread.start()
     yield app
     server.shutdown()
-    app.extensions["smsdesk.engine"].dispose()
+    db.dispose(app)
 
 
 @pytest.mark.parametrize("callbacks, final, code", [

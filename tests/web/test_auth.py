@@ -1,6 +1,7 @@
 """Login, logout, CSRF, session cookie, throttling and the page permissions."""
 import pytest
 
+from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import Agent
 from smsdesk.services.auth import end_sessions, remove_agent
@@ -154,4 +155,4 @@ def test_cookie_is_secure_and_hsts_is_on_behind_https(engine, database_url, twil
     cookie = response.headers["Set-Cookie"]
     assert ("Secure" in cookie) is secure and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("Strict-Transport-Security" in response.headers) is secure
-    app.extensions["smsdesk.engine"].dispose()
+    db.dispose(app)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import Order
 from tests.conftest import TWILIO_TOKEN, app_settings
@@ -78,7 +79,7 @@ def live_app(engine, database_url, twilio_server):
     scheduler.shutdown(wait=True)
     server.shutdown()
     thread.join(timeout=5)
-    app.extensions["smsdesk.engine"].dispose()
+    db.dispose(app)
 
 
 def text_in(app, url, store, *, phone, body):

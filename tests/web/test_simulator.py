@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import Conversation, Customer, Message
 from smsdesk.services.outbox import enqueue_text
@@ -14,7 +15,7 @@ def app(engine, database_url, twilio_server):
     app = create_app(settings)
     app.config["TESTING"] = True
     yield app
-    app.extensions["smsdesk.engine"].dispose()
+    db.dispose(app)
 
 
 def test_phone_shows_texts_received_after_sending(browser, agent, make, db_session, drain):

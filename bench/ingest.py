@@ -1,0 +1,321 @@
+"""Benchmark: a webhook is answered after one durable write, close to the cost of a bare POST.
+
+For each database it starts, under the same gunicorn command (2 sync workers), smsdesk
+(``SMSDESK_SCHEDULER_ENABLED=false``, with one ``smsdesk worker`` process beside it applying
+the recorded events, as README's deployment section runs it) and a bare Flask app whose POST
+route reads the body and answers ``{"status": "accepted"}``. ``wrk`` drives both at
+concurrency 8 with signed ~5.5 KB Shopify orders/create webhooks (ORDERS distinct orders,
+every request a new ``X-Shopify-Event-Id``), alternating bare and smsdesk runs so both see the
+same background load. It prints req/s, p50 and p99 of each run, how many deliveries were still
+waiting to be applied when the load stopped and how long the worker took to catch up; then
+``RATIO ingest_<db> <smsdesk req/s / bare req/s>`` (median of the rounds) per database and
+last ``RATIO ingest <the lower of the two>``.
+
+    .venv/bin/python bench/ingest.py [--database-url URL] [--quick]
+
+Without --database-url it runs on a fresh temporary SQLite file and on a freshly created
+postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_ingest_bench. Needs ``wrk``
+(Debian: ``apt-get install wrk``). --quick: one 4-second round per database, under a minute.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, jsonify, request
+from sqlalchemy import create_engine, func, make_url, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from smsdesk import db  # noqa: E402
+from smsdesk.models import WebhookDelivery  # noqa: E402
+from smsdesk.services.stores import create_store  # noqa: E402
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_ingest_bench"
+DOMAIN = "bench.myshopify.com"
+SECRET = "bench-webhook-secret"
+ORDERS = 2000  # distinct signed orders; requests cycle through them with new event ids
+CONNECTIONS = 8
+THREADS = 2  # wrk threads: the machine's cores
+FULL = {"rounds": 3, "seconds": 10}
+QUICK = {"rounds": 1, "seconds": 4}
+WARMUP = 1  # seconds of load before each measured run (imports, pools, page cache)
+WRK_TIMEOUT = 10  # seconds; wrk's default (2 s) would leave slower answers out of p99
+CATCH_UP_LIMIT = 60.0  # seconds the worker may take to apply the backlog after a run
+GUNICORN = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--chdir", str(ROOT)]
+LUA = """
+local orders = dofile("%(orders)s")
+local n, prefix = 0, ""
+function setup(thread) thread:set("prefix", tostring(math.random(1, 1e9))) end
+function init() prefix = wrk.thread:get("prefix") or "" end
+function request()
+  n = n + 1
+  local order = orders[(n %% #orders) + 1]
+  return wrk.format("POST", "/webhooks/shopify", {
+    ["Content-Type"] = "application/json", ["X-Shopify-Topic"] = "orders/create",
+    ["X-Shopify-Shop-Domain"] = "%(domain)s", ["X-Shopify-Hmac-Sha256"] = order[2],
+    ["X-Shopify-Event-Id"] = "evt-" .. prefix .. "-" .. n}, order[1])
+end
+"""
+
+
+def bare_app() -> Flask:
+    """The baseline: a Flask POST route that reads the body and answers (gunicorn 'bench.ingest:bare_app()')."""
+    app = Flask(__name__)
+
+    @app.post("/webhooks/shopify")
+    def receive():
+        request.get_data()
+        return jsonify({"status": "accepted"})
+
+    return app
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    failed: int  # answers other than 2xx, and connection errors
+    timeouts: int  # requests wrk gave up on after WRK_TIMEOUT (not in p50/p99)
+
+    def line(self, label: str) -> str:
+        return (f"{label:<9} {self.rps:8.0f} req/s  p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:7.1f} ms"
+                f"  non-2xx {self.failed}  timeouts {self.timeouts}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    with tempfile.TemporaryDirectory(prefix="smsdesk-ingest-") as scratch:
+        script = _write_wrk_script(Path(scratch))
+        ratios = [_bench_database(label, url, script, plan) for label, url in _targets(args.database_url, scratch)]
+    print(f"RATIO ingest {min(ratios):.3f}")
+    return 0
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="one database to use (default: temp SQLite and local PostgreSQL)")
+    parser.add_argument("--quick", action="store_true", help="one short round per database: under a minute")
+    return parser.parse_args(argv)
+
+
+def _targets(url: str | None, scratch: str) -> list[tuple[str, str]]:
+    if url:
+        return [(make_url(url).get_backend_name(), url)]
+    return [("sqlite", f"sqlite:///{Path(scratch) / 'ingest.db'}"), ("postgresql", POSTGRES_URL)]
+
+
+def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) -> float:
+    """Alternate bare and smsdesk runs; returns the median of the rounds' smsdesk/bare ratios."""
+    _fresh_database(url)
+    ratios = []
+    with _Servers(url) as servers:
+        for round_no in range(1, plan["rounds"] + 1):
+            bare = _load(servers.bare_port, script, plan["seconds"])
+            ours = _load(servers.smsdesk_port, script, plan["seconds"])
+            backlog, catch_up = _catch_up(url)
+            ratios.append(ours.rps / bare.rps)
+            print(f"{label} round {round_no}:", flush=True)
+            print("  " + bare.line("bare"), flush=True)
+            print("  " + ours.line("smsdesk"), flush=True)
+            print(f"  {backlog} deliveries were waiting to be applied when the load stopped; all applied "
+                  f"{catch_up:.1f} s later", flush=True)
+    ratio = statistics.median(ratios)
+    print(f"RATIO ingest_{label} {ratio:.3f}", flush=True)
+    return ratio
+
+
+def _fresh_database(url: str) -> None:
+    """An empty migrated database with one Shopify store."""
+    target = make_url(url)
+    if target.get_backend_name() == "postgresql":
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+        admin.dispose()
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with db.make_session_factory(engine).begin() as session:
+        create_store(session, slug="bench", name="Acme Outfitters", platform="shopify", domain=DOMAIN,
+                     webhook_secret=SECRET, from_number="+15005550006", timezone="America/New_York",
+                     country="US")
+    engine.dispose()
+
+
+class _Servers:
+    """Both gunicorns (same command) and the smsdesk worker, for one database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.bare_port, self.smsdesk_port = _free_port(), _free_port()
+        self.processes: list[subprocess.Popen] = []
+
+    def __enter__(self) -> _Servers:
+        env = {**os.environ, "SMSDESK_DATABASE_URL": self.url, "SMSDESK_SMS_PROVIDER": "simulator",
+               "SMSDESK_SERVER_SECRET_KEY": "bench-secret-key"}
+        self._start([*GUNICORN, "-b", f"127.0.0.1:{self.bare_port}", "bench.ingest:bare_app()"], env)
+        self._start([*GUNICORN, "-b", f"127.0.0.1:{self.smsdesk_port}", "smsdesk.app:create_app()"],
+                    {**env, "SMSDESK_SCHEDULER_ENABLED": "false"})
+        self._start([sys.executable, "-m", "smsdesk.cli", "worker"], env)
+        for port in (self.bare_port, self.smsdesk_port):
+            _wait_for_port(port)
+        return self
+
+    def _start(self, command: list[str], env: dict[str, str]) -> None:
+        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+
+    def __exit__(self, *_exc) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def _load(port: int, script: Path, seconds: int) -> Run:
+    """Warm up, then one measured wrk run."""
+    _wrk(port, script, WARMUP)
+    return _parse_wrk(_wrk(port, script, seconds))
+
+
+def _wrk(port: int, script: Path, seconds: int) -> str:
+    command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency",
+               "--timeout", f"{WRK_TIMEOUT}s",
+               "-s", str(script), f"http://127.0.0.1:{port}"]
+    try:
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)") from None
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _parse_wrk(output: str) -> Run:
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * UNITS_MS[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = dict(re.findall(r"(connect|read|write|timeout) (\d+)", output))
+    failed = sum(int(errors.get(kind, 0)) for kind in ("connect", "read", "write"))
+    failed += int(non_2xx.group(1)) if non_2xx else 0
+    return Run(rps=rps, p50_ms=latency("50"), p99_ms=latency("99"), failed=failed,
+               timeouts=int(errors.get("timeout", 0)))
+
+
+def _catch_up(url: str) -> tuple[int, float]:
+    """Deliveries still ``received`` when the load stopped, and seconds until none are."""
+    engine = db.make_engine(url, sqlite_begin="DEFERRED")
+    started = time.monotonic()
+    try:
+        backlog = waiting = _received(engine)
+        while waiting and time.monotonic() - started < CATCH_UP_LIMIT:
+            time.sleep(0.1)
+            waiting = _received(engine)
+        if waiting:
+            raise SystemExit(f"{waiting} deliveries still unapplied {CATCH_UP_LIMIT:.0f} s after the load")
+        return backlog, time.monotonic() - started
+    finally:
+        engine.dispose()
+
+
+def _received(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(WebhookDelivery)
+                           .where(WebhookDelivery.status == "received")) or 0
+
+
+def _write_wrk_script(scratch: Path) -> Path:
+    """The wrk script and its data: ORDERS signed order bodies as Lua long strings."""
+    data = scratch / "orders.lua"
+    rows = []
+    for n in range(ORDERS):
+        body = json.dumps(shopify_order(n), separators=(",", ":"))
+        signature = base64.b64encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest()).decode()
+        rows.append(f"{{[==[{body}]==], \"{signature}\"}}")
+    data.write_text("return {\n" + ",\n".join(rows) + "\n}\n")
+    script = scratch / "ingest.lua"
+    script.write_text(LUA % {"orders": data, "domain": DOMAIN})
+    return script
+
+
+def shopify_order(n: int) -> dict:
+    """An orders/create body shaped like Shopify's (REST 2025-07), about 5.5 KB."""
+    order_id = 5_000_000_000 + n
+    phone = f"+1502459{n % 10_000:04d}"
+    address = {"first_name": "Bob", "last_name": "Norman", "address1": "Chestnut Street 92", "address2": "",
+               "city": "Louisville", "province": "Kentucky", "province_code": "KY", "country": "United States",
+               "country_code": "US", "zip": "40202", "phone": phone, "company": None, "latitude": 38.25,
+               "longitude": -85.75, "name": "Bob Norman"}
+    items = [{"id": order_id * 10 + i, "admin_graphql_api_id": f"gid://shopify/LineItem/{order_id * 10 + i}",
+              "variant_id": 39072856 + i, "product_id": 632910392 + i, "title": f"Wool Mittens {i}",
+              "variant_title": "Large / Red", "name": f"Wool Mittens {i} - Large / Red", "sku": f"MIT-{i}-LR",
+              "vendor": "Acme", "quantity": 1, "current_quantity": 1, "requires_shipping": True, "taxable": True,
+              "gift_card": False, "fulfillable_quantity": 1, "fulfillment_status": None, "grams": 200,
+              "price": "19.95", "total_discount": "0.00", "product_exists": True, "properties": [],
+              "price_set": {"shop_money": {"amount": "19.95", "currency_code": "USD"},
+                            "presentment_money": {"amount": "19.95", "currency_code": "USD"}},
+              "tax_lines": [{"title": "KY State Tax", "price": "1.20", "rate": 0.06}]}
+             for i in range(5)]
+    return {
+        "id": order_id, "admin_graphql_api_id": f"gid://shopify/Order/{order_id}", "name": f"#{1000 + n}",
+        "order_number": 1000 + n, "email": f"bob{n}@example.com", "phone": None, "created_at":
+        "2026-11-25T10:00:00-05:00", "updated_at": "2026-11-25T10:00:01-05:00", "currency": "USD",
+        "presentment_currency": "USD", "total_price": "105.75", "subtotal_price": "99.75",
+        "current_total_price": "105.75", "total_tax": "6.00", "total_discounts": "0.00",
+        "financial_status": "paid", "fulfillment_status": None, "confirmed": True, "test": False,
+        "buyer_accepts_marketing": False, "buyer_accepts_sms_marketing": False, "source_name": "web",
+        "checkout_token": f"ct-{order_id}", "token": f"tok-{order_id}", "tags": "", "note": None,
+        "order_status_url": f"https://{DOMAIN}/orders/{order_id}/authenticate?key=k{n}",
+        "customer": {"id": 207119551 + n, "email": f"bob{n}@example.com", "first_name": "Bob",
+                     "last_name": "Norman", "phone": None, "state": "enabled", "verified_email": True,
+                     "sms_marketing_consent": None, "default_address": address},
+        "billing_address": address, "shipping_address": address, "line_items": items,
+        "shipping_lines": [{"id": 369256396, "title": "Standard", "price": "0.00", "code": "Standard"}],
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Apply received webhook deliveries: customers, orders, checkouts, conversations, texts.
+
+The webhook request only recorded the delivery (``received``, with its normalized events) and
+answered. This job takes one store at a time (its row locked FOR NO KEY UPDATE SKIP LOCKED on
+PostgreSQL, so concurrent workers never apply one store's deliveries side by side; SQLite
+serializes writers anyway) and applies that store's due deliveries in id order, that is in
+the order they arrived, marking each ``processed`` in the same transaction. Nothing is
+leased: a crash rolls the whole batch back and the deliveries stay ``received``, so each is
+applied exactly once, later. A delivery whose events raise is retried with backoff, then
+``failed`` with the reason in ``error``; the rest of its batch goes on.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from smsdesk.events import decode
+from smsdesk.models import Store, WebhookDelivery, utcnow
+from smsdesk.services import audit
+from smsdesk.services.events import apply_event
+
+log = logging.getLogger(__name__)
+BATCH = 200  # deliveries read per transaction at most
+# Seconds of applying per transaction (one commit per batch is what makes a backlog cheap).
+# On SQLite webhooks wait for the write lock meanwhile, so this bounds what a batch adds to a
+# webhook's answer time; on PostgreSQL webhooks never wait for it, and the bound only keeps
+# row locks (customers, orders) short for agents and Twilio callbacks.
+BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.25}
+# Seconds a SQLite worker waits after each batch before it takes the write lock again: a
+# webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
+# worker that re-locks at once would keep it out for as long as there is a backlog.
+SQLITE_PAUSE = 0.025
+CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
+MAX_ATTEMPTS = 5  # tries before a delivery whose events raise becomes "failed"
+RETRY_BASE = 2.0  # seconds before the second try; doubled per try
+
+
+def apply_events(sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow,
+                 batch: int = BATCH, batch_seconds: float | None = None) -> int:
+    """Apply due received deliveries until none are left; returns how many were handled."""
+    handled = 0
+    while True:
+        with sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            seconds = BATCH_SECONDS[dialect] if batch_seconds is None else batch_seconds
+            count = apply_batch(session, now=clock(), limit=batch, seconds=seconds)
+        if not count:
+            return handled
+        handled += count
+        if dialect == "sqlite":
+            time.sleep(SQLITE_PAUSE)
+
+
+def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) -> int:
+    """Apply one store's due deliveries (at most ``limit``, for about ``seconds``); returns how many."""
+    store = lock_next_store(session, now=now)
+    if store is None:
+        return 0
+    deliveries = list(session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.store_id == store.id, *_due(now)).order_by(WebhookDelivery.id).limit(limit)))
+    try:
+        with session.begin_nested():
+            return _apply_in_turn(session, store, deliveries, deadline=time.monotonic() + seconds)
+    except Exception:  # one of them raised: apply them one by one, so only that one is held back
+        for delivery in deliveries:
+            _apply_alone(session, store, delivery, now=now)
+        return len(deliveries)
+
+
+def lock_next_store(session: Session, *, now: datetime) -> Store | None:
+    """The store of the longest-waiting due delivery that no other worker is applying, locked."""
+    candidates = session.scalars(select(WebhookDelivery.store_id).where(*_due(now))
+                                 .order_by(WebhookDelivery.next_attempt_at).limit(CANDIDATES))
+    for store_id in dict.fromkeys(candidates):
+        # NO KEY: a webhook's insert of a delivery takes KEY SHARE on its store and must not wait.
+        store = session.scalar(select(Store).where(Store.id == store_id)
+                               .with_for_update(skip_locked=True, key_share=True))
+        if store is not None:
+            return store
+    return None
+
+
+def _due(now: datetime) -> list:
+    return [WebhookDelivery.status == "received", WebhookDelivery.next_attempt_at <= now]
+
+
+def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, deadline: float) -> int:
+    for done, delivery in enumerate(deliveries):
+        if done and time.monotonic() > deadline:
+            return done
+        apply_delivery(session, store, delivery)
+    return len(deliveries)
+
+
+def apply_delivery(session: Session, store: Store, delivery: WebhookDelivery) -> None:
+    """Apply the delivery's events and mark it processed (in the caller's transaction)."""
+    for data in delivery.events or []:
+        apply_event(session, store=store, event=decode(data), source=delivery.source,
+                    delivery_id=delivery.delivery_id)
+    delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
+
+
+def _apply_alone(session: Session, store: Store, delivery: WebhookDelivery, *, now: datetime) -> None:
+    try:
+        with session.begin_nested():
+            apply_delivery(session, store, delivery)
+    except Exception as exc:
+        log.exception("delivery %s of store %s: its events could not be applied", delivery.id, store.slug)
+        _failed_attempt(session, delivery, reason=f"internal error: {type(exc).__name__}", now=now)
+
+
+def _failed_attempt(session: Session, delivery: WebhookDelivery, *, reason: str, now: datetime) -> None:
+    delivery.attempts += 1
+    delivery.error = reason[:500]
+    if delivery.attempts < MAX_ATTEMPTS:
+        delivery.next_attempt_at = now + timedelta(seconds=RETRY_BASE * 2 ** (delivery.attempts - 1))
+        return
+    delivery.status, delivery.next_attempt_at = "failed", None
+    delivery.error = f"gave up after {delivery.attempts} attempts: {reason}"[:500]
+    audit.record(session, "apply_failed", store_id=delivery.store_id, reason=delivery.error[:255],
+                 source=delivery.source, detail={"delivery": delivery.delivery_id, "topic": delivery.topic})
