@@ -1,6 +1,7 @@
 """JSON API for agents and owners: Bearer-token auth, errors as {"error", "message"}."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
@@ -9,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from smsdesk.db import get_session
 from smsdesk.models import Role
 from smsdesk.services.auth import agent_for_token
+from smsdesk.services.paging import BadPage, parse_limit, parse_since
 from smsdesk.services.stores import get_store
 from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
 
@@ -91,11 +93,23 @@ def json_body() -> dict:
     return payload
 
 
+def page_args() -> tuple[int, str | None, datetime | None]:
+    """``limit``, ``cursor`` and ``since`` of a list request (DESIGN §8), or a 400 saying which is wrong."""
+    since = request.args.get("since")
+    return parse_limit(request.args.get("limit")), request.args.get("cursor"), \
+        parse_since(since) if since is not None else None
+
+
 def id_or_404(value: int, what: str) -> int:
     """A path id, or a JSON 404 past what an Integer primary key holds (the database would fail)."""
     if value > MAX_DB_INT:
         raise NotFound(f"no {what} {value}")
     return value
+
+
+@bp.errorhandler(BadPage)
+def bad_page(exc: BadPage):
+    return error(exc.code, str(exc), 400)
 
 
 @bp.errorhandler(HTTPException)

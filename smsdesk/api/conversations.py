@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import g, request
 
-from smsdesk.api import NotFound, bp, error, id_or_404, json_body
+from smsdesk.api import NotFound, bp, error, id_or_404, json_body, page_args
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
 from smsdesk.services.auth import find_agent
-from smsdesk.services.queries import conversation_detail, conversation_summary, list_conversations
+from smsdesk.services.conversation_list import ConversationFilters, changed_conversations, list_conversations
+from smsdesk.services.queries import conversation_detail, conversation_summary
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 
 STATUSES = ("open", "closed", "all")
@@ -16,12 +17,17 @@ STATUSES = ("open", "closed", "all")
 
 @bp.get("/conversations")
 def index():
+    """One keyset page of the list (``limit``, ``cursor``), or what changed ``since`` a poll."""
     status = request.args.get("status", "open")
     if status not in STATUSES:
         return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)
-    rows = list_conversations(get_session(), status=status, store_slug=request.args.get("store"),
-                              search=request.args.get("q"))
-    return {"conversations": rows}
+    limit, cursor, since = page_args()
+    filters = ConversationFilters(status=status, store_slug=request.args.get("store"), search=request.args.get("q"))
+    if since is None:
+        page = list_conversations(get_session(), filters, limit=limit, cursor=cursor)
+    else:
+        page = changed_conversations(get_session(), filters, since=since, limit=limit, cursor=cursor)
+    return page.as_json(since=since is not None)
 
 
 def _load(conversation_id: int) -> Conversation:
@@ -35,7 +41,8 @@ def _load(conversation_id: int) -> Conversation:
 @bp.get("/conversations/<int:conversation_id>")
 def show(conversation_id: int):
     conversation = _load(conversation_id)
-    return conversation_detail(get_session(), conversation)
+    limit, cursor, since = page_args()
+    return conversation_detail(get_session(), conversation, limit=limit, cursor=cursor, since=since)
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
