@@ -117,5 +117,6 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
                if isinstance(row, Order | Customer) and (row in session.new or session.is_modified(row))}
     changed.discard(None)
     if changed:
-        session.connection().execute(update(Conversation.__table__).where(
-            Conversation.__table__.c.customer_id.in_(changed)).values(updated_at=utcnow()))
+        # Core, on the flush's connection: an ORM bulk update can't run inside a flush.
+        session.connection().execute(
+            update(Conversation).where(Conversation.customer_id.in_(changed)).values(updated_at=utcnow()))

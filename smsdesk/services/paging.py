@@ -82,7 +82,7 @@ def _plain(part: object) -> object:
 
 
 def _iso(at: datetime) -> str:
-    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _typed(part: object, want: type) -> object:

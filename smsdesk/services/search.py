@@ -6,20 +6,20 @@ than three characters, so shorter terms fall back to a plain scan (slower, same 
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, String, literal_column, select, union
 from sqlalchemy.sql import column, table
 
 from smsdesk.models import Customer, Message, Order
 
 TRIGRAM = 3  # characters a trigram index needs
 # Spelled exactly as the PostgreSQL index expression, so the planner recognises it.
-FULL_NAME = literal_column("(customers.first_name || ' ' || customers.last_name)")
+FULL_NAME: ColumnElement[str] = literal_column("(customers.first_name || ' ' || customers.last_name)", String)
 CUSTOMER_FTS = table("customer_search", column("rowid"))
 ORDER_FTS = table("order_search", column("rowid"))
 MESSAGE_FTS = table("message_search", column("rowid"))
 
 
-def matching_customers(search: str, *, dialect: str) -> Select:
+def matching_customers(search: str, *, dialect: str) -> CompoundSelect:
     """Ids of customers whose name, phone, order number or any text contains ``search``."""
     term = search.strip()
     digits = "".join(ch for ch in term if ch.isdigit())
