@@ -39,7 +39,7 @@ def authenticate():
     agent = agent_for_token(session, token.strip())
     if agent is None:
         return error("unauthorized", "unknown or revoked API token", 401)
-    session.commit()  # records last_used_at
+    session.commit()  # records last_used_at (when a minute old)
     g.agent = agent
     return None
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from smsdesk.models import (
@@ -29,13 +29,15 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def last_messages(session: Session, conversation_ids: list[int]) -> dict[int, Message]:
+def last_messages(session: Session, conversation_ids: list[int]) -> dict[int, Row]:
+    """The newest text of each conversation: only the columns a list row shows (at 50 rows a
+    page, loading whole Message objects was a third of the list's time)."""
     if not conversation_ids:
         return {}
     newest = (select(func.max(Message.id)).where(Message.conversation_id.in_(conversation_ids))
               .group_by(Message.conversation_id))
-    return {m.conversation_id: m for m in session.scalars(select(Message).where(Message.id.in_(newest)))
-            if m.conversation_id is not None}
+    query = select(Message.conversation_id, Message.body, Message.direction, Message.created_at)
+    return {m.conversation_id: m for m in session.execute(query.where(Message.id.in_(newest)))}
 
 
 def latest_orders(session: Session, customer_ids: list[int]) -> dict[int, Order]:
@@ -46,7 +48,7 @@ def latest_orders(session: Session, customer_ids: list[int]) -> dict[int, Order]
             if o.customer_id is not None}
 
 
-def summary(conversation: Conversation, last: Message | None, order: Order | None) -> dict:
+def summary(conversation: Conversation, last: Row | None, order: Order | None) -> dict:
     customer = conversation.customer
     agent: Agent | None = conversation.assigned_agent
     return {

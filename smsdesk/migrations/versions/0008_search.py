@@ -26,8 +26,11 @@ PG_TRIGRAM = {  # index name -> (table, indexed expression)
 # SQLite: customer_search holds its own copy (the name is two columns joined); order_search and
 # message_search read their text from the table itself (external content), so triggers must hand
 # FTS5 the old values to forget ('delete'), and fire only when the searched column changes.
+# Each table is dropped first: a schema rebuilt with drop_all (tests, benches) leaves these
+# behind, and stale rowids would then clash with the fill below.
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS customer_search USING fts5(name, phone, tokenize='trigram')",
+    "DROP TABLE IF EXISTS customer_search",
+    "CREATE VIRTUAL TABLE customer_search USING fts5(name, phone, tokenize='trigram')",
     "CREATE TRIGGER IF NOT EXISTS customer_search_ai AFTER INSERT ON customers BEGIN "
     "INSERT INTO customer_search(rowid, name, phone) VALUES (new.id, new.first_name || ' ' || new.last_name, "
     "new.phone); END",
@@ -42,7 +45,8 @@ SQLITE_FTS = [
 for _table, _column in (('orders', 'number'), ('messages', 'body')):
     _fts = _table[:-1] + '_search'
     SQLITE_FTS += [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {_fts} USING fts5({_column}, content='{_table}', content_rowid='id', "
+        f"DROP TABLE IF EXISTS {_fts}",
+        f"CREATE VIRTUAL TABLE {_fts} USING fts5({_column}, content='{_table}', content_rowid='id', "
         "tokenize='trigram')",
         f"CREATE TRIGGER IF NOT EXISTS {_fts}_ai AFTER INSERT ON {_table} BEGIN "
         f"INSERT INTO {_fts}(rowid, {_column}) VALUES (new.id, new.{_column}); END",
