@@ -14,7 +14,7 @@ near 1 when every request is an index range scan whose cost does not grow with t
 
 Without --database-url it runs on a temporary SQLite file and on
 postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_h13_bench (created when missing).
---quick scales down (10,000 vs 100 conversations, fewer requests) to finish in under a minute.
+--quick scales down (5,000 vs 50 conversations, fewer requests) to finish in under a minute.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ from smsdesk.services.search import matching_customers
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_h13_bench"
 FULL = {"conversations": 100_000, "requests": 200}
-QUICK = {"conversations": 10_000, "requests": 60}
+QUICK = {"conversations": 5_000, "requests": 60}
 SMALL_SHARE = 100  # the baseline holds 1/100 of the conversations
 TEXTS = 10  # per conversation
 CHUNK = 5_000  # conversations per executemany round

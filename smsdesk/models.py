@@ -280,10 +280,11 @@ class Conversation(Base):
     __table_args__ = (
         UniqueConstraint("store_id", "customer_id"),
         # The reply queue's keyset order (services/conversation_list.py): waiting ones by (waiting_since, id),
-        # then the rest newest first by (last_message_at, id), across statuses and within one.
+        # then the rest (waiting_since IS NULL, an equality for the index) newest first by
+        # (last_message_at, id), across statuses and within one.
         Index("ix_conversations_queue", "waiting_since", "id"),
-        Index("ix_conversations_recent", "last_message_at", "id"),
-        Index("ix_conversations_status_recent", "status", "last_message_at", "id"),
+        Index("ix_conversations_recent", "waiting_since", "last_message_at", "id"),
+        Index("ix_conversations_status_recent", "status", "waiting_since", "last_message_at", "id"),
         Index("ix_conversations_updated", "updated_at", "id"),  # ?since= polls
     )
 

@@ -67,8 +67,9 @@ def upgrade() -> None:
         batch_op.alter_column('updated_at', existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.drop_index('ix_conversations_waiting_since')
         batch_op.create_index('ix_conversations_queue', ['waiting_since', 'id'], unique=False)
-        batch_op.create_index('ix_conversations_recent', ['last_message_at', 'id'], unique=False)
-        batch_op.create_index('ix_conversations_status_recent', ['status', 'last_message_at', 'id'], unique=False)
+        batch_op.create_index('ix_conversations_recent', ['waiting_since', 'last_message_at', 'id'], unique=False)
+        batch_op.create_index('ix_conversations_status_recent', ['status', 'waiting_since', 'last_message_at', 'id'],
+                              unique=False)
         batch_op.create_index('ix_conversations_updated', ['updated_at', 'id'], unique=False)
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_thread', ['customer_id', 'created_at', 'id'], unique=False)
