@@ -268,3 +268,14 @@ def test_search_by_name_order_text_and_phone(client, make, auth, db_session, q, 
     db_session.commit()
     found = client.get("/api/conversations", headers=auth, query_string={"q": q, "status": "all"}).json
     assert [r["customer_phone"] for r in found["conversations"]] == ([phone] if phone else [])
+
+
+def test_search_follows_a_renamed_customer(client, make, auth, db_session):
+    store = make.store()
+    text_in(client, store, "+15025550801", "hi")
+    make.customer(store, "+15025550801", first_name="Ingrid", last_name="Holm")
+    make.customer(store, "+15025550801", first_name="Greta", last_name="Lund")
+
+    def found(q):
+        return client.get("/api/conversations", headers=auth, query_string={"q": q}).json["conversations"]
+    assert found("Ingrid") == [] and [r["customer_name"] for r in found("Greta Lu")] == ["Greta Lund"]

@@ -274,3 +274,14 @@ def test_bad_paging_parameters_are_400(browser, agent, make, db_session, query):
     text_in(browser.client, store)
     path = f"/inbox/{conversation_id(db_session)}{query}" if query.startswith("/") else f"/inbox/list?{query}"
     assert browser.get(path).status_code == 400
+
+
+def test_thread_shows_the_latest_texts_and_pages_back(browser, agent, make, db_session):
+    store = make.store()
+    for n in range(52):
+        text_in(browser.client, store, body=f"text {n:02d}")
+    html = browser.get(f"/inbox/{conversation_id(db_session)}").get_data(as_text=True)
+    assert "text 51" in html and "text 02" in html and "text 01" not in html
+    older = re.search(r'class="btn small load-older"\s+data-more-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    page = browser.get(older).get_data(as_text=True)
+    assert "text 00" in page and "text 01" in page and "text 02" not in page and "load-older" not in page
