@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
 from smsdesk.services.paging import DEFAULT_LIMIT, BadPage, decode_cursor, encode_cursor, next_since
 from smsdesk.services.queries import last_messages, latest_orders, summary
-from smsdesk.services.search import matching_customers
+from smsdesk.services.search import search_condition
 
 WAITING, REST, CHANGED = "cw", "cr", "cs"  # cursor kinds: in the waiting half, the rest, a since-walk
 
@@ -134,8 +134,7 @@ def _matching(session: Session, query: Select, filters: ConversationFilters) -> 
     if filters.assigned_to is not None:
         query = query.where(Conversation.assigned_agent_id == filters.assigned_to)
     if filters.search and filters.search.strip():
-        dialect = session.get_bind().dialect.name
-        query = query.where(Conversation.customer_id.in_(matching_customers(filters.search, dialect=dialect)))
+        query = query.where(search_condition(session, filters.search, Conversation.customer_id))
     return query
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced, SmsConsent
 from smsdesk.models import ConsentSource, Order, utcnow
+from smsdesk.services import search
 from smsdesk.services.consent import record_consent
 from smsdesk.services.events import apply_event
 from smsdesk.services.queries import iso
@@ -257,7 +258,10 @@ def test_thread_pages_back_in_time_and_since_shows_new_texts(client, make, auth)
                                           ("#1042", "+15025550701"), ("parcel", "+15025550703"),
                                           ("0703", "+15025550703"), ("(502) 555-0701", "+15025550701"),
                                           ('"parcel', None), ("a%", None), ("pa", "+15025550703")])
-def test_search_by_name_order_text_and_phone(client, make, auth, db_session, q, phone):
+@pytest.mark.parametrize("probe", [1000, 0], ids=["selective", "broad"])
+def test_search_by_name_order_text_and_phone(client, make, auth, db_session, monkeypatch, q, phone, probe):
+    """Both ways a search runs: from the index's matches, or each listed conversation checked."""
+    monkeypatch.setattr(search, "PROBE", probe)
     store = make.store()
     text_in(client, store, "+15025550701", "hello")
     text_in(client, store, "+15025550702", "hi")
