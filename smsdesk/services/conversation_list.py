@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
 from smsdesk.services.paging import DEFAULT_LIMIT, BadPage, decode_cursor, encode_cursor, next_since
 from smsdesk.services.queries import last_messages, latest_orders, summary
-from smsdesk.services.search import search_condition
+from smsdesk.services.search import mentions, search_condition
 
 WAITING, REST, CHANGED = "cw", "cr", "cs"  # cursor kinds: in the waiting half, the rest, a since-walk
 
@@ -73,8 +73,8 @@ def changed_conversations(session: Session, filters: ConversationFilters, *, sin
         query = query.where(tuple_(Conversation.updated_at, Conversation.id) > tuple_(changed_at, last_id))
     found = _fetch(session, query.order_by(Conversation.updated_at, Conversation.id), limit + 1)
     page, more = found[:limit], len(found) > limit
-    still = set(session.scalars(_matching(session, select(Conversation.id), filters)
-                                .where(Conversation.id.in_([c.id for c in page]))))
+    still = set(session.scalars(_matching(session, select(Conversation.id), filters, per_row=True)
+                                .where(Conversation.id.in_([c.id for c in page])))) if page else set()
     shown = [c for c in page if c.id in still]
     next_cursor = encode_cursor(CHANGED, page[-1].updated_at, page[-1].id) if more else None
     return ConversationPage(_summaries(session, shown), next_cursor, next_since(started),
@@ -127,14 +127,18 @@ def _scoped(query: Select, filters: ConversationFilters) -> Select:
     return query
 
 
-def _matching(session: Session, query: Select, filters: ConversationFilters) -> Select:
+def _matching(session: Session, query: Select, filters: ConversationFilters, *, per_row: bool = False) -> Select:
+    """``query`` narrowed by every filter; ``per_row``: for a few known rows, where a search
+    is cheapest checked on each row's own texts and orders."""
     query = _scoped(query, filters)
     if filters.status != "all":
         query = query.where(Conversation.status == ConversationStatus(filters.status))
     if filters.assigned_to is not None:
         query = query.where(Conversation.assigned_agent_id == filters.assigned_to)
     if filters.search and filters.search.strip():
-        query = query.where(search_condition(session, filters.search, Conversation.customer_id))
+        search = mentions(filters.search, Conversation.customer_id) if per_row else \
+            search_condition(session, filters.search, Conversation.customer_id)
+        query = query.where(search)
     return query
 
 

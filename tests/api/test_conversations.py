@@ -283,3 +283,15 @@ def test_search_follows_a_renamed_customer(client, make, auth, db_session):
     def found(q):
         return client.get("/api/conversations", headers=auth, query_string={"q": q}).json["conversations"]
     assert found("Ingrid") == [] and [r["customer_name"] for r in found("Greta Lu")] == ["Greta Lund"]
+
+
+def test_since_with_a_search_shows_matching_changes_and_removes_the_rest(client, make, auth):
+    store = make.store()
+    text_in(client, store, "+15025550901", "my parcel is late")
+    text_in(client, store, "+15025550902", "hello")
+    mark = iso(utcnow())
+    text_in(client, store, "+15025550901", "still waiting")
+    text_in(client, store, "+15025550902", "anyone?")
+    changed = client.get("/api/conversations", headers=auth, query_string={"since": mark, "q": "parcel"}).json
+    assert [r["customer_phone"] for r in changed["conversations"]] == ["+15025550901"]
+    assert len(changed["removed"]) == 1
