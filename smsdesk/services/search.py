@@ -62,7 +62,9 @@ def mentions(search: str, customer_id: _HasColumn) -> ColumnElement[bool]:
     for what, term in _terms(search):
         part = _like_part(what, term)
         key = {"customer": Customer.id, "phone": Customer.id, "order": Order.customer_id}.get(what, Message.customer_id)
-        checks.append(part.where(key == customer_id).exists())
+        # OFFSET 0 keeps PostgreSQL from turning the check into a hashed subplan, which would
+        # collect every match first (200,000 texts for "parcel": 350 ms), the very thing avoided here.
+        checks.append(part.where(key == customer_id).offset(0).exists())
     return or_(*checks)
 
 
