@@ -244,6 +244,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("store_id", "source", "delivery_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_recent", "store_id", "received_at", "id"),  # the owner's list, keyset-paged
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -302,17 +303,29 @@ class ApiToken(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("store_id", "customer_id"),)
+    __table_args__ = (
+        UniqueConstraint("store_id", "customer_id"),
+        # The reply queue's keyset order (services/conversation_list.py): waiting ones by (waiting_since, id),
+        # then the rest (waiting_since IS NULL, an equality for the index) newest first by
+        # (last_message_at, id), across statuses and within one.
+        Index("ix_conversations_queue", "waiting_since", "id"),
+        Index("ix_conversations_recent", "waiting_since", "last_message_at", "id"),
+        Index("ix_conversations_status_recent", "status", "waiting_since", "last_message_at", "id"),
+        Index("ix_conversations_updated", "updated_at", "id"),  # ?since= polls
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[ConversationStatus] = mapped_column(_enum(ConversationStatus), default=ConversationStatus.CLOSED)
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    waiting_since: Mapped[datetime | None] = mapped_column(index=True)  # oldest unanswered inbound
+    waiting_since: Mapped[datetime | None]  # oldest unanswered inbound
     unread: Mapped[int] = mapped_column(Integer, default=0)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by any change the list shows (a new text touches last_message_at; status,
+    # assignment, unread; an order or the customer: see services/conversation_list.py).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     store: Mapped[Store] = relationship()
     customer: Mapped[Customer] = relationship()
@@ -324,7 +337,8 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_due", "status", "due_at"),
-                      Index("ix_messages_store_created", "store_id", "created_at"))  # dashboards per store
+                      Index("ix_messages_store_created", "store_id", "created_at"),  # dashboards per store
+                      Index("ix_messages_thread", "customer_id", "created_at", "id"))  # a thread, keyset-paged
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

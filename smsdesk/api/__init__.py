@@ -1,6 +1,7 @@
 """JSON API for agents and owners: Bearer-token auth, errors as {"error", "message"}."""
 from __future__ import annotations
 
+from datetime import datetime
 from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
@@ -10,6 +11,7 @@ from smsdesk.db import get_session
 from smsdesk.models import Role
 from smsdesk.services.access import NoAccess, NotAllowed, is_owner_somewhere, store_for
 from smsdesk.services.auth import find_token, needs_touch, touch_token
+from smsdesk.services.paging import BadPage, parse_limit, parse_since
 from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -100,6 +102,13 @@ def json_body() -> dict:
     return payload
 
 
+def page_args() -> tuple[int, str | None, datetime | None]:
+    """``limit``, ``cursor`` and ``since`` of a list request (DESIGN §8), or a 400 saying which is wrong."""
+    since = request.args.get("since")
+    return parse_limit(request.args.get("limit")), request.args.get("cursor"), \
+        parse_since(since) if since is not None else None
+
+
 def id_or_404(value: int, what: str) -> int:
     """A path id, or a JSON 404 past what an Integer primary key holds (the database would fail)."""
     if value > MAX_DB_INT:
@@ -116,6 +125,11 @@ def no_access(exc: NoAccess):
 @bp.errorhandler(NotAllowed)
 def not_allowed(exc: NotAllowed):
     return error("forbidden", str(exc), 403)
+
+
+@bp.errorhandler(BadPage)
+def bad_page(exc: BadPage):
+    return error(exc.code, str(exc), 400)
 
 
 @bp.errorhandler(HTTPException)

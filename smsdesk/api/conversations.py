@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import g, request
 
-from smsdesk.api import bp, error, id_or_404, json_body, store_or_404
+from smsdesk.api import bp, error, id_or_404, json_body, page_args, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
 from smsdesk.services.access import conversation_for, may_be_assigned, store_ids_for
 from smsdesk.services.auth import find_agent
-from smsdesk.services.queries import conversation_detail, conversation_summary, list_conversations
+from smsdesk.services.conversation_list import ConversationFilters, changed_conversations, list_conversations
+from smsdesk.services.queries import conversation_detail, conversation_summary
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 
 STATUSES = ("open", "closed", "all")
@@ -17,15 +18,22 @@ STATUSES = ("open", "closed", "all")
 
 @bp.get("/conversations")
 def index():
+    """One keyset page of the list (``limit``, ``cursor``), or what changed ``since`` a poll."""
     status = request.args.get("status", "open")
     if status not in STATUSES:
         return error("invalid_status", f"status must be one of {', '.join(STATUSES)}", 400)
     slug = request.args.get("store")
     if slug:
         store_or_404(slug)  # another store's slug is a 404, like its conversations
-    rows = list_conversations(get_session(), status=status, store_slug=slug, search=request.args.get("q"),
-                              store_ids=store_ids_for(get_session(), g.agent))
-    return {"conversations": rows}
+    limit, cursor, since = page_args()
+    session = get_session()
+    filters = ConversationFilters(status=status, store_slug=slug, search=request.args.get("q"),
+                                  store_ids=store_ids_for(session, g.agent))
+    if since is None:
+        page = list_conversations(session, filters, limit=limit, cursor=cursor)
+    else:
+        page = changed_conversations(session, filters, since=since, limit=limit, cursor=cursor)
+    return page.as_json(since=since is not None)
 
 
 def _load(conversation_id: int) -> Conversation:
@@ -36,7 +44,8 @@ def _load(conversation_id: int) -> Conversation:
 @bp.get("/conversations/<int:conversation_id>")
 def show(conversation_id: int):
     conversation = _load(conversation_id)
-    return conversation_detail(get_session(), conversation)
+    limit, cursor, since = page_args()
+    return conversation_detail(get_session(), conversation, limit=limit, cursor=cursor, since=since)
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")

@@ -15,6 +15,7 @@ from smsdesk.api import conversations, deliveries
 from smsdesk.enums import ConsentLevel, ConsentSource, ConsentState, ConversationStatus, Direction, MessageStatus
 from smsdesk.models import Platform
 from smsdesk.reasons import Reason
+from smsdesk.services import paging
 from smsdesk.services.templates import KINDS
 
 PATH = "/api/openapi.json"
@@ -128,20 +129,29 @@ CONVERSATION_ID = path_param("conversation_id", {"type": "integer", "minimum": 0
 SLUG = path_param("slug", STRING)
 KIND = path_param("kind", STRING)
 SUMMARY = answer("The conversation", ref("ConversationSummary"))
+PAGING = [  # DESIGN §8: every list is keyset-paged
+    query_param("limit", {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT},
+                f"at most this many (default {paging.DEFAULT_LIMIT})"),
+    query_param("cursor", STRING, "the previous answer's next_cursor (opaque)"),
+    query_param("since", STRING, "the previous answer's next_since (or an ISO 8601 time): only what changed"),
+]
+PAGE = {"next_cursor": TEXT_OR_NULL, "next_since": STRING}  # next_cursor: null on the last page
 DETAIL = {"allOf": [ref("ConversationSummary"), obj({
     "messages": {"type": "array", "items": ref("Message")}, "orders": {"type": "array", "items": ref("Order")},
-    "consents": {"type": "array", "items": ref("Consent")}})]}
+    "consents": {"type": "array", "items": ref("Consent")}, **PAGE})]}
 
 PATHS: dict[str, Any] = {
     "/api/conversations": {"get": operation(
         "Conversations, the ones waiting longest for an answer first",
-        answer("Conversations", obj({"conversations": {"type": "array", "items": ref("ConversationSummary")}})),
+        answer("Conversations", obj({"conversations": {"type": "array", "items": ref("ConversationSummary")},
+                                     **PAGE}, {"removed": {"type": "array", "items": INTEGER}})),
         parameters=[query_param("status", {"enum": list(conversations.STATUSES)}, "open (default), closed or all"),
                     query_param("store", STRING, "only this store's (slug)"),
-                    query_param("q", STRING, "a name, an order number or digits of a phone number")])},
+                    query_param("q", STRING, "a name, an order number, digits of a phone number or message text"),
+                    *PAGING])},
     "/api/conversations/{conversation_id}": {"get": operation(
-        "A conversation with its messages, orders and consent history", answer("The conversation", DETAIL),
-        parameters=[CONVERSATION_ID])},
+        "A conversation with a page of its messages (newest first), orders and consent history",
+        answer("The conversation", DETAIL), parameters=[CONVERSATION_ID, *PAGING])},
     "/api/conversations/{conversation_id}/messages": {"post": operation(
         "Reply to the customer (queued; compliance applies)",
         answer("Queued", obj({"message": obj({"id": INTEGER, "status": {"enum": values(MessageStatus)}})})),
@@ -161,10 +171,9 @@ PATHS: dict[str, Any] = {
                            parameters=[SLUG], owner=True, errors=("422",), body=body_of(ref("StoreChanges")))},
     "/api/stores/{slug}/deliveries": {"get": operation(
         "The store's webhook deliveries, newest first (payloads left out)",
-        answer("Deliveries", obj({"deliveries": {"type": "array", "items": ref("Delivery")}})),
+        answer("Deliveries", obj({"deliveries": {"type": "array", "items": ref("Delivery")}, **PAGE})),
         parameters=[SLUG, query_param("status", {"enum": list(deliveries.STATUSES)}, "all (default) or one status"),
-                    query_param("limit", {"type": "integer", "minimum": 1, "maximum": deliveries.MAX_LIMIT},
-                                f"at most this many (default {deliveries.DEFAULT_LIMIT})")],
+                    *PAGING],
         owner=True)},
     "/api/stores/{slug}/templates": {"get": operation(
         "Every message kind of the store",

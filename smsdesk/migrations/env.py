@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from smsdesk.db import include_in_autogenerate
 from smsdesk.models import Base, UTCDateTime
 
 config = context.config
@@ -22,6 +23,7 @@ def run_migrations(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER most things
         compare_type=True,
         render_item=render_item,
+        include_object=include_in_autogenerate,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -18,6 +18,7 @@ from smsdesk.services.access import grant
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8  # characters
 TOKEN_PREFIX = "sd_"
+TOKEN_USE_PRECISION = timedelta(minutes=1)  # how exactly last_used_at follows a token's use
 
 
 class InvalidAgent(ValueError):

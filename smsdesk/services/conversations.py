@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from smsdesk.models import (
     Direction,
     Message,
     MessageStatus,
+    Order,
     Store,
     utcnow,
 )
@@ -105,3 +106,17 @@ def add_note(session: Session, *, store: Store, customer: Customer, body: str, d
     conversation.waiting_since = conversation.waiting_since or now
     conversation.unread += 1
     return note
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_for_list_changes(session: Session, _context, _instances) -> None:
+    """The list shows the customer and their latest order: a change to either is a change of
+    their conversations for ``?since=`` polls (their own changes bump ``updated_at`` by onupdate)."""
+    changed = {row.customer_id if isinstance(row, Order) else row.id
+               for row in (*session.new, *session.dirty)
+               if isinstance(row, Order | Customer) and (row in session.new or session.is_modified(row))}
+    changed.discard(None)
+    if changed:
+        # Core, on the flush's connection: an ORM bulk update can't run inside a flush.
+        session.connection().execute(
+            update(Conversation).where(Conversation.customer_id.in_(changed)).values(updated_at=utcnow()))

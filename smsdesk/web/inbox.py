@@ -19,7 +19,14 @@ from smsdesk.services.access import (
     store_ids_for,
     stores_for,
 )
-from smsdesk.services.queries import conversation_detail, list_conversations
+from smsdesk.services.conversation_list import (
+    ConversationFilters,
+    ConversationPage,
+    changed_conversations,
+    list_conversations,
+)
+from smsdesk.services.paging import BadPage, parse_since
+from smsdesk.services.queries import conversation_detail, thread_changes
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 from smsdesk.services.segments import non_gsm_characters, segment_info
 from smsdesk.services.untrusted import small_int
@@ -40,11 +47,19 @@ def _filters() -> dict:
             "q": request.args.get("q", "").strip()[:MAX_SEARCH]}
 
 
-def _conversations(filters: dict) -> list[dict]:
-    return list_conversations(get_session(), status=filters["status"], store_slug=filters["store"] or None,
-                              search=filters["q"] or None,
-                              assigned_to=signed_in_agent().id if filters["mine"] else None,
-                              store_ids=store_ids_for(get_session(), signed_in_agent()))
+def _scope(filters: dict) -> ConversationFilters:
+    return ConversationFilters(status=filters["status"], store_slug=filters["store"] or None,
+                               search=filters["q"] or None,
+                               assigned_to=signed_in_agent().id if filters["mine"] else None,
+                               store_ids=store_ids_for(get_session(), signed_in_agent()))
+
+
+def _page(filters: dict) -> ConversationPage:
+    """A page of the list: the first, or the one after ``?cursor=`` ("Load more")."""
+    try:
+        return list_conversations(get_session(), _scope(filters), cursor=request.args.get("cursor"))
+    except BadPage as exc:
+        abort(400, description=str(exc))
 
 
 def _load(conversation_id: int) -> Conversation:
@@ -67,18 +82,39 @@ def _list_args(filters: dict) -> dict:
 def inbox():
     """The reply queue with its filters."""
     filters = _filters()
-    return render_template("inbox.html", filters=filters, list_args=_list_args(filters),
-                           conversations=_conversations(filters), stores=stores_for(get_session(), signed_in_agent()),
-                           detail=None, poll_seconds=POLL_SECONDS)
+    return render_template("inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
+                           stores=stores_for(get_session(), signed_in_agent()), detail=None, poll_seconds=POLL_SECONDS)
 
 
 @bp.get("/inbox/list")
 @login_required
 def inbox_list():
-    """The conversation list fragment (polled)."""
+    """A page of the list as an HTML fragment, or with ``?since=`` the rows changed since the
+    page's last poll as JSON (204, no body, when nothing changed: the idle poll)."""
     filters = _filters()
-    return render_template("_conversation_list.html", conversations=_conversations(filters),
-                           list_args=_list_args(filters), current_id=request.args.get("current", type=int))
+    since = request.args.get("since")
+    if since is not None:
+        return _list_changes(filters, since)
+    page = _page(filters)
+    html = render_template("_conversation_list.html", page=page, list_args=_list_args(filters),
+                           current_id=request.args.get("current", type=int), first=not request.args.get("cursor"))
+    return html, {"X-Next-Since": page.next_since}
+
+
+def _list_changes(filters: dict, since: str):
+    try:
+        changes = changed_conversations(get_session(), _scope(filters), since=parse_since(since))
+    except BadPage as exc:
+        abort(400, description=str(exc))
+    if not changes.conversations and not changes.removed:
+        return "", 204
+    if changes.next_cursor:  # more changed than one answer holds: the page reloads its first page
+        return {"reset": True, "next_since": changes.next_since}
+    current_id, list_args = request.args.get("current", type=int), _list_args(filters)
+    rows = [{"id": c["id"], "key": changes.keys[c["id"]],
+             "html": render_template("_conversation_row.html", c=c, current_id=current_id, list_args=list_args)}
+            for c in changes.conversations]
+    return {"next_since": changes.next_since, "removed": changes.removed, "rows": rows}
 
 
 @bp.get("/inbox/<int:conversation_id>")
@@ -92,7 +128,7 @@ def conversation(conversation_id: int):
     session.commit()
     filters = _filters()
     return render_template(
-        "inbox.html", filters=filters, list_args=_list_args(filters), conversations=_conversations(filters),
+        "inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
         stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
         conversation=current, agents=assignable_agents(session, current.store_id),
         canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS)
@@ -102,13 +138,21 @@ def conversation(conversation_id: int):
 @writes_on_get
 @login_required
 def thread(conversation_id: int):
-    """The thread fragment; seeing it counts as reading it."""
+    """The thread fragment; seeing it counts as reading it. ``?cursor=``: older texts;
+    ``?since=``: 204 when no text of the thread changed since, else its latest texts."""
     session = get_session()
     current = _load(conversation_id)
     if current.unread:
         service.mark_read(current)
         session.commit()
-    return render_template("_thread.html", detail=conversation_detail(session, current))
+    cursor, since = request.args.get("cursor"), request.args.get("since")
+    try:
+        if since is not None and not thread_changes(session, current, since=parse_since(since), limit=1)[0]:
+            return "", 204
+        detail = conversation_detail(session, current, cursor=cursor)
+    except BadPage as exc:
+        abort(400, description=str(exc))
+    return render_template("_thread.html", detail=detail), {"X-Next-Since": detail["next_since"]}
 
 
 def _canned_for(store_id: int) -> list[CannedReply]:

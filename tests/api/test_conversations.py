@@ -1,10 +1,13 @@
 """The agents' JSON API: auth, the reply queue, a thread, replying."""
 import pytest
+from sqlalchemy import select
 
 from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced, SmsConsent
-from smsdesk.models import ConsentSource
+from smsdesk.models import ConsentSource, Order, utcnow
+from smsdesk.services import search
 from smsdesk.services.consent import record_consent
 from smsdesk.services.events import apply_event
+from smsdesk.services.queries import iso
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -169,3 +172,151 @@ def test_an_admin_lists_every_store_and_a_member_only_theirs(client, make):
     assert phones == ["+15025550102"]
     assert client.get(f"/api/conversations?store={one.slug}", headers=member).status_code == 404
     assert len(client.get("/api/conversations", headers=admin).json["conversations"]) == 2
+
+
+# -- paging (DESIGN §8) ---------------------------------------------------------------
+
+def walk(client, auth, url: str) -> list[list[str]]:
+    """Every page of a list, following next_cursor; each page as its customers' phones."""
+    pages, cursor = [], None
+    while True:
+        answer = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=auth).json
+        pages.append([r["customer_phone"] for r in answer["conversations"]])
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_pages_follow_the_queue_order_waiting_first_then_newest(client, make, auth, db_session):
+    store = make.store()
+    for n in range(1, 6):
+        text_in(client, store, f"+1502555010{n}", f"text {n}")
+    for cid in [c["id"] for c in client.get("/api/conversations", headers=auth).json["conversations"]][:2]:
+        client.post(f"/api/conversations/{cid}/close", headers=auth)  # 0101, 0102 leave the queue
+    pages = walk(client, auth, "/api/conversations?status=all&limit=2")
+    assert pages == [["+15025550103", "+15025550104"], ["+15025550105", "+15025550102"], ["+15025550101"]]
+    assert walk(client, auth, "/api/conversations?status=open&limit=2") == [
+        ["+15025550103", "+15025550104"], ["+15025550105"]]
+
+
+def test_default_limit_is_50_and_at_most_200(client, make, auth, db_session):
+    store = make.store()
+    for n in range(51):
+        text_in(client, store, f"+150255502{n:02d}", "hi")
+    first = client.get("/api/conversations", headers=auth).json
+    assert len(first["conversations"]) == 50 and first["next_cursor"]
+    rest = client.get(f"/api/conversations?cursor={first['next_cursor']}", headers=auth).json
+    assert len(rest["conversations"]) == 1 and rest["next_cursor"] is None
+    assert client.get("/api/conversations?limit=201", headers=auth).json["error"] == "invalid_limit"
+
+
+@pytest.mark.parametrize("params", ["limit=0", "limit=x", "cursor=abc", "cursor=", "since=yesterday", "since=",
+                                    "cursor=WyJjdyIsIjIwMjYtMTEtMjVUMDA6MDA6MDBaIiwtMV0"])
+def test_bad_paging_parameters_are_400(client, make, auth, params):
+    response = client.get(f"/api/conversations?{params}", headers=auth)
+    assert response.status_code == 400
+    assert response.json["error"] in ("invalid_limit", "invalid_cursor", "invalid_since") and response.json["message"]
+
+
+def test_a_cursor_of_another_list_is_refused(client, make, auth):
+    store = make.store()
+    for n in range(3):
+        text_in(client, store, f"+1502555030{n}", "one\ntwo")
+    cid = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    for _ in range(2):
+        text_in(client, store, "+15025550300", "again")
+    thread_cursor = client.get(f"/api/conversations/{cid}?limit=1", headers=auth).json["next_cursor"]
+    assert thread_cursor
+    assert client.get(f"/api/conversations?cursor={thread_cursor}", headers=auth).status_code == 400
+
+
+def test_since_lists_only_what_changed_and_what_left(client, make, auth):
+    store = make.store()
+    text_in(client, store, "+15025550401", "old")
+    text_in(client, store, "+15025550402", "old too")
+    rows = client.get("/api/conversations", headers=auth).json["conversations"]
+    mark = iso(utcnow())
+    idle = client.get(f"/api/conversations?since={mark}", headers=auth)
+    assert idle.json == {"conversations": [], "removed": [], "next_cursor": None, "next_since": idle.json["next_since"]}
+    client.post(f"/api/conversations/{rows[0]['id']}/close", headers=auth)
+    text_in(client, store, "+15025550402", "new")
+    changed = client.get(f"/api/conversations?since={mark}", headers=auth).json
+    assert [r["last_message"]["body"] for r in changed["conversations"]] == ["new"]
+    assert changed["removed"] == [rows[0]["id"]]  # closed: no longer in the open list
+    everything = client.get(f"/api/conversations?status=all&since={mark}", headers=auth).json
+    assert len(everything["conversations"]) == 2 and everything["removed"] == []
+
+
+def test_an_order_change_counts_as_a_change_of_the_conversation(client, make, auth, db_session):
+    store = make.store()
+    text_in(client, store, "+15025550501", "where is it?")
+    apply_event(db_session, store=store, event=OrderPlaced(order=OrderInfo(external_id="77", number="1077"),
+                                                            customer=CustomerInfo(phone="+15025550501")), source="test")
+    db_session.commit()
+    mark = iso(utcnow())
+    assert client.get(f"/api/conversations?since={mark}", headers=auth).json["conversations"] == []
+    db_session.scalars(select(Order)).one().status = "shipped"  # no text goes out with this change
+    db_session.commit()
+    changed = client.get(f"/api/conversations?since={mark}", headers=auth).json["conversations"]
+    assert [r["latest_order"]["status"] for r in changed] == ["shipped"]
+
+
+def test_thread_pages_back_in_time_and_since_shows_new_texts(client, make, auth):
+    store = make.store()
+    for n in range(5):
+        text_in(client, store, "+15025550601", f"text {n}")
+    cid = client.get("/api/conversations", headers=auth).json["conversations"][0]["id"]
+    latest = client.get(f"/api/conversations/{cid}?limit=2", headers=auth).json
+    assert [m["body"] for m in latest["messages"]] == ["text 3", "text 4"]
+    older = client.get(f"/api/conversations/{cid}?limit=2&cursor={latest['next_cursor']}", headers=auth).json
+    assert [m["body"] for m in older["messages"]] == ["text 1", "text 2"]
+    oldest = client.get(f"/api/conversations/{cid}?limit=2&cursor={older['next_cursor']}", headers=auth).json
+    assert [m["body"] for m in oldest["messages"]] == ["text 0"] and oldest["next_cursor"] is None
+    mark = iso(utcnow())
+    assert client.get(f"/api/conversations/{cid}?since={mark}", headers=auth).json["messages"] == []
+    text_in(client, store, "+15025550601", "text 5")
+    assert [m["body"] for m in client.get(f"/api/conversations/{cid}?since={mark}", headers=auth).json["messages"]] \
+        == ["text 5"]
+
+
+@pytest.mark.parametrize(("q", "phone"), [("Larsen", "+15025550702"), ("mma lar", "+15025550702"),
+                                          ("#1042", "+15025550701"), ("parcel", "+15025550703"),
+                                          ("0703", "+15025550703"), ("(502) 555-0701", "+15025550701"),
+                                          ('"parcel', None), ("a%", None), ("pa", "+15025550703")])
+@pytest.mark.parametrize("probe", [1000, 0], ids=["selective", "broad"])
+def test_search_by_name_order_text_and_phone(client, make, auth, db_session, monkeypatch, q, phone, probe):
+    """Both ways a search runs: from the index's matches, or each listed conversation checked."""
+    monkeypatch.setattr(search, "PROBE", probe)
+    store = make.store()
+    text_in(client, store, "+15025550701", "hello")
+    text_in(client, store, "+15025550702", "hi")
+    text_in(client, store, "+15025550703", "where is my parcel?")
+    make.customer(store, "+15025550702", first_name="Emma", last_name="Larsen")
+    apply_event(db_session, store=store, event=OrderPlaced(order=OrderInfo(external_id="1", number="1042"),
+                                                            customer=CustomerInfo(phone="+15025550701")), source="test")
+    db_session.commit()
+    found = client.get("/api/conversations", headers=auth, query_string={"q": q, "status": "all"}).json
+    assert [r["customer_phone"] for r in found["conversations"]] == ([phone] if phone else [])
+
+
+def test_search_follows_a_renamed_customer(client, make, auth, db_session):
+    store = make.store()
+    text_in(client, store, "+15025550801", "hi")
+    make.customer(store, "+15025550801", first_name="Ingrid", last_name="Holm")
+    make.customer(store, "+15025550801", first_name="Greta", last_name="Lund")
+
+    def found(q):
+        return client.get("/api/conversations", headers=auth, query_string={"q": q}).json["conversations"]
+    assert found("Ingrid") == [] and [r["customer_name"] for r in found("Greta Lu")] == ["Greta Lund"]
+
+
+def test_since_with_a_search_shows_matching_changes_and_removes_the_rest(client, make, auth):
+    store = make.store()
+    text_in(client, store, "+15025550901", "my parcel is late")
+    text_in(client, store, "+15025550902", "hello")
+    mark = iso(utcnow())
+    text_in(client, store, "+15025550901", "still waiting")
+    text_in(client, store, "+15025550902", "anyone?")
+    changed = client.get("/api/conversations", headers=auth, query_string={"since": mark, "q": "parcel"}).json
+    assert [r["customer_phone"] for r in changed["conversations"]] == ["+15025550901"]
+    assert len(changed["removed"]) == 1

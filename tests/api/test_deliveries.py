@@ -49,3 +49,16 @@ def test_needs_an_owner_token(client, make):
     agent = {"Authorization": f"Bearer {make.token(role='agent')}"}
     assert client.get(f"/api/stores/{store.slug}/deliveries", headers=agent).status_code == 403
     assert client.get(f"/api/stores/{store.slug}/deliveries").status_code == 401
+
+
+def test_deliveries_page_newest_first(client, owner, bigcommerce_store, bigcommerce_api):
+    for order_id in (301, 302, 303):
+        post_callback(client, bigcommerce_store, order_id)
+    url = f"/api/stores/{bigcommerce_store.slug}/deliveries?limit=2"
+    first = client.get(url, headers=owner).json
+    second = client.get(f"{url}&cursor={first['next_cursor']}", headers=owner).json
+    ids = [d["id"] for d in first["deliveries"] + second["deliveries"]]
+    assert len(first["deliveries"]) == 2 and second["next_cursor"] is None
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 3
+    bad = client.get(f"{url}&cursor=nope", headers=owner)
+    assert (bad.status_code, bad.json["error"]) == (400, "invalid_cursor")

@@ -97,22 +97,33 @@ def test_template_save_never_500(world, rows, changes, preview):
     rows.check(response, f"template {body[:200]!r}")
 
 
+PAGE_VALUES = st.one_of(hostile_string, st.sampled_from([
+    "", "0", "200", "201", "-1", "9" * 30, "eyJ4IjoxfQ", "WyJjdyIsIngiLDFd", "WyJjciIsIjIwMjYtMDEtMDEiLDld",
+    "WyJjdyIsIjAwMDEtMDEtMDFUMDA6MDA6MDAiLDEwMDAwMDAwMDAwMDBd", "0001-01-01T00:00:00", "9999-12-31T23:59:59Z",
+    "2026-11-25T12:00:00+14:00", "2026-02-30", "+00:00", "Z"]))
+
+
 @given(q=hostile_string, store=hostile_string, status=st.one_of(st.just("all"), hostile_string),
-       path_id=st.sampled_from(PATH_IDS))
+       path_id=st.sampled_from(PATH_IDS), limit=PAGE_VALUES, cursor=PAGE_VALUES, since=PAGE_VALUES)
 @HOSTILE_SETTINGS
-def test_search_and_show_never_500(world, rows, q, store, status, path_id):
+def test_search_and_show_never_500(world, rows, q, store, status, path_id, limit, cursor, since):
     rows.check(world.send("GET", "/api/conversations", query=query({"q": q, "store": store, "status": status})),
                f"search {q!r} {store!r} {status!r}")
+    paging = {"limit": limit, "cursor": cursor, "since": since}
+    rows.check(world.send("GET", "/api/conversations", query=query({"q": q, "status": status, **paging})),
+               f"page {q!r} {paging!r}")
     rows.check(world.send("GET", f"/api/conversations/{path_id}"), f"show {path_id!r}")
+    rows.check(world.send("GET", f"/api/conversations/{world.conversation_id}", query=query(paging)),
+               f"thread {paging!r}")
 
 
-@given(limit=st.one_of(hostile_string, st.sampled_from(["1", "500", "501", "0", "١٢", "²", "9" * 30])),
-       status=st.one_of(st.just("all"), hostile_string))
+@given(limit=st.one_of(hostile_string, st.sampled_from(["1", "200", "201", "0", "١٢", "²", "9" * 30])),
+       status=st.one_of(st.just("all"), hostile_string), cursor=PAGE_VALUES, since=PAGE_VALUES)
 @HOSTILE_SETTINGS
-def test_deliveries_never_500(world, rows, limit, status):
+def test_deliveries_never_500(world, rows, limit, status, cursor, since):
     response = world.send("GET", f"/api/stores/{world.store.slug}/deliveries", owner=True,
-                          query=query({"limit": limit, "status": status}))
-    rows.check(response, f"deliveries {limit!r} {status!r}")
+                          query=query({"limit": limit, "status": status, "cursor": cursor, "since": since}))
+    rows.check(response, f"deliveries {limit!r} {status!r} {cursor!r} {since!r}")
 
 
 # -- the cases once seen as a 500 ---------------------------------------------------
@@ -169,17 +180,26 @@ def test_ids_beyond_the_integer_range_are_404(world, rows, path):
     ("/api/stores/{slug}/deliveries", {"limit": "١٢"}, True),
     ("/api/stores/{slug}/deliveries", {"limit": "²"}, True),
     ("/api/stores/{slug}/deliveries", {"limit": "9" * 30}, True),
+    ("/api/conversations", {"cursor": "WyJjdyIsIjAwMDEtMDEtMDFUMDA6MDA6MDAiLDEwMDAwMDAwMDAwMDBd"}, False),  # id > int
+    ("/api/conversations", {"cursor": "WyJjdyIsMSwxXQ"}, False),  # ["cw",1,1]: a number for a time
+    ("/api/conversations", {"cursor": "WyJjdyIsIngiLHRydWVd"}, False),  # ["cw","x",true]
+    ("/api/conversations", {"cursor": "x" * 5000}, False),
+    ("/api/conversations", {"since": "2026-13-01"}, False),
+    ("/api/conversations", {"since": "9" * 60}, False),
+    ("/api/conversations", {"limit": "1e3"}, False),
+    ("/api/stores/{slug}/deliveries", {"cursor": "W10"}, True),  # []
 ])
 def test_query_hostile_cases_are_400(world, rows, path, params, owner):
     response = world.send("GET", path.format(slug=world.store.slug), owner=owner, query=query(params))
-    assert response.status_code == 400 and response.json["error"] in ("invalid_query", "invalid_limit")
+    assert response.status_code == 400 and response.json["error"] in (
+        "invalid_query", "invalid_limit", "invalid_cursor", "invalid_since")
     rows.check(response, path)
 
 
 def test_undecodable_query_is_plain_text(world):
     """werkzeug keeps a %-escape that is no UTF-8 (a lone surrogate's) as text: nothing to refuse."""
     response = world.send("GET", "/api/conversations", query=query({"q": "\ud800"}))
-    assert response.status_code == 200 and response.json == {"conversations": []}
+    assert response.status_code == 200 and response.json["conversations"] == []
 
 
 @pytest.mark.parametrize("body", [b'{"name": "A\\u0000"}', b'{"help_text": "\\udfff"}', b'{"rate_per_second": NaN}',

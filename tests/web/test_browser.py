@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from werkzeug.serving import make_server
 
 from smsdesk import db
 from smsdesk.app import create_app
-from smsdesk.models import Order
+from smsdesk.models import Conversation, ConversationStatus, Order, utcnow
 from tests.conftest import TWILIO_TOKEN, app_settings
 from tests.factories import inbound_sms, twilio_signature
 from tests.web.conftest import PASSWORD
@@ -182,4 +183,33 @@ def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_sess
     heights = page.eval_on_selector_all(".bar[data-height]", "els => els.map(e => [e.dataset.height, e.style.height])")
     assert heights and all(float(style.rstrip("%")) == float(data) for data, style in heights)
     assert blocked == []
+    page.close()
+
+
+def test_inbox_loads_more_and_shows_a_new_text_without_a_reload(chromium, live_app, make, db_session):
+    """Paging and the incremental poll in a real browser: "Load more" appends the next page, a
+    closed conversation leaves, and a new text shows in its row by the 3 s poll, no reload."""
+    app, url = live_app
+    agent = make.agent()
+    store = make.store(name="Nordic Knits")
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    for n in range(52):  # changed an hour ago: the page's first poll has nothing to catch up on
+        customer = make.customer(store, f"+150255521{n:02d}", first_name=f"Customer{n:02d}")
+        at = an_hour_ago + timedelta(seconds=n)
+        db_session.add(Conversation(store_id=store.id, customer_id=customer.id, status=ConversationStatus.OPEN,
+                                    waiting_since=at, last_message_at=at, updated_at=at, unread=1))
+    db_session.commit()
+    page = chromium.new_page()
+    page.set_default_timeout(WAIT_MS)
+    log_in(page, url, agent)
+    assert page.locator(".conversation").count() == 50
+    page.click(".load-more")
+    page.locator(".conversation", has_text="Customer51").wait_for()
+    assert page.locator(".conversation").count() == 52 and page.locator(".load-more").count() == 0
+    page.click(".conversation >> text=Customer00")
+    page.click(".thread-head button[type=submit]")  # close: it leaves the open list
+    page.locator(".flash", has_text="Conversation closed.").wait_for()
+    assert page.locator(".conversation", has_text="Customer00").count() == 0
+    text_in(app, url, store, phone="+15025552101", body="any news on my parcel?")
+    page.locator(".conversation", has_text="Customer01").filter(has_text="any news on my parcel?").wait_for()
     page.close()

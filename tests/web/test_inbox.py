@@ -1,9 +1,13 @@
 """The inbox pages: the queue, filters, a conversation, replying, assigning, closing, escaping."""
+import json
+import re
+
 import pytest
 from sqlalchemy import select
 
-from smsdesk.models import CannedReply, Conversation, Message, Order
+from smsdesk.models import CannedReply, Conversation, Message, Order, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services.queries import iso
 from tests.factories import inbound_sms
 from tests.webhooks.test_twilio import post_signed
 
@@ -230,3 +234,80 @@ def test_order_panel_shows_why_an_order_got_no_text(browser, agent, make, db_ses
     html = browser.get(f"/inbox/{conversation_id(db_session)}").get_data(as_text=True)
     assert '<div class="no-text" data-reason="template_disabled">No text: the store turned this text off</div>' in html
     assert html.count('class="no-text"') == 1
+
+
+# -- paging and incremental refresh ---------------------------------------------------
+
+def test_list_loads_more_a_page_at_a_time(browser, agent, make):
+    store = make.store()
+    for n in range(52):
+        text_in(browser.client, store, f"+150255508{n:02d}", f"text {n}")
+    html = browser.get("/inbox").get_data(as_text=True)
+    assert html.count('class="conversation ') == 50 and "text 49" in html and "text 50" not in html
+    more = re.search(r'data-more-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    rest = browser.get(more).get_data(as_text=True)
+    assert rest.count('class="conversation ') == 2 and "text 51" in rest and "Load more" not in rest
+
+
+def test_idle_poll_is_an_empty_answer(browser, agent, make):
+    store = make.store()
+    for n in range(20):
+        text_in(browser.client, store, f"+150255509{n:02d}", "hello " * 20)
+    since = iso(utcnow())
+    idle = browser.get(f"/inbox/list?since={since}")
+    assert idle.status_code == 204 and len(idle.get_data()) < 1024
+
+
+def test_poll_brings_only_the_changed_rows_with_their_place(browser, agent, make, db_session):
+    store = make.store()
+    for n in range(20):
+        text_in(browser.client, store, f"+150255509{n:02d}", f"text {n}")
+    since = iso(utcnow())
+    text_in(browser.client, store, "+15025550905", "one more")
+    browser.post(f"/inbox/{conversation_id(db_session, '+15025550901')}/close")
+    changes = browser.get(f"/inbox/list?since={since}").json
+    assert [row["id"] for row in changes["rows"]] == [conversation_id(db_session, "+15025550905")]
+    assert "one more" in changes["rows"][0]["html"] and changes["rows"][0]["key"]
+    assert changes["removed"] == [conversation_id(db_session, "+15025550901")]
+    assert len(json.dumps(changes)) < 2048  # one row, not the list
+
+
+def test_sort_keys_order_rows_like_the_list(browser, agent, make, db_session):
+    store = make.store()
+    for n in range(4):
+        text_in(browser.client, store, f"+150255507{n:02d}", f"text {n}")
+    browser.post(f"/inbox/{conversation_id(db_session, '+15025550701')}/close")
+    html = browser.get("/inbox/list?status=all").get_data(as_text=True)
+    keys = re.findall(r'data-key="([^"]+)"', html)
+    assert len(keys) == 4 and keys == sorted(keys)
+
+
+def test_thread_poll_is_empty_until_a_text_changes(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    since = iso(utcnow())
+    assert browser.get(f"/inbox/{cid}/thread?since={since}").status_code == 204
+    text_in(browser.client, store, body="anyone there?")
+    answer = browser.get(f"/inbox/{cid}/thread?since={since}")
+    assert answer.status_code == 200 and "anyone there?" in answer.get_data(as_text=True)
+    assert answer.headers["X-Next-Since"]
+
+
+@pytest.mark.parametrize("query", ["since=soon", "cursor=abc", "/thread?cursor=abc", "/thread?since=x"])
+def test_bad_paging_parameters_are_400(browser, agent, make, db_session, query):
+    store = make.store()
+    text_in(browser.client, store)
+    path = f"/inbox/{conversation_id(db_session)}{query}" if query.startswith("/") else f"/inbox/list?{query}"
+    assert browser.get(path).status_code == 400
+
+
+def test_thread_shows_the_latest_texts_and_pages_back(browser, agent, make, db_session):
+    store = make.store()
+    for n in range(52):
+        text_in(browser.client, store, body=f"text {n:02d}")
+    html = browser.get(f"/inbox/{conversation_id(db_session)}").get_data(as_text=True)
+    assert "text 51" in html and "text 02" in html and "text 01" not in html
+    older = re.search(r'class="btn small load-older"\s+data-more-url="([^"]+)"', html).group(1).replace("&amp;", "&")
+    page = browser.get(older).get_data(as_text=True)
+    assert "text 00" in page and "text 01" in page and "text 02" not in page and "load-older" not in page

@@ -35,23 +35,98 @@
     });
   }
 
-  /* Elements with data-poll-url are refreshed from that HTML fragment every few seconds. */
+  function withParam(url, name, value) {
+    return url + (url.includes("?") ? "&" : "?") + name + "=" + encodeURIComponent(value);
+  }
+
+  /* A thread (data-poll-url) asks every few seconds whether anything changed since its last
+     answer (data-since); the idle answer is an empty 204. Older pages loaded by the agent stay. */
   function startPolling(el) {
     const seconds = Number(el.dataset.pollSeconds || 3);
     const stick = el.hasAttribute("data-stick-bottom");
-    let last = el.innerHTML;
+    let since = el.dataset.since;
     if (stick) el.scrollTop = el.scrollHeight;
     setInterval(() => {
       if (document.hidden) return;
-      fetch(el.dataset.pollUrl, {credentials: "same-origin"}).then((r) => r.ok ? r.text() : null).then((html) => {
-        if (html === null || html === last) return;
+      fetch(withParam(el.dataset.pollUrl, "since", since), {credentials: "same-origin"}).then((r) => {
+        if (r.status !== 200) return null;
+        since = r.headers.get("X-Next-Since") || since;
+        return r.text();
+      }).then((html) => {
+        if (html === null) return;
         const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-        last = html;
+        const older = [...el.querySelectorAll(":scope > .older-page")];
+        const olderButton = older.length ? el.querySelector(":scope > .load-older") : null;
         el.innerHTML = html;
+        if (older.length) {
+          el.querySelector(":scope > .load-older")?.remove();
+          el.prepend(...(olderButton ? [olderButton, ...older] : older));
+        }
         localizeTimes(el);
         if (stick && atBottom) el.scrollTop = el.scrollHeight;
       }).catch(() => {});
     }, seconds * 1000);
+  }
+
+  /* "Load more" / "Older messages": the next page replaces the button (and brings its own). */
+  function loadMore(button, wrapClass) {
+    button.disabled = true;
+    fetch(button.dataset.moreUrl, {credentials: "same-origin"}).then((r) => r.ok ? r.text() : null).then((html) => {
+      if (html === null) { button.disabled = false; return; }
+      const holder = document.createElement("div");
+      holder.innerHTML = html;
+      localizeTimes(holder);
+      if (wrapClass) {
+        holder.className = wrapClass;
+        const next = holder.querySelector(":scope > .load-older");
+        button.replaceWith(...(next ? [next, holder] : [holder]));
+      } else {
+        button.replaceWith(...holder.childNodes);
+      }
+    }).catch(() => { button.disabled = false; });
+  }
+
+  /* The conversation list asks only for what changed since its last answer, and puts each
+     changed row where the list's order (data-key) says; rows beyond the loaded pages wait. */
+  function startListUpdates(list) {
+    const seconds = Number(list.dataset.pollSeconds || 3);
+    let since = list.dataset.since;
+    list.addEventListener("click", (e) => {
+      const button = e.target.closest(".load-more");
+      if (button) loadMore(button, null);
+    });
+    setInterval(() => {
+      if (document.hidden) return;
+      fetch(withParam(list.dataset.changesUrl, "since", since), {credentials: "same-origin"})
+        .then((r) => r.status === 200 ? r.json() : null).then((changes) => {
+          if (changes === null) return;
+          if (changes.reset) return reloadList(list).then((next) => { since = next || since; });
+          since = changes.next_since;
+          changes.removed.forEach((id) => list.querySelector(`[data-conversation-id="${id}"]`)?.remove());
+          changes.rows.forEach((row) => placeRow(list, row));
+          localizeTimes(list);
+        }).catch(() => {});
+    }, seconds * 1000);
+  }
+
+  function placeRow(list, row) {
+    list.querySelector(`[data-conversation-id="${row.id}"]`)?.remove();
+    const holder = document.createElement("template");
+    holder.innerHTML = row.html.trim();
+    const later = [...list.querySelectorAll("[data-key]")].find((el) => el.dataset.key > row.key);
+    const more = list.querySelector(".load-more");
+    if (later) list.insertBefore(holder.content, later);
+    else if (more) return; // it belongs to a page not loaded yet
+    else list.append(holder.content);
+    list.querySelector(".empty")?.remove();
+  }
+
+  function reloadList(list) {
+    return fetch(list.dataset.changesUrl, {credentials: "same-origin"}).then((r) => {
+      if (!r.ok) return null;
+      const next = r.headers.get("X-Next-Since");
+      return r.text().then((html) => { list.innerHTML = html; localizeTimes(list); return next; });
+    });
   }
 
   function describeSegments(info) {
@@ -115,6 +190,11 @@
     // Bar heights come as data (the CSP allows no inline style attributes); CSSOM is allowed.
     document.querySelectorAll("[data-height]").forEach((el) => { el.style.height = el.dataset.height + "%"; });
     document.querySelectorAll("[data-poll-url]").forEach(startPolling);
+    document.querySelectorAll("[data-changes-url]").forEach(startListUpdates);
+    document.addEventListener("click", (e) => {
+      const older = e.target.closest(".load-older");
+      if (older) loadMore(older, "older-page");
+    });
     document.querySelectorAll("textarea[data-segments-url]").forEach(setupCounter);
     document.querySelectorAll("textarea[data-preview-url]").forEach(setupPreview);
     document.querySelectorAll("[data-autosubmit]").forEach((el) =>

@@ -1,0 +1,159 @@
+"""The reply queue, one keyset page at a time (DESIGN §8), and what changed since a poll.
+
+Order: conversations waiting for an answer first, oldest wait first ``(waiting_since, id)``;
+then the others, latest text first ``(last_message_at desc, id desc)``. Each half is one
+range scan of its own index (migration 0008), so a page costs the same at any depth.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.orm import Session, joinedload
+
+from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
+from smsdesk.services.paging import DEFAULT_LIMIT, BadPage, decode_cursor, encode_cursor, next_since
+from smsdesk.services.queries import last_messages, latest_orders, summary
+from smsdesk.services.search import mentions, search_condition
+
+WAITING, REST, CHANGED = "cw", "cr", "cs"  # cursor kinds: in the waiting half, the rest, a since-walk
+
+
+@dataclass
+class ConversationFilters:
+    """What an agent narrows the list to (every filter optional but ``status``)."""
+
+    status: str = "open"  # open | closed | all
+    store_slug: str | None = None
+    search: str | None = None
+    assigned_to: int | None = None
+    store_ids: list[int] | None = None  # the user's stores; None: every store (an admin)
+
+
+@dataclass
+class ConversationPage:
+    conversations: list[dict]
+    next_cursor: str | None
+    next_since: str
+    removed: list[int] = field(default_factory=list)  # since-answers: changed, no longer in the list
+    keys: dict[int, str] = field(default_factory=dict)  # id -> sort_key, for the web page
+
+    def as_json(self, *, since: bool) -> dict:
+        data: dict = {"conversations": self.conversations, "next_cursor": self.next_cursor,
+                      "next_since": self.next_since}
+        if since:
+            data["removed"] = self.removed
+        return data
+
+
+def list_conversations(session: Session, filters: ConversationFilters, *, limit: int = DEFAULT_LIMIT,
+                       cursor: str | None = None) -> ConversationPage:
+    """One page of the list; ``cursor`` is a previous page's ``next_cursor``."""
+    started = utcnow()
+    key = _queue_key(cursor)
+    found: list[Conversation] = []
+    if key is None or key[0] == WAITING:
+        found = _fetch(session, _filtered(session, filters, waiting=True, after=key), limit + 1)
+    if len(found) <= limit:
+        after = key if key is not None and key[0] == REST else None
+        found += _fetch(session, _filtered(session, filters, waiting=False, after=after), limit + 1 - len(found))
+    page, more = found[:limit], len(found) > limit
+    return ConversationPage(_summaries(session, page), _queue_cursor(page[-1]) if more else None,
+                            next_since(started), keys={c.id: sort_key(c) for c in page})
+
+
+def changed_conversations(session: Session, filters: ConversationFilters, *, since: datetime,
+                          limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> ConversationPage:
+    """Conversations changed after ``since``, oldest change first: the ones still matching the
+    filters in full, the ids of the others in ``removed`` (closed, reassigned ...)."""
+    started = utcnow()
+    query = _scoped(select(Conversation), filters).where(Conversation.updated_at > since)
+    if cursor is not None:
+        changed_at, last_id = decode_cursor(cursor, CHANGED, (datetime, int))
+        query = query.where(tuple_(Conversation.updated_at, Conversation.id) > tuple_(changed_at, last_id))
+    found = _fetch(session, query.order_by(Conversation.updated_at, Conversation.id), limit + 1)
+    page, more = found[:limit], len(found) > limit
+    still = set(session.scalars(_matching(session, select(Conversation.id), filters, per_row=True)
+                                .where(Conversation.id.in_([c.id for c in page])))) if page else set()
+    shown = [c for c in page if c.id in still]
+    next_cursor = encode_cursor(CHANGED, page[-1].updated_at, page[-1].id) if more else None
+    return ConversationPage(_summaries(session, shown), next_cursor, next_since(started),
+                            [c.id for c in page if c.id not in still], {c.id: sort_key(c) for c in shown})
+
+
+def sort_key(conversation: Conversation) -> str:
+    """A string that sorts like the list, for a page that places changed rows itself."""
+    if conversation.waiting_since is not None:
+        return f"0{_micros(conversation.waiting_since):020d}{conversation.id:012d}"
+    return f"1{10**19 - _micros(conversation.last_message_at):020d}{10**12 - conversation.id:012d}"
+
+
+def _micros(at: datetime) -> int:
+    return int(at.timestamp()) * 1_000_000 + at.microsecond
+
+
+def _queue_key(cursor: str | None) -> list | None:
+    if cursor is None:
+        return None
+    try:
+        return [WAITING, *decode_cursor(cursor, WAITING, (datetime, int))]
+    except BadPage:
+        return [REST, *decode_cursor(cursor, REST, (datetime, int))]
+
+
+def _queue_cursor(last: Conversation) -> str:
+    if last.waiting_since is not None:
+        return encode_cursor(WAITING, last.waiting_since, last.id)
+    return encode_cursor(REST, last.last_message_at, last.id)
+
+
+def _filtered(session: Session, filters: ConversationFilters, *, waiting: bool, after: list | None) -> Select:
+    query = _matching(session, select(Conversation), filters)
+    if waiting:
+        query = query.where(Conversation.waiting_since.is_not(None))
+        if after is not None:
+            query = query.where(tuple_(Conversation.waiting_since, Conversation.id) > tuple_(after[1], after[2]))
+        return query.order_by(Conversation.waiting_since, Conversation.id)
+    query = query.where(Conversation.waiting_since.is_(None))
+    if after is not None:
+        query = query.where(tuple_(Conversation.last_message_at, Conversation.id) < tuple_(after[1], after[2]))
+    return query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+
+
+def _scoped(query: Select, filters: ConversationFilters) -> Select:
+    """Which conversations a caller may see at all: the user's stores (services/access.py), the store."""
+    if filters.store_ids is not None:
+        query = query.where(Conversation.store_id.in_(filters.store_ids))
+    if filters.store_slug:
+        query = query.where(Conversation.store_id.in_(select(Store.id).where(Store.slug == filters.store_slug)))
+    return query
+
+
+def _matching(session: Session, query: Select, filters: ConversationFilters, *, per_row: bool = False) -> Select:
+    """``query`` narrowed by every filter; ``per_row``: for a few known rows, where a search
+    is cheapest checked on each row's own texts and orders."""
+    query = _scoped(query, filters)
+    if filters.status != "all":
+        query = query.where(Conversation.status == ConversationStatus(filters.status))
+    if filters.assigned_to is not None:
+        query = query.where(Conversation.assigned_agent_id == filters.assigned_to)
+    if filters.search and filters.search.strip():
+        search = mentions(filters.search, Conversation.customer_id) if per_row else \
+            search_condition(session, filters.search, Conversation.customer_id)
+        query = query.where(search)
+    return query
+
+
+def _fetch(session: Session, query: Select, limit: int) -> list[Conversation]:
+    if limit <= 0:
+        return []
+    query = query.options(joinedload(Conversation.customer), joinedload(Conversation.store),
+                          joinedload(Conversation.assigned_agent)).limit(limit)
+    return list(session.scalars(query).unique())
+
+
+def _summaries(session: Session, conversations: list[Conversation]) -> list[dict]:
+    last = last_messages(session, [c.id for c in conversations])
+    orders = latest_orders(session, [c.customer_id for c in conversations])
+    return [summary(c, last.get(c.id), orders.get(c.customer_id)) for c in conversations]
