@@ -154,8 +154,37 @@ class CheckoutCompleted:
     customer: CustomerInfo = field(default_factory=CustomerInfo)
 
 
+@dataclass(frozen=True)
+class CustomerRedacted:
+    """The platform asks us to erase one customer's personal data (Shopify's customers/redact).
+
+    The customer is found by ``customer.phone``, then ``customer.email``, then the orders
+    named (``order_ids``, the platform's ids); every match is erased (services/privacy.py).
+    """
+
+    customer: CustomerInfo = field(default_factory=CustomerInfo)
+    order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerDataRequested:
+    """The customer asked the platform for their data (Shopify's customers/data_request): the
+    owner is told, in the audit trail, which customer rows to export (``smsdesk customer export``)."""
+
+    customer: CustomerInfo = field(default_factory=CustomerInfo)
+    order_ids: tuple[str, ...] = ()
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class ShopRedacted:
+    """The shop uninstalled the app long enough ago that all its customers' data must go."""
+
+    customer: CustomerInfo = field(default_factory=CustomerInfo)  # empty: every customer
+
+
 Event = (OrderPlaced | OrderCancelled | OrderRefunded | PaymentDeclined | ShipmentUpdated | CheckoutUpdated
-         | CheckoutCompleted)
+         | CheckoutCompleted | CustomerRedacted | CustomerDataRequested | ShopRedacted)
 
 
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in get_args(Event)}

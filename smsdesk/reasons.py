@@ -32,6 +32,7 @@ class Reason(str, enum.Enum):
     CHECKOUT_COMPLETED = "checkout_completed", "the customer completed the checkout"
     ORDER_PLACED = "order_placed", "the customer placed an order"
     PAYMENT_DECLINED = "payment_declined", "the payment was declined, so nothing was bought"
+    CUSTOMER_ERASED = "customer_erased", "the customer's personal data was erased"
     # -- the number or the text cannot arrive --------------------------------------
     NO_PHONE = "no_phone", "no phone number given"
     INVALID_NUMBER = "invalid_number", "the phone number is not a valid number"

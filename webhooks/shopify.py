@@ -12,13 +12,16 @@ from smsdesk.events import (
     CartItem,
     CheckoutCompleted,
     CheckoutUpdated,
+    CustomerDataRequested,
     CustomerInfo,
+    CustomerRedacted,
     Event,
     OrderCancelled,
     OrderInfo,
     OrderPlaced,
     OrderRefunded,
     ShipmentUpdated,
+    ShopRedacted,
     SmsConsent,
     Tracking,
 )
@@ -244,6 +247,32 @@ def checkout_changed(store: Store, payload: dict) -> list[Event]:
     )]
 
 
+def privacy_subject(store: Store, payload: dict, orders_key: str) -> tuple[CustomerInfo, tuple[str, ...]]:
+    """Who a privacy webhook is about: {"customer": {"id", "email", "phone"}, "orders_to_redact" or
+    "orders_requested": [ids]}. The phone is kept as given when it can't be read as a number."""
+    customer = _dict(payload.get("customer"))
+    raw_phone = text(customer.get("phone"))[:40]
+    info = CustomerInfo(phone=_phone(raw_phone, store.country) or raw_phone or None, email=text(customer.get("email")))
+    ids = payload.get(orders_key)
+    order_ids = tuple(text(i)[:MAX_ID_LENGTH] for i in ids[:MAX_ITEMS] if text(i)) if isinstance(ids, list) else ()
+    return info, order_ids
+
+
+def customer_redact(store: Store, payload: dict) -> list[Event]:
+    customer, order_ids = privacy_subject(store, payload, "orders_to_redact")
+    return [CustomerRedacted(customer=customer, order_ids=order_ids)]
+
+
+def customer_data_request(store: Store, payload: dict) -> list[Event]:
+    customer, order_ids = privacy_subject(store, payload, "orders_requested")
+    request_id = text(_dict(payload.get("data_request")).get("id"))[:MAX_ID_LENGTH]
+    return [CustomerDataRequested(customer=customer, order_ids=order_ids, request_id=request_id)]
+
+
+def shop_redact(store: Store, payload: dict) -> list[Event]:
+    return [ShopRedacted()]
+
+
 TOPICS = {
     "orders/create": orders_create,
     "orders/cancelled": orders_cancelled,
@@ -254,4 +283,8 @@ TOPICS = {
     "fulfillments/update": fulfillment_changed,
     "checkouts/create": checkout_changed,
     "checkouts/update": checkout_changed,
+    # The mandatory privacy webhooks (GDPR/CCPA), applied by services/privacy.py.
+    "customers/redact": customer_redact,
+    "customers/data_request": customer_data_request,
+    "shop/redact": shop_redact,
 }

@@ -140,7 +140,7 @@ def http_error(exc: HTTPException):
 
 
 def init_app(app) -> None:
-    from smsdesk.api import conversations, deliveries, openapi, stores, templates  # noqa: F401 - register routes on bp
+    from smsdesk.api import conversations, customers, deliveries, openapi, stores, templates  # noqa: F401 - routes
 
     app.register_blueprint(bp)
     openapi.init_app(app)

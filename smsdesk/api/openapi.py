@@ -91,6 +91,12 @@ SCHEMAS: dict[str, Any] = {
     "Delivery": obj({"id": INTEGER, "source": STRING, "delivery_id": STRING, "topic": STRING,
                      "status": {"enum": [s for s in deliveries.STATUSES if s != "all"]}, "error": TEXT_OR_NULL,
                      "attempts": INTEGER, "received_at": nullable(TIME), "next_attempt_at": nullable(TIME)}),
+    "CustomerExport": obj({"store": STRING, "customer": {"type": "object"}, "orders": {"type": "array"},
+                           "checkouts": {"type": "array"}, "consents": {"type": "array"},
+                           "conversations": {"type": "array"}, "messages": {"type": "array", "items": ref("Message")},
+                           "webhook_deliveries": {"type": "array"}}),
+    "Erasure": obj({"erased": obj({key: INTEGER for key in (
+        "customers", "orders", "checkouts", "consents", "messages", "cancelled", "deliveries")})}),
 }
 
 
@@ -128,6 +134,7 @@ def query_param(name: str, schema: dict, description: str) -> dict:
 CONVERSATION_ID = path_param("conversation_id", {"type": "integer", "minimum": 0})
 SLUG = path_param("slug", STRING)
 KIND = path_param("kind", STRING)
+PHONE = path_param("phone", STRING)
 SUMMARY = answer("The conversation", ref("ConversationSummary"))
 PAGING = [  # DESIGN §8: every list is keyset-paged
     query_param("limit", {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT},
@@ -187,6 +194,12 @@ PATHS: dict[str, Any] = {
         "Render a body (or the saved one) with sample data", answer("The preview", ref("Preview")),
         parameters=[SLUG, KIND], owner=True, errors=("422",),
         body=body_of(obj({}, {"body": STRING}), required=False))},
+    "/api/stores/{slug}/customers/{phone}/export": {"get": operation(
+        "Everything held on the customer with this phone (read in the store's country)",
+        answer("The customer's data", ref("CustomerExport")), parameters=[SLUG, PHONE], owner=True)},
+    "/api/stores/{slug}/customers/{phone}": {"delete": operation(
+        "Erase the customer's personal data; counts, statuses and the fact of an opt-out stay",
+        answer("What was erased, in counts", ref("Erasure")), parameters=[SLUG, PHONE], owner=True)},
 }
 
 DOCUMENT: dict[str, Any] = {

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk import events
 from smsdesk.models import Store
-from smsdesk.services import checkouts, orders
+from smsdesk.services import checkouts, orders, privacy
 
 # Each handler takes its own event type; the table keys them by that type.
 HANDLERS: dict[type, Callable[..., object]] = {
@@ -19,6 +19,9 @@ HANDLERS: dict[type, Callable[..., object]] = {
     events.ShipmentUpdated: orders.shipment_updated,
     events.CheckoutUpdated: checkouts.checkout_updated,
     events.CheckoutCompleted: checkouts.checkout_completed,
+    events.CustomerRedacted: privacy.customer_redacted,
+    events.CustomerDataRequested: privacy.customer_data_requested,
+    events.ShopRedacted: privacy.shop_redacted,
 }
 
 
