@@ -1,10 +1,12 @@
 """The smsdesk command: init, store, agent, token; bad input exits non-zero with one line."""
+import json
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from smsdesk.cli import cli as smsdesk_cli
-from smsdesk.models import Agent, Membership, Store
+from smsdesk.models import Agent, Customer, Membership, Store
 from smsdesk.services.access import store_ids_for
 from smsdesk.services.auth import agent_for_token, check_password
 from tests.web.conftest import PASSWORD
@@ -204,3 +206,18 @@ def test_console_script_errors_are_one_line(args, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", "smsdesk.cli", *args], capture_output=True, text=True,
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and result.stderr.strip() == message and result.stdout == ""
+
+
+def test_customer_export_and_erase(cli, make, db_session):
+    store = make.store(slug="acme")
+    make.customer(store, "+15025550123", first_name="Dora", email="dora@example.com")
+    exported = cli("customer", "export", "--store", "acme", "--phone", "(502) 555-0123")
+    assert exported.exit_code == 0
+    assert json.loads(exported.output)["customer"]["email"] == "dora@example.com"
+    erased = cli("customer", "erase", "--store", "acme", "--phone", "+15025550123")
+    assert erased.exit_code == 0 and "customer erased: customers 1" in erased.output
+    db_session.fresh()
+    assert db_session.scalar(select(Customer.first_name)) == ""
+    missing = cli("customer", "export", "--store", "acme", "--phone", "+15025550123")
+    assert missing.exit_code == 2 and "no customer with phone" in missing.output
+    assert cli("customer", "erase", "--store", "nope", "--phone", "+15025550123").exit_code == 2

@@ -49,7 +49,7 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Route:
-    """One route. ``path`` holds {store}, {conversation}, {customer}, {canned}, {email}; ``own``
+    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {email}; ``own``
     is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
     the other store's ids, ``none`` to a user of no store."""
 
@@ -79,6 +79,10 @@ ROUTES: dict[tuple[str, str], Route] = {
                                        json={"enabled": False}, **OWNER_ONLY),
     ("api.preview_template", "POST"): Route("POST", "/api/stores/{store}/templates/order_shipped/preview", 200,
                                             json={}, **OWNER_ONLY),
+    ("api.export_customer_data", "GET"): Route("GET", "/api/stores/{store}/customers/{phone}/export", 200,
+                                               **OWNER_ONLY),
+    ("api.erase_customer_data", "DELETE"): Route("DELETE", "/api/stores/{store}/customers/{phone}", 200,
+                                                 **OWNER_ONLY),
     # Pages (session cookie); a list page filtered to another store shows nothing of it.
     ("web.inbox", "GET"): Route("GET", "/inbox?status=all&store={store}", 200, other=200, none=200),
     ("web.inbox_list", "GET"): Route("GET", "/inbox/list?status=all&store={store}", 200, other=200, none=200),
@@ -126,7 +130,8 @@ def _tenant(make, db_session, *, name: str, first: str, last: str, said: str, ca
     db_session.add(row)
     db_session.commit()
     conversation = db_session.scalar(select(Conversation).where(Conversation.store_id == store.id))
-    return {"store": store.slug, "conversation": conversation.id, "customer": customer.id, "canned": row.id}
+    return {"store": store.slug, "conversation": conversation.id, "customer": customer.id, "canned": row.id,
+            "phone": customer.phone}
 
 
 @pytest.fixture
