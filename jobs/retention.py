@@ -1,4 +1,5 @@
-"""Retention: webhook payloads (and the events taken from them) hold customers' names,
+"""Retention: message bodies older than ``retention.message_body_days`` (when set) are erased;
+webhook payloads (and the events taken from them) hold customers' names,
 addresses and phones; keep them only as long as they are useful for debugging a delivery,
 then drop them (the delivery row, its status and error stay, so dedupe and the
 failed-deliveries view keep working)."""
@@ -9,7 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from smsdesk.models import WebhookDelivery, utcnow
+from smsdesk.enums import PENDING_STATUSES, MessageStatus
+from smsdesk.models import Message, WebhookDelivery, utcnow
+from smsdesk.services.privacy import ERASED_BODY
 
 PAYLOAD_RETENTION = timedelta(days=30)
 DONE_STATUSES = ("processed", "ignored", "failed")  # "pending"/"received" ones are still needed
@@ -25,6 +28,24 @@ def purge_payloads(sessions: sessionmaker[Session], *, now: datetime | None = No
             .where(WebhookDelivery.received_at < cutoff, WebhookDelivery.status.in_(DONE_STATUSES),
                    or_(WebhookDelivery.payload.is_not(None), WebhookDelivery.events.is_not(None)))
             .values(payload=None, events=None)
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+
+
+def purge_message_bodies(sessions: sessionmaker[Session], *, days: int, now: datetime | None = None) -> int:
+    """Erase the bodies of texts older than ``days`` (0: keep all); returns how many.
+
+    A text still to be sent keeps its body until it is sent (or not): it is what goes out."""
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    with sessions.begin() as session:
+        result = session.execute(
+            update(Message)
+            .where(Message.created_at < cutoff, Message.body != ERASED_BODY,
+                   Message.status.not_in([*PENDING_STATUSES, MessageStatus.SENDING]))
+            .values(body=ERASED_BODY)
             .execution_options(synchronize_session=False)
         )
     return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult

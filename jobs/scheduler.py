@@ -11,7 +11,7 @@ from flask import Flask
 from jobs.apply_events import apply_events
 from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
-from jobs.retention import purge_payloads
+from jobs.retention import purge_message_bodies, purge_payloads
 from jobs.send_due import send_due
 
 RECONCILE_EVERY = 30.0  # seconds
@@ -45,6 +45,9 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler.add_job(apply_events, "interval", args=(sessions,), seconds=APPLY_EVERY, id="apply_events")
     scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
     scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
+    scheduler.add_job(purge_message_bodies, "interval", args=(sessions,),
+                      kwargs={"days": config.retention.message_body_days}, seconds=RETENTION_EVERY,
+                      id="message_retention")
     return scheduler
 
 

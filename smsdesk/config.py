@@ -66,6 +66,13 @@ class SecurityConfig:
 
 
 @dataclass
+class RetentionConfig:
+    # Days a text's body is kept; older bodies become "[erased]" (the text's row, status and
+    # counts stay). 0 keeps them for ever.
+    message_body_days: int = 0
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -73,6 +80,7 @@ class Config:
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     def section(self, name: str) -> Any:
         return getattr(self, name)
@@ -210,6 +218,8 @@ def _check(config: Config) -> None:
     if config.scheduler.interval_seconds <= 0:
         raise ConfigError("scheduler.interval_seconds: must be positive")
     _check_scheduler(config.scheduler)
+    if config.retention.message_body_days < 0:
+        raise ConfigError("retention.message_body_days: must be 0 (keep) or a number of days")
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")
 

@@ -51,6 +51,8 @@ def test_twilio_credentials_select_twilio(tmp_path, monkeypatch):
     ({"SMSDESK_SCHEDULER_LEASE_SECONDS": "nan"}, "scheduler.lease_seconds: must be at least 1 s"),
     ({"SMSDESK_SCHEDULER_CONCURRENCY": "0"}, "scheduler.concurrency: must be from 1 to 32"),
     ({"SMSDESK_SCHEDULER_CONCURRENCY": "500"}, "scheduler.concurrency: must be from 1 to 32"),
+    ({"SMSDESK_RETENTION_MESSAGE_BODY_DAYS": "-1"}, "retention.message_body_days: must be 0 (keep)"),
+    ({"SMSDESK_RETENTION_MESSAGE_BODY_DAYS": "a week"}, "retention.message_body_days: expected an integer"),
 ])
 def test_bad_values_name_the_key(tmp_path, monkeypatch, environ, fragment):
     monkeypatch.chdir(tmp_path)

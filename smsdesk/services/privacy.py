@@ -185,7 +185,7 @@ def _erase_one(session: Session, customer: Customer) -> ErasureResult:
 
 
 def _rowcount(session: Session, statement) -> int:
-    return session.execute(statement.execution_options(synchronize_session="fetch")).rowcount
+    return session.execute(statement.execution_options(synchronize_session="fetch")).rowcount  # type: ignore[attr-defined]
 
 
 def _needles(session: Session, customers: list[Customer]) -> set[str]:

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from jobs.retention import PAYLOAD_RETENTION, purge_payloads
+from jobs.retention import PAYLOAD_RETENTION, purge_message_bodies, purge_payloads
 from smsdesk.models import WebhookDelivery, utcnow
 
 
@@ -44,3 +44,26 @@ def test_purges_the_events_of_old_applied_deliveries_and_keeps_those_waiting(app
     db_session.fresh()
     assert db_session.get(WebhookDelivery, rows["processed"].id).events is None
     assert db_session.get(WebhookDelivery, rows["received"].id).events is not None  # still to be applied
+
+
+def test_message_bodies_older_than_the_setting_are_erased_rows_kept(app, make, db_session):
+    from smsdesk.enums import Direction
+    from smsdesk.models import Message, MessageStatus
+
+    store = make.store()
+    customer = make.customer(store)
+    rows = {name: Message(store_id=store.id, customer_id=customer.id, direction=Direction.OUT, kind="order_shipped",
+                          body=f"{name} body", status=status, created_at=utcnow() - age)
+            for name, status, age in (("old", MessageStatus.DELIVERED, timedelta(days=8)),
+                                      ("waiting", MessageStatus.SCHEDULED, timedelta(days=8)),
+                                      ("recent", MessageStatus.DELIVERED, timedelta(days=6)))}
+    db_session.add_all(rows.values())
+    db_session.commit()
+    sessions = app.extensions["smsdesk.sessions"]
+    assert purge_message_bodies(sessions, days=0) == 0  # 0 keeps them
+    assert purge_message_bodies(sessions, days=7) == 1
+    db_session.fresh()
+    bodies = {name: db_session.get(Message, row.id).body for name, row in rows.items()}
+    assert bodies == {"old": "[erased]", "waiting": "waiting body", "recent": "recent body"}
+    assert db_session.get(Message, rows["old"].id).status == MessageStatus.DELIVERED
+    assert purge_message_bodies(sessions, days=7) == 0

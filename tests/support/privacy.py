@@ -49,7 +49,7 @@ def remaining(db_session, needles) -> list[tuple[str, str, str]]:
         tables.append(("customer_search", ["name", "phone"]))  # an FTS5 table keeping its own copies
     for table, columns in tables:
         for row in db_session.execute(text(f"SELECT {', '.join(columns)} FROM {table}")):
-            for column, value in zip(columns, row):
+            for column, value in zip(columns, row, strict=True):
                 if value is None or isinstance(value, (int, float, bool)):
                     continue
                 shown = value if isinstance(value, str) else json.dumps(value, default=str)
