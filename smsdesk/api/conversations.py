@@ -11,7 +11,7 @@ from smsdesk.services.access import conversation_for, may_be_assigned, store_ids
 from smsdesk.services.auth import find_agent
 from smsdesk.services.conversation_list import ConversationFilters, changed_conversations, list_conversations
 from smsdesk.services.queries import conversation_detail, conversation_summary
-from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
+from smsdesk.services.replies import CustomerErased, CustomerOptedOut, InvalidReply, reply
 
 STATUSES = ("open", "closed", "all")
 
@@ -54,6 +54,8 @@ def send(conversation_id: int):
     conversation = _load(conversation_id)
     try:
         message = reply(session, conversation=conversation, agent=g.agent, body=json_body().get("body"))
+    except CustomerErased as exc:
+        return error("customer_erased", str(exc), 409)
     except CustomerOptedOut as exc:
         return error("opted_out", str(exc), 409)
     except InvalidReply as exc:

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Agent, Conversation, Message
 from smsdesk.services.outbox import enqueue_text
+from smsdesk.services.privacy import is_erased
 from smsdesk.services.untrusted import unstorable
 
 AGENT_REPLY = "agent_reply"
@@ -13,6 +14,10 @@ MAX_BODY = 1600  # characters: Twilio's limit for one message body
 
 class CustomerOptedOut(Exception):
     """The customer opted out of texts from this store; agents can't text them."""
+
+
+class CustomerErased(CustomerOptedOut):
+    """The customer's personal data was erased (services/privacy.py): there is no number to text."""
 
 
 class InvalidReply(ValueError):
@@ -33,6 +38,8 @@ def reply(session: Session, *, conversation: Conversation, agent: Agent, body: o
     if len(body) > MAX_BODY:
         raise InvalidReply(f"reply is {len(body)} characters; the limit is {MAX_BODY}")
     customer = conversation.customer
+    if is_erased(customer):
+        raise CustomerErased("this customer's data was erased: there is no number to text")
     if customer.opted_out:
         raise CustomerOptedOut(f"{customer.phone} opted out of texts from this store")
     message = enqueue_text(session, store=conversation.store, customer=customer, kind=AGENT_REPLY,

@@ -1,8 +1,8 @@
 """GET /api/stores/<slug>/customers/<phone>/export and DELETE /api/stores/<slug>/customers/<phone>."""
 from sqlalchemy import select
 
-from smsdesk.models import AuditEvent, Customer
-from tests.support.privacy import BOB, bob_with_history, dashboard_counts, remaining
+from smsdesk.models import AuditEvent, Conversation, Customer
+from tests.support.privacy import BOB, BOB_PHONE, bob_with_history, dashboard_counts, remaining
 
 
 def test_owner_exports_then_erases(client, make, db_session):
@@ -40,3 +40,13 @@ def test_an_agent_may_not_export_or_erase(client, make, db_session):
     assert client.delete(f"/api/stores/{store.slug}/customers/+15025550123", headers=headers).status_code == 403
     db_session.fresh()
     assert db_session.scalar(select(Customer.first_name)) == "Dora"
+
+
+def test_an_erased_customer_cannot_be_texted(client, make, db_session):
+    store = make.store()
+    headers = {"Authorization": f"Bearer {make.token(role='owner', stores=[store])}"}
+    bob_with_history(client, make, db_session, store)
+    conversation_id = db_session.scalar(select(Conversation.id).join(Customer).where(Customer.phone == BOB_PHONE))
+    assert client.delete(f"/api/stores/{store.slug}/customers/{BOB_PHONE}", headers=headers).status_code == 200
+    response = client.post(f"/api/conversations/{conversation_id}/messages", json={"body": "hi"}, headers=headers)
+    assert response.status_code == 409 and response.json["error"] == "customer_erased"
