@@ -16,7 +16,6 @@ a minute.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -25,10 +24,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine, insert, make_url, text, update
+from sqlalchemy import Engine, insert, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bench.common import parse_args, targets
 from jobs.send_due import send_due
 from smsdesk import crypto, db
 from smsdesk.models import (
@@ -59,43 +59,20 @@ ITEMS = [{"title": "Wool Mittens", "quantity": 1}]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    args = parse_args(argv, __doc__)
     sizes = QUICK if args.quick else FULL
     crypto.configure([Fernet.generate_key().decode()])  # the store's secret is encrypted at rest; a throwaway key
     with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as scratch:
-        ratios = [_bench_database(label, url, sizes) for label, url in _targets(args.database_url, scratch)]
+        databases = targets(args.database_url, scratch, sqlite_file="bench.db", postgres_url=POSTGRES_URL)
+        ratios = [_bench_database(label, url, sizes) for label, url in databases]
     print(f"RATIO sweep_1m_over_10k {max(ratios):.3f}")
     return 0
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="one database to use (default: temp SQLite and local PostgreSQL)")
-    parser.add_argument("--quick", action="store_true", help="scaled down: finishes in under a minute")
-    return parser.parse_args(argv)
 
 
-def _targets(url: str | None, scratch: str) -> list[tuple[str, str]]:
-    """(label, url) of each database to run on; the SQLite file lives in ``scratch``."""
-    if url:
-        return [(make_url(url).get_backend_name(), url)]
-    sqlite_file = Path(scratch) / "bench.db"
-    _create_postgres_database(POSTGRES_URL)
-    return [("sqlite", f"sqlite:///{sqlite_file}"), ("postgresql", POSTGRES_URL)]
 
 
-def _create_postgres_database(url: str) -> None:
-    """CREATE DATABASE unless it exists (connecting to the server's ``postgres`` database)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": target.database})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
 
 
 def _bench_database(label: str, url: str, sizes: dict[str, int]) -> float:

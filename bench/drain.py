@@ -35,7 +35,8 @@ from sqlalchemy import Engine, func, insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from bench.carts import _create_postgres_database, _empty_tables, _reset_schema
+from bench.carts import _empty_tables, _reset_schema
+from bench.common import create_postgres_database
 from smsdesk import db
 from smsdesk.models import Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.sms.twilio_provider import create_provider
@@ -57,7 +58,7 @@ GOALS = {"vs_raw": 0.8, "scale": 1.7}
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     texts = args.texts or TEXTS["quick" if args.quick else "full"]
-    _create_postgres_database(args.postgres_url)
+    create_postgres_database(args.postgres_url)
     with _twilio_server() as twilio_url, tempfile.TemporaryDirectory(prefix="smsdesk-drain-") as scratch:
         work = Path(scratch)
         raw = _raw_rate(twilio_url, texts, args.concurrency)

@@ -20,7 +20,6 @@ The two sizes live in two databases (``<name>`` and ``<name>_small``) and are ti
 """
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -33,7 +32,8 @@ from sqlalchemy import Engine, insert, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from bench.carts import _create_postgres_database, _empty_tables, _insert_store, _reset_schema, _settle
+from bench.carts import _empty_tables, _insert_store, _reset_schema, _settle
+from bench.common import create_postgres_database, parse_args, targets
 from smsdesk import db
 from smsdesk.app import create_app
 from smsdesk.models import (
@@ -70,25 +70,17 @@ BODIES = ["Where is my parcel? Order {number}", "Thanks, got it!",
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    args = parse_args(argv, __doc__)
     sizes = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as scratch:
-        ratios = [_bench_database(label, url, sizes) for label, url in _targets(args.database_url, scratch)]
+        databases = targets(args.database_url, scratch, sqlite_file="inbox.db", postgres_url=POSTGRES_URL)
+        ratios = [_bench_database(label, url, sizes) for label, url in databases]
     print(f"RATIO inbox_p99_full_over_small {max(ratios):.3f}")
     return 0
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="one database to use (default: temp SQLite and local PostgreSQL)")
-    parser.add_argument("--quick", action="store_true", help="scaled down: finishes in under a minute")
-    return parser.parse_args(argv)
 
 
-def _targets(url: str | None, scratch: str) -> list[tuple[str, str]]:
-    if url:
-        return [(make_url(url).get_backend_name(), url)]
-    return [("sqlite", f"sqlite:///{Path(scratch) / 'inbox.db'}"), ("postgresql", POSTGRES_URL)]
 
 
 def _small_url(url: str) -> str:
@@ -141,7 +133,7 @@ def _path(kind: str, rng: random.Random, conversations: int) -> str:
 def _filled_client(label: str, url: str, conversations: int):
     """A test client and its auth header on a freshly filled database."""
     if url.startswith("postgresql"):
-        _create_postgres_database(url)
+        create_postgres_database(url)
     engine = db.make_engine(url)
     try:
         _reset_schema(engine)

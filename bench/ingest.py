@@ -19,7 +19,6 @@ postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_ingest_bench. Needs ``wrk``
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -42,6 +41,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
+from bench.common import parse_args, targets  # noqa: E402
 from smsdesk import db  # noqa: E402
 from smsdesk.models import WebhookDelivery  # noqa: E402
 from smsdesk.services.stores import create_store  # noqa: E402
@@ -100,26 +100,18 @@ class Run:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    args = parse_args(argv, __doc__, quick_help="one short round per database: under a minute")
     plan = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="smsdesk-ingest-") as scratch:
         script = _write_wrk_script(Path(scratch))
-        ratios = [_bench_database(label, url, script, plan) for label, url in _targets(args.database_url, scratch)]
+        databases = targets(args.database_url, scratch, sqlite_file="ingest.db", postgres_url=POSTGRES_URL)
+        ratios = [_bench_database(label, url, script, plan) for label, url in databases]
     print(f"RATIO ingest {min(ratios):.3f}")
     return 0
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="one database to use (default: temp SQLite and local PostgreSQL)")
-    parser.add_argument("--quick", action="store_true", help="one short round per database: under a minute")
-    return parser.parse_args(argv)
 
 
-def _targets(url: str | None, scratch: str) -> list[tuple[str, str]]:
-    if url:
-        return [(make_url(url).get_backend_name(), url)]
-    return [("sqlite", f"sqlite:///{Path(scratch) / 'ingest.db'}"), ("postgresql", POSTGRES_URL)]
 
 
 def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) -> float:

@@ -2,7 +2,7 @@
 
 Order: conversations waiting for an answer first, oldest wait first ``(waiting_since, id)``;
 then the others, latest text first ``(last_message_at desc, id desc)``. Each half is one
-range scan of its own index (migration 0008), so a page costs the same at any depth.
+range scan of its own index (migration 0011), so a page costs the same at any depth.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Inbox search by phone, name, order number and message text, through a trigram index.
 
 PostgreSQL answers ``ILIKE '%term%'`` from pg_trgm GIN indexes; SQLite from FTS5 tables with
-the trigram tokenizer (both made by migration 0008). A trigram index can't help with fewer
+the trigram tokenizer (both made by migration 0011). A trigram index can't help with fewer
 than three characters, so shorter terms fall back to a plain scan (slower, same answer).
 
 A term can be selective ("Larsen", "#1042": the index hands over a few hundred customers, and

@@ -78,8 +78,13 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The extension may live in another schema than ours (installed earlier, or a
+        # search_path without it): name its operator class with the schema it is in.
+        schema = op.get_bind().exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'pg_trgm'").scalar_one()
         for name, (table, expression) in PG_TRIGRAM.items():
-            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression} gin_trgm_ops)")
+            op.execute(f'CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({expression} "{schema}".gin_trgm_ops)')
     elif dialect == 'sqlite':
         for statement in SQLITE_FTS:
             op.execute(statement)

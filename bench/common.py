@@ -1,0 +1,39 @@
+"""What every benchmark shares: its command line, the databases it runs on, and creating them."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+
+
+def parse_args(argv: list[str] | None, doc: str | None, *,
+               quick_help: str = "scaled down: finishes in under a minute") -> argparse.Namespace:
+    """``--database-url`` (one database) and ``--quick``; the description is the docstring's first paragraph."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--database-url", help="one database to use (default: temp SQLite and local PostgreSQL)")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser.parse_args(argv)
+
+
+def targets(url: str | None, scratch: str, *, sqlite_file: str, postgres_url: str) -> list[tuple[str, str]]:
+    """(label, url) of each database to run on: ``url`` alone, else a SQLite file in ``scratch``
+    and the local PostgreSQL (created when missing)."""
+    if url:
+        return [(make_url(url).get_backend_name(), url)]
+    create_postgres_database(postgres_url)
+    return [("sqlite", f"sqlite:///{Path(scratch) / sqlite_file}"), ("postgresql", postgres_url)]
+
+
+def create_postgres_database(url: str) -> None:
+    """CREATE DATABASE unless it exists (connecting to the server's ``postgres`` database)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": target.database})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
