@@ -147,13 +147,14 @@ def erase_customers(session: Session, store: Store, customers: list[Customer], *
 def erase_store_customers(session: Session, store: Store, *, requested_by: str) -> ErasureResult:
     """Erase every customer of the store (Shopify's shop/redact, 48 hours after an uninstall),
     and every webhook payload of the store. The store row, its settings and the counts stay."""
-    customers = list(session.scalars(select(Customer).where(Customer.store_id == store.id).order_by(Customer.id)))
-    result = erase_customers(session, store, [c for c in customers if not is_erased(c)], requested_by=requested_by)
-    cleared = session.execute(update(WebhookDelivery).where(
+    # Every payload goes first, in one statement: the erasure of each customer then has none to search.
+    cleared = _rowcount(session, update(WebhookDelivery).where(
         WebhookDelivery.store_id == store.id,
         or_(WebhookDelivery.payload.is_not(None), WebhookDelivery.events.is_not(None))).values(
-        payload=None, events=None).execution_options(synchronize_session="fetch"))
-    result.deliveries += cleared.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        payload=None, events=None))
+    customers = list(session.scalars(select(Customer).where(Customer.store_id == store.id).order_by(Customer.id)))
+    result = erase_customers(session, store, [c for c in customers if not is_erased(c)], requested_by=requested_by)
+    result.deliveries += cleared
     audit.record(session, "store_erased", store_id=store.id, source=requested_by[:40],
                  detail={"requested_by": requested_by, **asdict(result)})
     return result
@@ -185,7 +186,9 @@ def _erase_one(session: Session, customer: Customer) -> ErasureResult:
 
 
 def _rowcount(session: Session, statement) -> int:
-    return session.execute(statement.execution_options(synchronize_session="fetch")).rowcount  # type: ignore[attr-defined]
+    """Rows an UPDATE changed (the session's loaded objects see the new values)."""
+    result = session.execute(statement.execution_options(synchronize_session="fetch"))
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 def _needles(session: Session, customers: list[Customer]) -> set[str]:
