@@ -429,3 +429,16 @@ class CannedReply(Base):
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Suppression(Base):
+    """A number that opted out and was then erased, kept only as a salted hash: the fact of the
+    opt-out outlives the erasure, so a later order from that number still gets no text."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("store_id", "phone_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
 """Customers: one row per store and E.164 phone number."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.events import CustomerInfo, SmsConsent
-from smsdesk.models import Customer, utcnow
+from smsdesk.models import Customer, Suppression, utcnow
 from smsdesk.services import audit
 from smsdesk.services.consent import record_consent
 
@@ -27,11 +28,33 @@ def get_or_create_customer(session: Session, *, store_id: int, phone: str) -> Cu
     try:
         with session.begin_nested():
             customer = Customer(store_id=store_id, phone=phone)
+            if is_suppressed(session, store_id=store_id, phone=phone):  # opted out, then erased
+                customer.opted_out, customer.opted_out_at = True, utcnow()
             session.add(customer)
     except IntegrityError:  # another request created it between our select and insert
         customer = find_customer(session, store_id=store_id, phone=phone)
     assert customer is not None  # it exists now: we or the concurrent writer created it
     return customer
+
+
+def phone_hash(store_id: int, phone: str) -> str:
+    """The salted hash a suppression keeps instead of the number (salted per store, so two
+    stores' lists can't be joined)."""
+    return hashlib.sha256(f"smsdesk-suppression:{store_id}:{phone}".encode()).hexdigest()
+
+
+def suppress(session: Session, customer: Customer) -> None:
+    """Keep the customer's opt-out past an erasure, as a hash of the number only."""
+    digest = phone_hash(customer.store_id, customer.phone)
+    if not session.scalar(select(Suppression.id).where(Suppression.store_id == customer.store_id,
+                                                       Suppression.phone_hash == digest)):
+        session.add(Suppression(store_id=customer.store_id, phone_hash=digest))
+
+
+def is_suppressed(session: Session, *, store_id: int, phone: str) -> bool:
+    digest = phone_hash(store_id, phone)
+    return session.scalar(select(Suppression.id).where(Suppression.store_id == store_id,
+                                                       Suppression.phone_hash == digest)) is not None
 
 
 def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, source: str,

@@ -4,7 +4,9 @@ Erasure keeps every row (messages keep their status, kind and segments; orders t
 consents their state and time), so the dashboard's counts and the fact of an opt-out stay,
 while the phone, names, email, addresses, tracking, recovery links, message bodies and the
 webhook payloads that mention the customer go. The customer's phone becomes ``erased:<id>``
-(unique, and no number: nothing parses or texts it). Texts still waiting to go out are
+(unique, and no number: nothing parses or texts it). A customer who had opted out leaves a
+salted hash of the number (``suppressions``), so a later order from it starts opted out.
+Texts still waiting to go out are
 cancelled (``customer_erased``). Each erasure is recorded as an audit event without personal
 data: which customer row, how many rows changed, and who asked.
 """
@@ -34,6 +36,7 @@ from smsdesk.models import (
 )
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
+from smsdesk.services.customers import suppress
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.queries import consent_dict, iso, message_dict, order_dict
 
@@ -162,6 +165,8 @@ def erase_store_customers(session: Session, store: Store, *, requested_by: str) 
 
 def _erase_one(session: Session, customer: Customer) -> ErasureResult:
     phone, store_id = customer.phone, customer.store_id
+    if customer.opted_out:
+        suppress(session, customer)  # the law's "no" outlives the erasure (a salted hash only)
     result = ErasureResult(customers=1)
     orders = select(Order.id).where(Order.customer_id == customer.id)
     result.orders = _rowcount(session, update(Order).where(

@@ -5,8 +5,20 @@ import pytest
 from sqlalchemy import func, select
 
 from smsdesk.enums import Direction
-from smsdesk.models import AuditEvent, Consent, Customer, Message, MessageStatus, WebhookDelivery, utcnow
+from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced
+from smsdesk.models import (
+    AuditEvent,
+    Consent,
+    Customer,
+    Message,
+    MessageStatus,
+    Order,
+    Suppression,
+    WebhookDelivery,
+    utcnow,
+)
 from smsdesk.reasons import Reason
+from smsdesk.services.events import apply_event
 from smsdesk.services.privacy import UnknownCustomer, erase_customer, export_customer, find_by_phone
 from tests.support.privacy import BOB, BOB_PHONE, bob_with_history, dashboard_counts, remaining
 
@@ -70,3 +82,24 @@ def test_texts_still_waiting_are_cancelled_with_a_reason(make, db_session):
     message = db_session.scalar(select(Message))
     assert (message.status, message.reason, message.body) == (MessageStatus.CANCELLED, Reason.CUSTOMER_ERASED,
                                                               "[erased]")
+
+
+@pytest.mark.parametrize("opted_out", [True, False])
+def test_an_opt_out_outlives_the_erasure_and_only_an_opt_out(make, db_session, opted_out):
+    store = make.store()
+    ann = make.customer(store, "+15025550188", first_name="Ann")
+    ann.opted_out = opted_out
+    db_session.commit()
+    erase_customer(db_session, store, ann, requested_by="test")
+    db_session.commit()
+    kept = db_session.scalars(select(Suppression.phone_hash)).all()
+    assert len(kept) == int(opted_out) and not any("5550188" in digest for digest in kept)  # a hash, no number
+
+    event = OrderPlaced(order=OrderInfo(external_id="2001", number="2001"),
+                        customer=CustomerInfo(phone="+15025550188", first_name="Ann"))
+    apply_event(db_session, store=store, event=event, source="test")
+    db_session.commit()
+    again = db_session.scalar(select(Customer).where(Customer.phone == "+15025550188"))
+    order = db_session.scalar(select(Order).where(Order.external_id == "2001"))
+    assert again.id != ann.id and again.opted_out is opted_out
+    assert (order.no_text_reason == Reason.OPTED_OUT) is opted_out  # a new order from a "no" gets no text
