@@ -93,6 +93,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.add_canned", "POST"): Route("POST", "/canned", 302, none=403, form={"title": "t", "body": "b",
                                                                               "store": "{store}"}, **OWNER_ONLY),
     ("web.delete_canned", "POST"): Route("POST", "/canned/{canned}/delete", 302, none=403, **OWNER_ONLY),
+    ("web.canned_preview", "GET"): Route("GET", "/inbox/{conversation}/canned/{canned}", 200),
     ("web.dashboard", "GET"): Route("GET", "/dashboard?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.templates", "GET"): Route("GET", "/templates?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save", "POST"): Route("POST", "/templates/{store}/order_shipped", 302, none=403,

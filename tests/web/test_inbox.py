@@ -311,3 +311,70 @@ def test_thread_shows_the_latest_texts_and_pages_back(browser, agent, make, db_s
     older = re.search(r'class="btn small load-older"\s+data-more-url="([^"]+)"', html).group(1).replace("&amp;", "&")
     page = browser.get(older).get_data(as_text=True)
     assert "text 00" in page and "text 01" in page and "text 02" not in page and "load-older" not in page
+
+
+# -- canned replies render their variables --------------------------------------------
+
+def _canned(db_session, body, store_id=None, title="Greeting"):
+    row = CannedReply(title=title, body=body, store_id=store_id)
+    db_session.add(row)
+    db_session.commit()
+    return row.id
+
+
+def test_canned_reply_renders_customer_and_latest_order(browser, agent, make, db_session):
+    store = make.store(name="Nordic Knits")
+    customer = make.customer(store, first_name="Ada")
+    db_session.add_all([Order(store_id=store.id, external_id="1", number="1041", customer_id=customer.id),
+                        Order(store_id=store.id, external_id="2", number="1042", customer_id=customer.id)])
+    db_session.commit()
+    rid = _canned(db_session, "Hi {{ customer.first_name }}, order #{{ order.number }} from {{ store.name }}.")
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    html = browser.get(f"/inbox/{cid}").get_data(as_text=True)
+    assert f"/inbox/{cid}/canned/{rid}" in html and "{{ customer.first_name }}" not in html
+    answer = browser.get(f"/inbox/{cid}/canned/{rid}").json
+    assert answer == {"text": "Hi Ada, order #1042 from Nordic Knits.", "warnings": []}
+
+
+def test_canned_reply_warns_about_unknown_variables(browser, agent, make, db_session):
+    store = make.store()
+    make.customer(store, first_name="Ada")
+    rid = _canned(db_session, "Hi {{ customer.nickname }}{{ coupon }}, thanks!")
+    text_in(browser.client, store)
+    answer = browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}").json
+    assert answer["text"] == "Hi , thanks!"
+    assert len(answer["warnings"]) == 2 and "customer.nickname" in answer["warnings"][0]
+
+
+def test_canned_reply_stays_within_the_render_budget(browser, agent, make, db_session):
+    store = make.store()
+    rid = _canned(db_session, "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}")
+    text_in(browser.client, store)
+    response = browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}")
+    assert response.status_code == 422 and response.json["error"] == "template_error"
+
+
+def test_canned_reply_of_another_store_is_404(browser, agent, make, db_session):
+    store, other = make.store(), make.store(from_number="+15005550001")
+    rid = _canned(db_session, "x", store_id=other.id)
+    text_in(browser.client, store)
+    assert browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}").status_code == 404
+
+
+@pytest.mark.parametrize("body", ["Hi {{ customer.first_name }}!", "{% if order %}x{% endif %}"])
+def test_reply_with_leftover_template_syntax_is_refused(browser, agent, make, db_session, body):
+    store = make.store()
+    text_in(browser.client, store)
+    response = browser.post(f"/inbox/{conversation_id(db_session)}/reply", {"body": body}, follow_redirects=True)
+    assert "template syntax" in response.get_data(as_text=True)
+    db_session.fresh()
+    assert db_session.scalar(select(Message).where(Message.kind == "agent_reply")) is None
+
+
+def test_reply_with_plain_braces_is_sent_as_typed(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    browser.post(f"/inbox/{conversation_id(db_session)}/reply", {"body": "Use code {SAVE10} :-}"})
+    db_session.fresh()
+    assert db_session.scalar(select(Message.body).where(Message.kind == "agent_reply")) == "Use code {SAVE10} :-}"
