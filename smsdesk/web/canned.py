@@ -46,7 +46,8 @@ def _validated(form) -> tuple[dict | None, str | None]:
     try:
         warnings = check_canned(body)
     except TemplateError as exc:
-        return None, f"The text can't be used as a canned reply: {exc}. Variables are written like {{{{ customer.first_name }}}}."
+        return None, (f"The text can't be used as a canned reply: {exc}. "
+                      "Variables are written like {{ customer.first_name }}.")
     # Another store's slug is a 404 page, one where the user is an agent a 403 (services/access.py).
     store = store_for(get_session(), signed_in_agent(), slug, role=Role.OWNER) if slug else None
     for warning in warnings:
