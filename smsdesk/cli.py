@@ -12,7 +12,7 @@ from dataclasses import asdict
 import click
 
 from smsdesk import __version__, db, logs
-from smsdesk.config import ConfigError, load_config
+from smsdesk.config import ConfigError, load_config, local_public_url, public_url_is_default
 from smsdesk.models import Platform, Role
 from smsdesk.services.access import revoke as revoke_membership
 from smsdesk.services.auth import (
@@ -54,14 +54,22 @@ def setup_logging() -> None:
     logs.install()  # phone numbers masked in every line
 
 
-def make_app(ctx: click.Context, **overrides):
+def make_app(ctx: click.Context, *, port_of: tuple[str, int] | None = None, **overrides):
+    """The app from the config; ``port_of=(host, port)``: that server's own address is the
+    public URL when none is configured, so printed URLs and Twilio signatures agree."""
     from smsdesk.app import create_app
 
     try:
         config = load_config(ctx.obj.get("config_path"), overrides=overrides or None)
+        if port_of and public_url_is_default(config):
+            config.server.public_url = local_public_url(*port_of)
         return create_app(config)
     except ConfigError as exc:
         raise Fail(f"configuration: {exc}") from None
+
+
+def _database(app) -> str:
+    return db.database_location(app.config["SMSDESK"].database.url)
 
 
 def sessions(app):
@@ -97,7 +105,7 @@ def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (idempotent)."""
     app = make_app(ctx)
     _upgrade(app)
-    click.echo(f"database ready: {app.extensions['smsdesk.engine'].url.render_as_string(hide_password=True)}")
+    click.echo(f"database ready: {_database(app)}")
 
 
 def _upgrade(app) -> None:
@@ -116,7 +124,7 @@ def run(ctx: click.Context, host: str, port: int) -> None:
     from werkzeug.serving import make_server
 
     setup_logging()
-    app = make_app(ctx)
+    app = make_app(ctx, port_of=(host, port))
     _upgrade(app)
     try:
         server = make_server(host, port, app, threaded=True)
@@ -125,7 +133,8 @@ def run(ctx: click.Context, host: str, port: int) -> None:
     scheduler = _start_scheduler(app)
     _stop_on_sigterm()
     config = app.config["SMSDESK"]
-    logging.getLogger("smsdesk").info("smsdesk on http://%s:%s (provider: %s)", host, port, config.sms.provider)
+    logging.getLogger("smsdesk").info("smsdesk on http://%s:%s (public_url %s, provider: %s, database %s)", host, port,
+                                      config.server.public_url, config.sms.provider, _database(app))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -159,6 +168,8 @@ def demo(ctx: click.Context, email: str | None) -> None:
     from smsdesk.demo import DEMO_SLUG, ensure_demo_store, post_demo_orders
 
     app = make_app(ctx)
+    file = db.sqlite_file(app.config["SMSDESK"].database.url)
+    new_file = file is not None and not file.exists()
     _upgrade(app)
     with sessions(app).begin() as session:
         try:
@@ -174,6 +185,10 @@ def demo(ctx: click.Context, email: str | None) -> None:
     app.extensions["smsdesk.apply_events"]()  # queue the texts now, not when a scheduler starts
     click.echo(f"posted {len(statuses)} demo orders to store '{DEMO_SLUG}'; texts go out on the next "
                "scheduler tick of `smsdesk run` (see /simulator)")
+    click.echo(f"database: {_database(app)}")
+    if new_file:
+        click.echo("note: this database file did not exist and was created now; if `smsdesk run` uses another one, "
+                   "run demo from the server's folder or with its --config / SMSDESK_DATABASE_URL")
     if not email:
         click.echo(f"to see them: smsdesk agent add --email YOU --role owner --store {DEMO_SLUG}")
 
@@ -230,6 +245,10 @@ def store_add(ctx: click.Context, **fields) -> None:
         url = app.config["SMSDESK"].server.public_url.rstrip("/")
         path = "shopify" if created.platform == Platform.SHOPIFY else f"{created.platform.value}/{created.slug}"
         click.echo(f"store {created.slug} added; point its webhooks at {url}/webhooks/{path}")
+    if public_url_is_default(app.config["SMSDESK"]):
+        click.echo(f"note: {url} is the default server.public_url: set [server] public_url (or "
+                   "SMSDESK_SERVER_PUBLIC_URL) to the address shops and Twilio reach this server at; "
+                   "`smsdesk run --port N` without it serves http://127.0.0.1:N")
 
 
 @store.command("list")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CONFIG_FILE = "smsdesk.toml"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8025"
 ENV_PREFIX = "SMSDESK_"
 
 
@@ -24,7 +25,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class ServerConfig:
-    public_url: str = "http://127.0.0.1:8025"
+    public_url: str = DEFAULT_PUBLIC_URL
     secret_key: str = "change-me"
     max_body_bytes: int = 1_048_576  # 1 MiB
 
@@ -230,3 +231,14 @@ def _check_scheduler(scheduler: SchedulerConfig) -> None:
         raise ConfigError(f"scheduler.lease_seconds: must be at least {MIN_LEASE:g} s")
     if not 1 <= scheduler.concurrency <= MAX_CONCURRENCY:
         raise ConfigError(f"scheduler.concurrency: must be from 1 to {MAX_CONCURRENCY}")
+
+
+def public_url_is_default(config: Config) -> bool:
+    """True when nobody set ``server.public_url`` (or set it to the default)."""
+    return config.server.public_url.rstrip("/") == DEFAULT_PUBLIC_URL
+
+
+def local_public_url(host: str, port: int) -> str:
+    """The address of ``smsdesk run --host H --port N`` from this machine."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"

@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
@@ -38,6 +38,21 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
     engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "handle_error", _hide_row_values)
     return engine
+
+
+def database_location(url: str) -> str:
+    """The database as one can find it again: a SQLite file by its absolute path (a relative one
+    depends on the folder the command ran in), any other without its password."""
+    file = sqlite_file(url)
+    return f"sqlite:///{file}" if file else make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).resolve()
 
 
 def _hide_row_values(context) -> None:

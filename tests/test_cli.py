@@ -221,3 +221,42 @@ def test_customer_export_and_erase(cli, make, db_session):
     missing = cli("customer", "export", "--store", "acme", "--phone", "+15025550123")
     assert missing.exit_code == 2 and "no customer with phone" in missing.output
     assert cli("customer", "erase", "--store", "nope", "--phone", "+15025550123").exit_code == 2
+
+
+def test_store_add_says_when_the_webhook_address_is_the_default(cli, db_session):
+    args = ("store", "add", "--slug", "acme", "--name", "Acme", "--platform", "woocommerce", "--webhook-secret", "s")
+    result = cli(*args)
+    assert "http://127.0.0.1:8025/webhooks/woocommerce/acme" in result.output
+    assert "default server.public_url" in result.output
+    result = cli(*args[:3], "acme2", *args[4:], SMSDESK_SERVER_PUBLIC_URL="https://sms.example.com")
+    assert "https://sms.example.com/webhooks/woocommerce/acme2" in result.output and "default" not in result.output
+
+
+@pytest.mark.parametrize("env, host, expected", [
+    ({}, "127.0.0.1", "http://127.0.0.1:9123"),
+    ({}, "0.0.0.0", "http://127.0.0.1:9123"),
+    ({"SMSDESK_SERVER_PUBLIC_URL": "https://sms.example.com"}, "127.0.0.1", "https://sms.example.com"),
+])
+def test_run_port_is_the_public_url_unless_one_is_configured(database_url, monkeypatch, tmp_path, env, host,
+                                                             expected):
+    import click
+
+    from smsdesk.cli import make_app
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMSDESK_DATABASE_URL", database_url)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    app = make_app(click.Context(smsdesk_cli, obj={"config_path": None}), port_of=(host, 9123))
+    try:
+        assert app.config["SMSDESK"].server.public_url == expected
+    finally:
+        app.extensions["smsdesk.engine"].dispose()
+
+
+def test_demo_says_which_database_it_wrote_to(cli, tmp_path):
+    result = cli("demo", SMSDESK_DATABASE_URL="sqlite:///elsewhere.db")
+    assert result.exit_code == 0, result.output
+    assert f"database: sqlite:///{tmp_path.resolve() / 'elsewhere.db'}" in result.output
+    assert "did not exist and was created now" in result.output
+    again = cli("demo", SMSDESK_DATABASE_URL="sqlite:///elsewhere.db")
+    assert "did not exist" not in again.output

@@ -90,6 +90,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.thread", "GET"): Route("GET", "/inbox/{conversation}/thread", 200),
     ("web.send_reply", "POST"): Route("POST", "/inbox/{conversation}/reply", 302, form={"body": "hi"}),
     ("web.assign", "POST"): Route("POST", "/inbox/{conversation}/assign", 302, form={"agent_id": "me"}),
+    # no such text in the own conversation: 302 back with a message; another store's conversation: 404
+    ("web.retry_text", "POST"): Route("POST", "/inbox/{conversation}/messages/999999/retry", 302),
     ("web.change_status", "POST"): Route("POST", "/inbox/{conversation}/close", 302),
     # counts a draft's segments: no store data
     ("web.segments", "POST"): Route("POST", "/segments", 200, other=200, none=200, json={"text": "hi"}),
@@ -97,6 +99,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.add_canned", "POST"): Route("POST", "/canned", 302, none=403, form={"title": "t", "body": "b",
                                                                               "store": "{store}"}, **OWNER_ONLY),
     ("web.delete_canned", "POST"): Route("POST", "/canned/{canned}/delete", 302, none=403, **OWNER_ONLY),
+    ("web.canned_preview", "GET"): Route("GET", "/inbox/{conversation}/canned/{canned}", 200),
     ("web.dashboard", "GET"): Route("GET", "/dashboard?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.templates", "GET"): Route("GET", "/templates?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save", "POST"): Route("POST", "/templates/{store}/order_shipped", 302, none=403,

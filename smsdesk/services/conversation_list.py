@@ -13,6 +13,7 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
+from smsdesk.services.failures import failed_conversations, latest_outbound_failed
 from smsdesk.services.paging import DEFAULT_LIMIT, BadPage, decode_cursor, encode_cursor, next_since
 from smsdesk.services.queries import last_messages, latest_orders, summary
 from smsdesk.services.search import mentions, search_condition
@@ -29,6 +30,7 @@ class ConversationFilters:
     search: str | None = None
     assigned_to: int | None = None
     store_ids: list[int] | None = None  # the user's stores; None: every store (an admin)
+    failed: bool = False  # only conversations whose latest text to the customer failed
 
 
 @dataclass
@@ -138,6 +140,8 @@ def _matching(session: Session, query: Select, filters: ConversationFilters, *, 
         query = query.where(Conversation.status == ConversationStatus(filters.status))
     if filters.assigned_to is not None:
         query = query.where(Conversation.assigned_agent_id == filters.assigned_to)
+    if filters.failed:
+        query = query.where(latest_outbound_failed())
     if filters.search and filters.search.strip():
         search = mentions(filters.search, Conversation.customer_id) if per_row else \
             search_condition(session, filters.search, Conversation.customer_id)
@@ -156,4 +160,5 @@ def _fetch(session: Session, query: Select, limit: int) -> list[Conversation]:
 def _summaries(session: Session, conversations: list[Conversation]) -> list[dict]:
     last = last_messages(session, [c.id for c in conversations])
     orders = latest_orders(session, [c.customer_id for c in conversations])
-    return [summary(c, last.get(c.id), orders.get(c.customer_id)) for c in conversations]
+    failed = failed_conversations(session, [c.id for c in conversations])
+    return [summary(c, last.get(c.id), orders.get(c.customer_id), failed=c.id in failed) for c in conversations]

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, attributes
 
 from smsdesk.models import (
     Agent,
@@ -21,6 +21,7 @@ from smsdesk.models import (
 )
 
 INBOUND = "inbound"
+FAILED_STATUSES = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
 
 
 def touch_conversation(session: Session, *, store_id: int, customer_id: int, at: datetime) -> Conversation:
@@ -120,3 +121,12 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
         # Core, on the flush's connection: an ORM bulk update can't run inside a flush.
         session.connection().execute(
             update(Conversation).where(Conversation.customer_id.in_(changed)).values(updated_at=utcnow()))
+    failed = {row.conversation_id for row in session.dirty if isinstance(row, Message) and _newly_failed(row)}
+    failed.discard(None)
+    if failed:  # the list marks a conversation whose latest text to the customer failed
+        session.connection().execute(
+            update(Conversation).where(Conversation.id.in_(failed)).values(updated_at=utcnow()))
+
+
+def _newly_failed(message: Message) -> bool:
+    return any(status in FAILED_STATUSES for status in attributes.get_history(message, "status").added)

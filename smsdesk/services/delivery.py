@@ -84,7 +84,7 @@ def _advance(session: Session, message: Message, new: MessageStatus, code: int |
         return
     message.error_code = code
     message.reason = CARRIER_ERRORS.get(code, Reason.CARRIER_ERROR) if code else Reason.CARRIER_ERROR
-    message.reason_detail = f"error {code}" if code else ""
+    message.reason_detail = ""  # the code is in error_code; pages show it beside the reason
     audit.record(session, "delivery_failed", store_id=message.store_id, customer_id=message.customer_id,
                  message_id=message.id, reason=message.reason.value, source="status_callback",
                  detail={"code": code, "status": new.value})

@@ -17,6 +17,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.services.consent import consent_history
+from smsdesk.services.failures import failed_conversations, failure_text, is_retryable
 from smsdesk.services.links import web_link
 from smsdesk.services.no_text import reason_fields
 from smsdesk.services.paging import DEFAULT_LIMIT, decode_cursor, encode_cursor, next_since
@@ -48,7 +49,8 @@ def latest_orders(session: Session, customer_ids: list[int]) -> dict[int, Order]
             if o.customer_id is not None}
 
 
-def summary(conversation: Conversation, last: Row | None, order: Order | None) -> dict:
+def summary(conversation: Conversation, last: Row | None, order: Order | None, *, failed: bool = False) -> dict:
+    """A list row; ``failed``: the latest text to the customer failed."""
     customer = conversation.customer
     agent: Agent | None = conversation.assigned_agent
     return {
@@ -65,13 +67,14 @@ def summary(conversation: Conversation, last: Row | None, order: Order | None) -
         if last else None,
         "waiting_since": iso(conversation.waiting_since),
         "latest_order": order_dict(order) if order else None,
+        "last_out_failed": failed,
     }
 
 
 def conversation_summary(session: Session, conversation: Conversation) -> dict:
     last = last_messages(session, [conversation.id]).get(conversation.id)
     order = latest_orders(session, [conversation.customer_id]).get(conversation.customer_id)
-    return summary(conversation, last, order)
+    return summary(conversation, last, order, failed=bool(failed_conversations(session, [conversation.id])))
 
 
 def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
@@ -113,6 +116,7 @@ def message_dict(message: Message) -> dict:
         "reason": message.reason.value if message.reason else None,
         "reason_label": message.reason.label if message.reason else None,
         "reason_detail": message.reason_detail or None,
+        "reason_text": failure_text(message.reason, message.error_code), "retryable": is_retryable(message),
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at), "segments": message.segments,
         "encoding": message.encoding,
     }

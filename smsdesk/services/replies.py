@@ -1,6 +1,8 @@
 """Agents' replies to customers."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Agent, Conversation, Message
@@ -10,6 +12,9 @@ from smsdesk.services.untrusted import unstorable
 
 AGENT_REPLY = "agent_reply"
 MAX_BODY = 1600  # characters: Twilio's limit for one message body
+# "{{ customer.first_name }}" or "{% if ... %}" left in a reply: a canned reply pasted by hand, or
+# template syntax typed from habit. Replies are sent as typed, so it would reach the customer raw.
+TEMPLATE_SYNTAX = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 
 
 class CustomerOptedOut(Exception):
@@ -37,6 +42,10 @@ def reply(session: Session, *, conversation: Conversation, agent: Agent, body: o
         raise InvalidReply("reply body is empty")
     if len(body) > MAX_BODY:
         raise InvalidReply(f"reply is {len(body)} characters; the limit is {MAX_BODY}")
+    leftover = TEMPLATE_SYNTAX.search(body)
+    if leftover:
+        raise InvalidReply(f"the reply still holds template syntax ({leftover.group(0)[:60]}); replies are sent "
+                           "as typed, so pick the canned reply from the list to fill it in, or write the text out")
     customer = conversation.customer
     if is_erased(customer):
         raise CustomerErased("this customer's data was erased: there is no number to text")

@@ -312,12 +312,7 @@ def validate_template(body: str) -> None:
     """
     if not body or not body.strip():
         raise TemplateError("template is empty")
-    _compile(body)  # syntax errors, with their line
-    ast = _compile_ast(body)
-    for node in ast.find_all(_FORBIDDEN_NODES):
-        tag = type(node).__name__.lower().replace("fromimport", "import")
-        raise TemplateError(f"'{tag}' is not allowed", node.lineno)
-    for name, line in _variable_paths(ast):
+    for name, line in _checked_paths(body):
         if not _is_known(name):
             raise TemplateError(f"unknown variable '{name}'", line)
     text = render_message(body, sample_context())
@@ -326,6 +321,23 @@ def validate_template(body: str) -> None:
     if len(text) > MAX_BODY_LENGTH:
         raise TemplateError(
             f"message is {len(text)} characters long; the maximum is {MAX_BODY_LENGTH}")
+
+
+def unknown_variables(body: str) -> list[str]:
+    """The variables ``body`` uses that are not in VARIABLES, each once, in order of use;
+    raises TemplateError for a syntax error or an include/import."""
+    names = [name for name, _line in _checked_paths(body) if not _is_known(name)]
+    return list(dict.fromkeys(names))
+
+
+def _checked_paths(body: str) -> list[tuple[str, int]]:
+    """The variables of a template that compiles and includes nothing; raises TemplateError."""
+    _compile(body)  # syntax errors, with their line
+    ast = _compile_ast(body)
+    for node in ast.find_all(_FORBIDDEN_NODES):
+        tag = type(node).__name__.lower().replace("fromimport", "import")
+        raise TemplateError(f"'{tag}' is not allowed", node.lineno)
+    return _variable_paths(ast)
 
 
 @functools.lru_cache(maxsize=512)

@@ -10,10 +10,11 @@ from sqlalchemy import or_, select
 
 from smsdesk.db import get_session
 from smsdesk.models import CannedReply, Role
-from smsdesk.services.access import require_owner, store_for, stores_for
+from smsdesk.services.access import NoAccess, conversation_for, require_owner, store_for, stores_for
+from smsdesk.services.canned import TemplateError, canned_for_conversation, check_canned
 from smsdesk.services.replies import MAX_BODY
 from smsdesk.web import bp
-from smsdesk.web.auth import owner_required, signed_in_agent
+from smsdesk.web.auth import login_required, owner_required, signed_in_agent
 
 MAX_TITLE = 100  # characters, as the column allows
 
@@ -42,8 +43,15 @@ def _validated(form) -> tuple[dict | None, str | None]:
     slug = form.get("store", "")
     if not slug and not signed_in_agent().is_admin:
         return None, "Choose one of your stores (replies for all stores are the admin's)."
+    try:
+        warnings = check_canned(body)
+    except TemplateError as exc:
+        return None, (f"The text can't be used as a canned reply: {exc}. "
+                      "Variables are written like {{ customer.first_name }}.")
     # Another store's slug is a 404 page, one where the user is an agent a 403 (services/access.py).
     store = store_for(get_session(), signed_in_agent(), slug, role=Role.OWNER) if slug else None
+    for warning in warnings:
+        flash(warning, "warn")
     return {"title": title, "body": body, "store_id": store.id if store else None}, None
 
 
@@ -83,3 +91,22 @@ def _require_manager(row: CannedReply) -> None:
         require_owner(get_session(), signed_in_agent(), row.store_id)
     elif not signed_in_agent().is_admin:
         abort(403, description="Replies for all stores are the admin's.")
+
+
+@bp.get("/inbox/<int:conversation_id>/canned/<int:reply_id>")
+@login_required
+def canned_preview(conversation_id: int, reply_id: int):
+    """A canned reply rendered for this conversation (what the reply box gets), with warnings."""
+    session = get_session()
+    try:
+        conversation = conversation_for(session, signed_in_agent(), conversation_id)
+    except NoAccess:
+        abort(404, description=f"There is no conversation {conversation_id}.")
+    row = session.get(CannedReply, reply_id)
+    if row is None or row.store_id not in (None, conversation.store_id):
+        abort(404, description=f"There is no canned reply {reply_id}.")
+    try:
+        rendered = canned_for_conversation(session, conversation=conversation, reply=row)
+    except TemplateError as exc:
+        return {"error": "template_error", "message": f"This canned reply can't be used: {exc}"}, 422
+    return {"text": rendered.text, "warnings": rendered.warnings}

@@ -8,17 +8,14 @@ from smsdesk.api.templates import preview_dict, template_dict, template_error_di
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store
 from smsdesk.services.access import store_for, stores_for
-from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.legal_hours import floor_summary
-from smsdesk.services.outbox import enqueue_text
-from smsdesk.services.phones import normalize_phone
 from smsdesk.services.stores import InvalidStore, update_store
 from smsdesk.services.template_store import resolve_template, save_template
-from smsdesk.services.templates import KINDS, VARIABLES, TemplateError, render_message, sample_context
+from smsdesk.services.template_test import SendTestRefused, phone_hint, readable, send_template_test
+from smsdesk.services.templates import KINDS, VARIABLES, TemplateError
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
 
-TEST_KIND = "template_test"  # the kind recorded for "send a test to my phone"
 SETTINGS_FIELDS = ("name", "timezone", "quiet_hours", "help_text")
 
 
@@ -49,7 +46,8 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
     owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
     return render_template("templates.html", store=store, stores=owned, templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
-                           all_variables=sorted(VARIABLES), legal_floor=floor_summary()), status
+                           all_variables=sorted(VARIABLES), legal_floor=floor_summary(),
+                           phone_hint=phone_hint(store.country)), status
 
 
 @bp.get("/templates")
@@ -105,25 +103,15 @@ def send_test(slug: str, kind: str):
     """Queue the template, rendered with sample data, to the owner's own phone."""
     store, kind = _store(slug), _kind(kind)
     session = get_session()
-    phone = normalize_phone(request.form.get("phone", ""), store.country)
-    back = redirect(url_for("web.templates", store=store.slug, kind=kind))
-    if phone is None:
-        flash("That is not a phone number we can text.", "error")
-        return back
-    customer = get_or_create_customer(session, store_id=store.id, phone=phone)
-    if customer.opted_out:
-        flash(f"{phone} opted out of texts from {store.name}; text START from it first.", "error")
-        return back
     try:
-        text = render_message(resolve_template(session, store_id=store.id, kind=kind).body,
-                              sample_context(store.name))
-    except TemplateError as exc:
-        flash(f"The saved template does not render: {exc}", "error")
-        return back
-    enqueue_text(session, store=store, customer=customer, kind=TEST_KIND, body=text)
-    session.commit()
-    flash(f"Test text queued to {phone}.", "ok")
-    return back
+        phone = send_template_test(session, store=store, kind=kind, raw_phone=request.form.get("phone", ""))
+    except SendTestRefused as exc:
+        session.rollback()
+        flash(str(exc), "error")
+    else:
+        session.commit()
+        flash(f"Test text queued to {phone} ({readable(phone)}).", "ok")
+    return redirect(url_for("web.templates", store=store.slug, kind=kind))
 
 
 @bp.post("/templates/<slug>/settings")

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from smsdesk.db import get_session, writes_on_get
 from smsdesk.models import Agent, CannedReply, Conversation
-from smsdesk.services import conversations as service
+from smsdesk.services import conversations as service, failures
 from smsdesk.services.access import (
     NoAccess,
     assignable_agents,
@@ -44,13 +44,14 @@ def _filters() -> dict:
     return {"status": status if status in STATUSES else "open",
             "store": request.args.get("store", "").strip()[:64],
             "mine": request.args.get("mine") == "1",
+            "failed": request.args.get("failed") == "1",
             "q": request.args.get("q", "").strip()[:MAX_SEARCH]}
 
 
 def _scope(filters: dict) -> ConversationFilters:
     return ConversationFilters(status=filters["status"], store_slug=filters["store"] or None,
                                search=filters["q"] or None,
-                               assigned_to=signed_in_agent().id if filters["mine"] else None,
+                               assigned_to=signed_in_agent().id if filters["mine"] else None, failed=filters["failed"],
                                store_ids=store_ids_for(get_session(), signed_in_agent()))
 
 
@@ -73,7 +74,7 @@ def _load(conversation_id: int) -> Conversation:
 def _list_args(filters: dict) -> dict:
     """Filters as query arguments for links (defaults left out)."""
     args = {"status": filters["status"], "store": filters["store"], "q": filters["q"],
-            "mine": "1" if filters["mine"] else ""}
+            "mine": "1" if filters["mine"] else "", "failed": "1" if filters["failed"] else ""}
     return {key: value for key, value in args.items() if value and not (key == "status" and value == "open")}
 
 
@@ -177,6 +178,23 @@ def send_reply(conversation_id: int):
         flash(str(exc), "error")
         return _back(conversation_id)
     session.commit()
+    return _back(conversation_id)
+
+
+@bp.post("/inbox/<int:conversation_id>/messages/<int:message_id>/retry")
+@login_required
+def retry_text(conversation_id: int, message_id: int):
+    """Queue a failed text again (a new text, same body), where retrying can help."""
+    session = get_session()
+    current = _load(conversation_id)
+    try:
+        failures.retry(session, conversation=current, message_id=message_id, agent=signed_in_agent())
+    except failures.NotRetryable as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return _back(conversation_id)
+    session.commit()
+    flash("Queued again.", "ok")
     return _back(conversation_id)
 
 

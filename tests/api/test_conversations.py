@@ -66,7 +66,8 @@ def test_reply_to_opted_out_customer_is_409(client, make, auth):
     assert response.status_code == 409 and response.json["error"] == "opted_out"
 
 
-@pytest.mark.parametrize("payload, status", [({"body": ""}, 422), ({"body": "x" * 1601}, 422), ({}, 422)])
+@pytest.mark.parametrize("payload, status", [({"body": ""}, 422), ({"body": "x" * 1601}, 422), ({}, 422),
+                                             ({"body": "Hi {{ customer.first_name }}"}, 422)])
 def test_bad_reply_is_4xx(client, make, auth, payload, status):
     store = make.store()
     text_in(client, store)

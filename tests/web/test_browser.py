@@ -213,3 +213,27 @@ def test_inbox_loads_more_and_shows_a_new_text_without_a_reload(chromium, live_a
     text_in(app, url, store, phone="+15025552101", body="any news on my parcel?")
     page.locator(".conversation", has_text="Customer01").filter(has_text="any news on my parcel?").wait_for()
     page.close()
+
+
+def test_canned_reply_is_previewed_rendered_and_inserted(chromium, live_app, make, db_session):
+    """Picking a canned reply shows it rendered for this customer, with a warning for an unknown
+    variable; Insert puts the rendered text, not the template, into the reply box."""
+    from smsdesk.models import CannedReply
+    app, url = live_app
+    agent = make.agent(role="agent")
+    seed(app, url, make, db_session)
+    db_session.add(CannedReply(title="Where is it", body="Hi {{ customer.first_name }}, order #{{ order.number }}"
+                                                         " is on its way{{ customer.nickname }}."))
+    db_session.commit()
+    page = chromium.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(WAIT_MS)
+    log_in(page, url, agent)
+    page.click(".conversation >> text=Emma Larsen")
+    page.locator(".thread", has_text="Where is my order #1042?").wait_for()
+    page.select_option("select[data-canned-into]", label="Where is it")
+    page.locator("#canned-preview .canned-text", has_text="Hi Emma, order #1042 is on its way.").wait_for()
+    page.locator("#canned-preview .canned-warnings", has_text="customer.nickname").wait_for()
+    page.click("[data-canned-insert]")
+    assert page.input_value("#reply-body") == "Hi Emma, order #1042 is on its way."
+    assert page.locator("#canned-preview").is_hidden()
+    page.close()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from smsdesk.models import AuditEvent, Conversation, Message, utcnow
-from smsdesk.web.dashboard import DAYS, daily_stats, median_first_response, replies_waiting
+from smsdesk.services.dashboard import DAYS, daily_stats, median_first_response, replies_waiting
 from tests.factories import shopify_headers, shopify_order
 
 
@@ -20,7 +20,7 @@ def add_message(db_session, store, customer, conversation, *, kind, status, dire
 def history(make, db_session):
     """Today: 3 order texts (2 delivered, 1 failed), 1 suppressed reminder, one opt-out, and two
     customer texts answered after 4 and 10 minutes."""
-    store = make.store()
+    store = make.store(timezone="UTC")  # the local day is the UTC day the fixture's noon is on
     customer = make.customer(store)
     conversation = Conversation(store_id=store.id, customer_id=customer.id)
     db_session.add(conversation)
@@ -67,7 +67,7 @@ def test_dashboard_page_shows_numbers_and_chart(browser, owner, history, db_sess
 def other_store(make, db_session):
     """A second store today: 2 delivered order texts, one opt-out, and a customer text answered after an
     hour that is waiting again in an open conversation."""
-    store = make.store(name="Other Outfitters")
+    store = make.store(name="Other Outfitters", timezone="UTC")
     customer = make.customer(store)
     conversation = Conversation(store_id=store.id, customer_id=customer.id, status="open",
                                 waiting_since=utcnow())
@@ -155,3 +155,49 @@ def test_dashboard_lists_orders_that_got_no_text_with_the_reason(browser, owner,
 def test_dashboard_without_untexted_orders_says_so(browser, owner, history):
     html = browser.get("/dashboard").get_data(as_text=True)
     assert "Every recent order got its texts." in html
+
+
+def test_days_are_the_store_s_own_days(make, db_session):
+    """22:30 UTC on the 9th is 23:30 in Berlin (the 9th); 23:30 UTC on the 9th is 00:30 on the 10th
+    in Berlin, so that text and the opt-out at 23:45 UTC count on the 10th, not on the UTC day."""
+    from datetime import date, datetime, timezone
+    berlin = make.store(timezone="Europe/Berlin")
+    customer = make.customer(berlin)
+    conversation = Conversation(store_id=berlin.id, customer_id=customer.id)
+    db_session.add(conversation)
+    db_session.flush()
+    for at in (datetime(2026, 3, 9, 22, 30, tzinfo=timezone.utc), datetime(2026, 3, 9, 23, 30, tzinfo=timezone.utc)):
+        db_session.add(Message(store_id=berlin.id, customer_id=customer.id, conversation_id=conversation.id,
+                               direction="out", kind="order_shipped", body="x", status="delivered", created_at=at))
+    db_session.add(AuditEvent(action="opted_out", store_id=berlin.id, customer_id=customer.id,
+                              at=datetime(2026, 3, 9, 23, 45, tzinfo=timezone.utc)))
+    db_session.commit()
+    days, _ = daily_stats(db_session, today=date(2026, 3, 10), days=3)
+    assert [(d["day"], d["sent"], d["opted_out"]) for d in days] == [
+        ("2026-03-08", 0, 0), ("2026-03-09", 1, 0), ("2026-03-10", 1, 1)]
+
+
+def test_empty_dashboard_says_nothing_was_sent(browser, owner, make):
+    make.store()
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert f"No texts sent in the last {DAYS} days." in html and "Busiest day" not in html
+    assert '<span class="value" id="queued">0</span>' in html and "nothing waiting" in html
+
+
+def test_busiest_day_names_the_day_with_a_plural(browser, owner, history):
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert f"Busiest day: {utcnow().date().isoformat()}, 5 texts." in html
+
+
+def test_dashboard_shows_the_queue_and_the_next_send(browser, owner, make, db_session):
+    from smsdesk.services.outbox import enqueue_text
+    store = make.store(timezone="UTC")
+    customer = make.customer(store)
+    due = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    enqueue_text(db_session, store=store, customer=customer, kind="order_shipped", body="later", due_at=due)
+    enqueue_text(db_session, store=store, customer=customer, kind="order_shipped", body="later still",
+                 due_at=due + timedelta(hours=1))
+    db_session.commit()
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert '<span class="value" id="queued">2</span>' in html
+    assert f'<time datetime="{due.isoformat()}">' in html

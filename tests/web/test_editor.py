@@ -78,8 +78,36 @@ def test_send_a_test_to_a_bad_number(browser, owner, make, db_session):
     store = make.store()
     response = browser.post(f"/templates/{store.slug}/order_confirmed/test", {"phone": "call me"},
                             follow_redirects=True)
-    assert "not a phone number" in response.get_data(as_text=True)
+    assert "not a mobile number" in response.get_data(as_text=True)
     assert db_session.scalar(select(Message)) is None
+
+
+@pytest.mark.parametrize("typed, sent_to", [
+    ("+1 (502) 555-0123", "+15025550123"),  # with +: as written, whatever the store's country
+    ("0151 23456789", "+4915123456789"),  # national: read in the store's country
+    ("0049 151 23456789", "+4915123456789"),
+])
+def test_send_a_test_in_a_german_store(browser, owner, make, db_session, typed, sent_to):
+    store = make.store(country="DE")
+    response = browser.post(f"/templates/{store.slug}/order_confirmed/test", {"phone": typed}, follow_redirects=True)
+    assert f"Test text queued to {sent_to}" in response.get_data(as_text=True)
+    assert db_session.scalar(select(Message)).customer.phone == sent_to
+
+
+def test_send_a_test_refuses_a_us_national_number_in_a_german_store(browser, owner, make, db_session):
+    store = make.store(country="DE")
+    response = browser.post(f"/templates/{store.slug}/order_confirmed/test", {"phone": "(502) 555-0123"},
+                            follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "read as a Germany number" in html and "start with +" in html
+    assert db_session.scalar(select(Message)) is None
+
+
+@pytest.mark.parametrize("country, example", [("DE", "+49 15"), ("US", "+1 "), ("FR", "+33 6")])
+def test_phone_hint_is_in_the_store_country(browser, owner, make, country, example):
+    store = make.store(country=country)
+    html = browser.get(f"/templates?store={store.slug}").get_data(as_text=True)
+    assert f'name="phone" placeholder="{example}' in html and "+1 502 555 0123\"" not in html
 
 
 def test_store_settings_quiet_hours(browser, owner, make, db_session):

@@ -131,7 +131,7 @@ def test_suppressed_message_shows_its_reason(browser, agent, make, db_session):
     db_session.add(message)
     db_session.commit()
     html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
-    assert "no marketing consent recorded" in html and 'data-reason="no_consent"' in html
+    assert "No marketing consent recorded for this number." in html and 'data-reason="no_consent"' in html
     assert 'data-status="suppressed"' in html
 
 
@@ -311,3 +311,143 @@ def test_thread_shows_the_latest_texts_and_pages_back(browser, agent, make, db_s
     older = re.search(r'class="btn small load-older"\s+data-more-url="([^"]+)"', html).group(1).replace("&amp;", "&")
     page = browser.get(older).get_data(as_text=True)
     assert "text 00" in page and "text 01" in page and "text 02" not in page and "load-older" not in page
+
+
+# -- canned replies render their variables --------------------------------------------
+
+def _canned(db_session, body, store_id=None, title="Greeting"):
+    row = CannedReply(title=title, body=body, store_id=store_id)
+    db_session.add(row)
+    db_session.commit()
+    return row.id
+
+
+def test_canned_reply_renders_customer_and_latest_order(browser, agent, make, db_session):
+    store = make.store(name="Nordic Knits")
+    customer = make.customer(store, first_name="Ada")
+    db_session.add_all([Order(store_id=store.id, external_id="1", number="1041", customer_id=customer.id),
+                        Order(store_id=store.id, external_id="2", number="1042", customer_id=customer.id)])
+    db_session.commit()
+    rid = _canned(db_session, "Hi {{ customer.first_name }}, order #{{ order.number }} from {{ store.name }}.")
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    html = browser.get(f"/inbox/{cid}").get_data(as_text=True)
+    assert f"/inbox/{cid}/canned/{rid}" in html and "{{ customer.first_name }}" not in html
+    answer = browser.get(f"/inbox/{cid}/canned/{rid}").json
+    assert answer == {"text": "Hi Ada, order #1042 from Nordic Knits.", "warnings": []}
+
+
+def test_canned_reply_warns_about_unknown_variables(browser, agent, make, db_session):
+    store = make.store()
+    make.customer(store, first_name="Ada")
+    rid = _canned(db_session, "Hi {{ customer.nickname }}{{ coupon }}, thanks!")
+    text_in(browser.client, store)
+    answer = browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}").json
+    assert answer["text"] == "Hi , thanks!"
+    assert len(answer["warnings"]) == 2 and "customer.nickname" in answer["warnings"][0]
+
+
+def test_canned_reply_stays_within_the_render_budget(browser, agent, make, db_session):
+    store = make.store()
+    rid = _canned(db_session, "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}")
+    text_in(browser.client, store)
+    response = browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}")
+    assert response.status_code == 422 and response.json["error"] == "template_error"
+
+
+def test_canned_reply_of_another_store_is_404(browser, agent, make, db_session):
+    store, other = make.store(), make.store(from_number="+15005550001")
+    rid = _canned(db_session, "x", store_id=other.id)
+    text_in(browser.client, store)
+    assert browser.get(f"/inbox/{conversation_id(db_session)}/canned/{rid}").status_code == 404
+
+
+@pytest.mark.parametrize("body", ["Hi {{ customer.first_name }}!", "{% if order %}x{% endif %}"])
+def test_reply_with_leftover_template_syntax_is_refused(browser, agent, make, db_session, body):
+    store = make.store()
+    text_in(browser.client, store)
+    response = browser.post(f"/inbox/{conversation_id(db_session)}/reply", {"body": body}, follow_redirects=True)
+    assert "template syntax" in response.get_data(as_text=True)
+    db_session.fresh()
+    assert db_session.scalar(select(Message).where(Message.kind == "agent_reply")) is None
+
+
+def test_reply_with_plain_braces_is_sent_as_typed(browser, agent, make, db_session):
+    store = make.store()
+    text_in(browser.client, store)
+    browser.post(f"/inbox/{conversation_id(db_session)}/reply", {"body": "Use code {SAVE10} :-}"})
+    db_session.fresh()
+    assert db_session.scalar(select(Message.body).where(Message.kind == "agent_reply")) == "Use code {SAVE10} :-}"
+
+
+# -- failed texts: plain reason, marker, filter, retry ----------------------------------
+
+def _failed_reply(browser, db_session, drain, twilio_server, store, *, code, phone="+15025550123"):
+    text_in(browser.client, store, phone)
+    cid = conversation_id(db_session, phone)
+    browser.post(f"/inbox/{cid}/reply", {"body": "It ships today!"})
+    drain()
+    sid = twilio_server.messages[-1]["sid"]
+    post_signed(browser.client, "/webhooks/twilio/status",
+                {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": code})
+    drain()
+    return cid
+
+
+def test_failed_text_reads_plainly_and_can_be_retried(browser, agent, make, db_session, drain, twilio_server):
+    store = make.store()
+    cid = _failed_reply(browser, db_session, drain, twilio_server, store, code="30003")
+    html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
+    assert "The phone was off or out of coverage (carrier code 30003)." in html
+    assert "error 30003" not in html and "Retry" in html
+    db_session.fresh()
+    failed = db_session.scalar(select(Message).where(Message.kind == "agent_reply"))
+    response = browser.post(f"/inbox/{cid}/messages/{failed.id}/retry", {}, follow_redirects=True)
+    assert "Queued again" in response.get_data(as_text=True)
+    db_session.fresh()
+    replies = db_session.scalars(select(Message).where(Message.kind == "agent_reply").order_by(Message.id)).all()
+    assert [(m.body, m.status.value) for m in replies] == [("It ships today!", "undelivered"),
+                                                          ("It ships today!", "queued")]
+    assert replies[1].agent_id == agent.id and replies[1].conversation_id == cid
+
+
+def test_failure_retrying_cannot_help_has_no_retry(browser, agent, make, db_session, drain, twilio_server):
+    store = make.store()
+    cid = _failed_reply(browser, db_session, drain, twilio_server, store, code="30005")
+    html = browser.get(f"/inbox/{cid}/thread").get_data(as_text=True)
+    assert "(carrier code 30005)" in html and "Retry</button>" not in html
+    db_session.fresh()
+    failed = db_session.scalar(select(Message).where(Message.kind == "agent_reply"))
+    response = browser.post(f"/inbox/{cid}/messages/{failed.id}/retry", {}, follow_redirects=True)
+    assert "can be retried" in response.get_data(as_text=True)
+    db_session.fresh()
+    assert len(db_session.scalars(select(Message).where(Message.kind == "agent_reply")).all()) == 1
+
+
+def test_list_marks_and_filters_conversations_whose_latest_text_failed(browser, agent, make, db_session, drain,
+                                                                       twilio_server):
+    store = make.store()
+    make.customer(store, "+15025550101", first_name="Failing")
+    make.customer(store, "+15025550102", first_name="Fine")
+    _failed_reply(browser, db_session, drain, twilio_server, store, code="30003", phone="+15025550101")
+    text_in(browser.client, store, "+15025550102")
+    html = browser.get("/inbox?status=all").get_data(as_text=True)
+    assert html.count("failed-marker") == 1
+    failing_row = html[html.index("Failing"):]
+    assert failing_row.index("failed-marker") < failing_row.index("</a>")
+    filtered = browser.get("/inbox?status=all&failed=1").get_data(as_text=True)
+    assert "Failing" in filtered and "Fine" not in filtered
+
+
+def test_failed_marker_reaches_the_incremental_poll(browser, agent, make, db_session, drain, twilio_server):
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    browser.post(f"/inbox/{cid}/reply", {"body": "It ships today!"})
+    drain()
+    since = browser.get("/inbox/list?status=all").headers["X-Next-Since"]
+    post_signed(browser.client, "/webhooks/twilio/status",
+                {"MessageSid": twilio_server.messages[-1]["sid"], "MessageStatus": "failed", "ErrorCode": "30003"})
+    drain()
+    changes = browser.get(f"/inbox/list?status=all&since={since}").json
+    assert [row["id"] for row in changes["rows"]] == [cid] and "failed-marker" in changes["rows"][0]["html"]

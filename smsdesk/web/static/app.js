@@ -185,6 +185,33 @@
     textarea.dispatchEvent(new Event("input"));
   }
 
+  /* A canned reply is rendered for this conversation on the server and previewed (with
+     warnings for unknown variables) before the agent inserts it into the reply box. */
+  function setupCanned(select) {
+    const box = document.querySelector(select.dataset.cannedPreview);
+    const textarea = document.querySelector(select.dataset.cannedInto);
+    const close = () => { box.hidden = true; select.value = ""; };
+    select.addEventListener("change", () => {
+      if (!select.value) return close();
+      fetch(select.value, {credentials: "same-origin"}).then((r) => r.json()).then((json) => {
+        box.querySelector(".canned-text").textContent = json.text ?? json.message;
+        box.querySelector(".canned-text").classList.toggle("error", json.text === undefined);
+        box.querySelector("[data-canned-insert]").hidden = json.text === undefined;
+        const list = box.querySelector(".canned-warnings");
+        list.replaceChildren(...(json.warnings || []).map((w) => {
+          const li = document.createElement("li"); li.textContent = w; return li;
+        }));
+        box.dataset.text = json.text ?? "";
+        box.hidden = false;
+      }).catch(close);
+    });
+    box.querySelector("[data-canned-insert]").addEventListener("click", () => {
+      insertAtCursor(textarea, box.dataset.text);
+      close();
+    });
+    box.querySelector("[data-canned-cancel]").addEventListener("click", close);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     localizeTimes(document);
     // Bar heights come as data (the CSP allows no inline style attributes); CSSOM is allowed.
@@ -199,9 +226,6 @@
     document.querySelectorAll("textarea[data-preview-url]").forEach(setupPreview);
     document.querySelectorAll("[data-autosubmit]").forEach((el) =>
       el.addEventListener("change", () => el.form.requestSubmit()));
-    document.querySelectorAll("select[data-insert-into]").forEach((select) => select.addEventListener("change", () => {
-      if (select.value) insertAtCursor(document.querySelector(select.dataset.insertInto), select.value);
-      select.value = "";
-    }));
+    document.querySelectorAll("select[data-canned-into]").forEach(setupCanned);
   });
 })();
