@@ -19,12 +19,12 @@ from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.stores import create_store
 from webhooks.base import hmac_sha256_base64
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples"  # with their sources and licences (SOURCES.md)
 _seq = itertools.count(1)
 
 
 def sample(relative: str) -> Any:
-    """A payload from ../shared/samples, parsed."""
+    """A payload from tests/samples, parsed."""
     return json.loads((SAMPLES / relative).read_text())
 
 

@@ -1,7 +1,7 @@
 """A real, BigCommerce-compatible HTTP server for tests: the reads smsdesk makes, read-only.
 
 It serves ``GET /stores/{store_hash}/v2/orders/{id}`` (and ``/shipping_addresses``,
-``/shipments``, ``/products``) in the shapes of /work/shared/samples/bigcommerce, plus the V3
+``/shipments``, ``/products``) in the shapes of tests/samples/bigcommerce, plus the V3
 ``/checkouts/{id}`` and ``/carts/{id}?include=redirect_urls`` of an abandoned cart (wrapped
 in ``{"data": ...}`` as V3 answers are; 404 once the cart is gone), checks ``X-Auth-Token``,
 answers an empty collection with 204 No Content like BigCommerce does, records every

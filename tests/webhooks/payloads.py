@@ -1,6 +1,6 @@
 """Real-format webhook payloads and correctly signed requests for every shop platform.
 
-Payloads start from the real samples in ../shared/samples (see SOURCES.md there); a
+Payloads start from the real samples in tests/samples (see SOURCES.md there); a
 webhook sends the bare object that a REST response wraps.
 """
 from __future__ import annotations
