@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
@@ -162,3 +162,12 @@ def _summaries(session: Session, conversations: list[Conversation]) -> list[dict
     orders = latest_orders(session, [c.customer_id for c in conversations])
     failed = failed_conversations(session, [c.id for c in conversations])
     return [summary(c, last.get(c.id), orders.get(c.customer_id), failed=c.id in failed) for c in conversations]
+
+
+def waiting_count(session: Session, store_ids: list[int] | None) -> int:
+    """How many open conversations wait for an agent in the user's stores (the tab title's count)."""
+    query = select(func.count()).select_from(Conversation).where(
+        Conversation.status == ConversationStatus.OPEN, Conversation.waiting_since.is_not(None))
+    if store_ids is not None:
+        query = query.where(Conversation.store_id.in_(store_ids))
+    return session.scalar(query) or 0

@@ -2,8 +2,12 @@
 
 The list and the thread are also served as HTML fragments that the page polls, so a reply
 or a delivery status shows up without a reload and is rendered (and escaped) in one place.
+The actions (reply, retry, assign, close, reopen) answer a page's script that asks for JSON
+(``Accept: application/json``) with the changed fragments; a plain form post is redirected.
 """
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
@@ -24,6 +28,7 @@ from smsdesk.services.conversation_list import (
     ConversationPage,
     changed_conversations,
     list_conversations,
+    waiting_count,
 )
 from smsdesk.services.paging import BadPage, parse_since
 from smsdesk.services.queries import conversation_detail, thread_changes
@@ -71,6 +76,23 @@ def _load(conversation_id: int) -> Conversation:
         abort(404, description=f"There is no conversation {conversation_id}.")
 
 
+def _waiting() -> int:
+    """Open conversations waiting in all the agent's stores: the count in the tab's title."""
+    return waiting_count(get_session(), store_ids_for(get_session(), signed_in_agent()))
+
+
+@bp.app_template_filter("waited")
+def waited(since: str | None) -> str:
+    """How long a customer has waited, like app.js writes it: "12 min", "3 h", "2 d"."""
+    if not since:
+        return ""
+    at = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    minutes = int((datetime.now(timezone.utc) - at).total_seconds() // 60)
+    if minutes < 1:
+        return "<1 min"
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h" if minutes < 1440 else f"{minutes // 1440} d"
+
+
 def _list_args(filters: dict) -> dict:
     """Filters as query arguments for links (defaults left out)."""
     args = {"status": filters["status"], "store": filters["store"], "q": filters["q"],
@@ -84,7 +106,8 @@ def inbox():
     """The reply queue with its filters."""
     filters = _filters()
     return render_template("inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
-                           stores=stores_for(get_session(), signed_in_agent()), detail=None, poll_seconds=POLL_SECONDS)
+                           stores=stores_for(get_session(), signed_in_agent()), detail=None, poll_seconds=POLL_SECONDS,
+                           waiting=_waiting())
 
 
 @bp.get("/inbox/list")
@@ -99,7 +122,7 @@ def inbox_list():
     page = _page(filters)
     html = render_template("_conversation_list.html", page=page, list_args=_list_args(filters),
                            current_id=request.args.get("current", type=int), first=not request.args.get("cursor"))
-    return html, {"X-Next-Since": page.next_since}
+    return html, {"X-Next-Since": page.next_since, "X-Waiting-Count": str(_waiting())}
 
 
 def _list_changes(filters: dict, since: str):
@@ -112,10 +135,17 @@ def _list_changes(filters: dict, since: str):
     if changes.next_cursor:  # more changed than one answer holds: the page reloads its first page
         return {"reset": True, "next_since": changes.next_since}
     current_id, list_args = request.args.get("current", type=int), _list_args(filters)
-    rows = [{"id": c["id"], "key": changes.keys[c["id"]],
-             "html": render_template("_conversation_row.html", c=c, current_id=current_id, list_args=list_args)}
+    rows = [{"id": c["id"], "key": changes.keys[c["id"]], "name": c["customer_name"] or c["customer_phone"],
+             "inbound": _inbound(c), "html": render_template("_conversation_row.html", c=c, current_id=current_id,
+                                                             list_args=list_args)}
             for c in changes.conversations]
-    return {"next_since": changes.next_since, "removed": changes.removed, "rows": rows}
+    return {"next_since": changes.next_since, "removed": changes.removed, "rows": rows, "waiting": _waiting()}
+
+
+def _inbound(row: dict) -> str | None:
+    """When the customer's latest text came, if it waits for an answer (the page notifies once per text)."""
+    last = row["last_message"]
+    return last["at"] if last and last["direction"] == "in" and row["waiting_since"] else None
 
 
 @bp.get("/inbox/<int:conversation_id>")
@@ -132,7 +162,7 @@ def conversation(conversation_id: int):
         "inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
         stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
         conversation=current, agents=assignable_agents(session, current.store_id),
-        canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS)
+        canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS, waiting=_waiting())
 
 
 @bp.get("/inbox/<int:conversation_id>/thread")
@@ -161,8 +191,28 @@ def _canned_for(store_id: int) -> list[CannedReply]:
         or_(CannedReply.store_id.is_(None), CannedReply.store_id == store_id)).order_by(CannedReply.title)))
 
 
-def _back(conversation_id: int):
-    return redirect(url_for("web.conversation", conversation_id=conversation_id, **request.args.to_dict()))  # type: ignore[arg-type]
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _done(current: Conversation, message: str, category: str = "ok", *, quiet: bool = False):
+    """After an action: to a page's script, the conversation's changed fragments as JSON (422
+    when it was refused); to a plain form post, the conversation again with a flash (none
+    when ``quiet``: a sent reply shows in the thread)."""
+    if not _wants_json():
+        if not quiet:
+            flash(message, category)
+        return redirect(url_for("web.conversation", conversation_id=current.id,
+                                **request.args.to_dict()))  # type: ignore[arg-type]
+    session = get_session()
+    detail = conversation_detail(session, current)
+    fragments = {"detail": detail, "conversation": current, "list_args": _list_args(_filters()),
+                 "agents": assignable_agents(session, current.store_id)}
+    return {"ok": category != "error", "message": message, "status": detail["status"],
+            "assigned_to": detail["assigned_to"], "next_since": detail["next_since"],
+            "thread": render_template("_thread.html", **fragments),
+            "actions": render_template("_conversation_actions.html", **fragments),
+            "assign": render_template("_assign.html", **fragments)}, 200 if category != "error" else 422
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")
@@ -175,10 +225,9 @@ def send_reply(conversation_id: int):
         reply(session, conversation=current, agent=signed_in_agent(), body=request.form.get("body", ""))
     except (CustomerOptedOut, InvalidReply) as exc:
         session.rollback()
-        flash(str(exc), "error")
-        return _back(conversation_id)
+        return _done(current, str(exc), "error")
     session.commit()
-    return _back(conversation_id)
+    return _done(current, "Reply queued.", quiet=True)
 
 
 @bp.post("/inbox/<int:conversation_id>/messages/<int:message_id>/retry")
@@ -191,11 +240,9 @@ def retry_text(conversation_id: int, message_id: int):
         failures.retry(session, conversation=current, message_id=message_id, agent=signed_in_agent())
     except failures.NotRetryable as exc:
         session.rollback()
-        flash(str(exc), "error")
-        return _back(conversation_id)
+        return _done(current, str(exc), "error")
     session.commit()
-    flash("Queued again.", "ok")
-    return _back(conversation_id)
+    return _done(current, "Queued again.")
 
 
 @bp.post("/inbox/<int:conversation_id>/assign")
@@ -208,12 +255,10 @@ def assign(conversation_id: int):
     agent_id = small_int(choice)
     agent = current_agent() if choice == "me" else session.get(Agent, agent_id) if agent_id else None
     if choice and (agent is None or not may_be_assigned(session, agent, current.store_id)):
-        flash("That agent does not exist at this store.", "error")
-        return _back(conversation_id)
+        return _done(current, "That agent does not exist at this store.", "error")
     service.assign(current, agent)
     session.commit()
-    flash(f"Assigned to {agent.email}." if agent else "Unassigned.", "ok")
-    return _back(conversation_id)
+    return _done(current, f"Assigned to {agent.email}." if agent else "Unassigned.")
 
 
 @bp.post("/inbox/<int:conversation_id>/<any(close, reopen):action>")
@@ -221,10 +266,10 @@ def assign(conversation_id: int):
 def change_status(conversation_id: int, action: str):
     """Close or reopen the conversation."""
     session = get_session()
-    getattr(service, action)(_load(conversation_id))
+    current = _load(conversation_id)
+    getattr(service, action)(current)
     session.commit()
-    flash("Conversation closed." if action == "close" else "Conversation reopened.", "ok")
-    return _back(conversation_id)
+    return _done(current, "Conversation closed." if action == "close" else "Conversation reopened.")
 
 
 @bp.post("/segments")
