@@ -8,20 +8,49 @@ its scheduler and the Twilio test server); one browser for the module.
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
+from smsdesk import db
+from smsdesk.app import create_app
+from tests.conftest import app_settings
 from tests.web import test_browser as live
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 chromium = live.chromium  # the module's one browser (a session fixture of its own here)
-live_app = live.live_app
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-PAGES = ("/inbox", "/dashboard", "/templates", "/canned", "/simulator")
+PAGES = ("/inbox", "/dashboard", "/templates", "/canned")  # /simulator: with the simulator provider, below
 NO_RELOAD = "window.__notReloaded === true"
+
+
+@pytest.fixture
+def seeded_app(engine, database_url, twilio_server, make, db_session):
+    """test_browser.py's live app, seeded (an owner, Emma, Jonas and Mia waiting) before its
+    scheduler starts: on SQLite the arranging session and a sweep would race for the lock."""
+    settings = app_settings(database_url, twilio_server.url)
+    settings["scheduler"]["interval_seconds"] = live.SCHEDULER_INTERVAL
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["SMSDESK"].server.public_url = url
+    owner = make.agent(email="owner@knits.example", role="owner")
+    store = live.seed(app, url, make, db_session)
+    thread = threading.Thread(target=server.serve_forever, name="live-smsdesk", daemon=True)
+    thread.start()
+    scheduler = app.extensions["smsdesk.scheduler_factory"]()
+    scheduler.start()
+    twilio_server.auto_callbacks = ["sent", "delivered"]
+    yield app, url, owner, store
+    scheduler.shutdown(wait=True)
+    server.shutdown()
+    thread.join(timeout=5)
+    db.dispose(app)
 
 
 @pytest.fixture(params=[LAPTOP, PHONE], ids=["1280px", "390px"])
@@ -36,8 +65,10 @@ def open_page(chromium, viewport, url):
     page = context.new_page()
     page.set_default_timeout(live.WAIT_MS)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url', '')}")
+            if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     return context, page, errors
 
 
@@ -51,7 +82,8 @@ def active_id(page) -> str:
 
 def open_by_keyboard(page, key: str, name: str):
     """j/k open the next/previous conversation; wait until it is the one shown."""
-    page.keyboard.press(key)
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press(key)
     page.locator(".thread-head h2", has_text=name).wait_for()
 
 
@@ -60,10 +92,8 @@ def assert_no_horizontal_scroll(page, where: str):
     assert width <= inner, f"{where} is {width} px wide in a {inner} px window"
 
 
-def test_agent_works_by_keyboard_without_reloads(chromium, live_app, make, db_session, viewport):
-    app, url = live_app
-    owner = make.agent(email="owner@knits.example", role="owner")
-    store = live.seed(app, url, make, db_session)  # Emma, Jonas, Mia wait, oldest first
+def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport):
+    app, url, owner, store = seeded_app
     context, page, errors = open_page(chromium, viewport, url)
     phone = viewport is PHONE
 
@@ -104,7 +134,7 @@ def test_agent_works_by_keyboard_without_reloads(chromium, live_app, make, db_se
     page.locator(".bubble-row.out", has_text="Hi Emma, it left our warehouse today.").wait_for()
     assert page.evaluate(NO_RELOAD)
     assert active_id(page) == "reply-body" and page.input_value("#reply-body") == ""
-    page.wait_for_function("document.title.startsWith('(2) ')")  # Emma no longer waits
+    expect(page).to_have_title(re.compile(r"^\(2\) "))  # Emma no longer waits
 
     # The 3 s refresh brings the customer's answer without taking the agent's place.
     page.keyboard.type("half-written draft")
@@ -113,11 +143,14 @@ def test_agent_works_by_keyboard_without_reloads(chromium, live_app, make, db_se
     assert active_id(page) == "reply-body" and page.input_value("#reply-body") == "half-written draft"
     assert page.evaluate(NO_RELOAD)
 
-    # The draft survives a look at another conversation (j, then k back).
+    # The draft survives a look at another conversation (k to the one above in the list, j back).
     page.keyboard.press("Escape")
-    open_by_keyboard(page, "j", "Jonas Beck")
+    names = [re.sub(r"^Waiting for a reply:\s*", "", n)
+             for n in page.locator("#conversation-list .conversation .name").all_inner_texts()]
+    above = names[names.index("Emma Larsen") - 1]
+    open_by_keyboard(page, "k", above)
     assert page.input_value("#reply-body") == ""
-    open_by_keyboard(page, "k", "Emma Larsen")
+    open_by_keyboard(page, "j", "Emma Larsen")
     assert page.input_value("#reply-body") == "half-written draft"
 
     # a assigns to me, e closes, e reopens: all in place.
@@ -143,22 +176,20 @@ def test_agent_works_by_keyboard_without_reloads(chromium, live_app, make, db_se
     page.click(".conversation >> text=Mia Stone")
     page.locator(".thread", has_text="thanks!").wait_for()
     assert_no_horizontal_scroll(page, "a conversation")
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     context.close()
 
     context, page, errors = open_page(chromium, viewport, url)
     page.goto(url + "/login")
     assert_no_horizontal_scroll(page, "/login")
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     context.close()
 
 
-def test_new_text_signals_and_title_count(chromium, live_app, make, db_session):
+def test_new_text_signals_and_title_count(chromium, seeded_app):
     """Notifications are asked for on a click (granted here); a new text in another conversation
     gives a signal and raises the count in the tab's title."""
-    app, url = live_app
-    agent = make.agent(role="agent")
-    store = live.seed(app, url, make, db_session)
+    app, url, agent, store = seeded_app
     context, page, errors = open_page(chromium, LAPTOP, url)
     live.log_in(page, url, agent)
     page.click(".conversation >> text=Emma Larsen")
@@ -171,10 +202,10 @@ def test_new_text_signals_and_title_count(chromium, live_app, make, db_session):
     assert page.title().startswith("(3) ")
     live.text_in(app, url, store, phone="+15025550199", body="Hello? Anyone there?")
     page.locator(".conversation", has_text="Hello? Anyone there?").wait_for()
-    page.wait_for_function("document.title.startsWith('(4) ')")
+    expect(page).to_have_title(re.compile(r"^\(4\) "))
     signalled = page.evaluate("document.body.dataset.lastSignal")
     row = page.locator(".conversation", has_text="Hello? Anyone there?").get_attribute("data-conversation-id")
     assert signalled == row
     assert re.search(r"waiting (<1|\d+) min", page.locator(".conversation", has_text="Hello?").inner_text())
-    assert errors == []
+    assert errors == [], "\n".join(errors)
     context.close()
