@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import make_server
@@ -29,28 +30,37 @@ PAGES = ("/inbox", "/dashboard", "/templates", "/canned")  # /simulator: with th
 NO_RELOAD = "window.__notReloaded === true"
 
 
-@pytest.fixture
-def seeded_app(engine, database_url, twilio_server, make, db_session):
-    """test_browser.py's live app, seeded (an owner, Emma, Jonas and Mia waiting) before its
-    scheduler starts: on SQLite the arranging session and a sweep would race for the lock."""
-    settings = app_settings(database_url, twilio_server.url)
+@contextmanager
+def serving(settings: dict, arrange=lambda app, url: None):
+    """smsdesk on a free port; ``arrange`` runs before its scheduler starts (on SQLite the
+    arranging session and a sweep would otherwise race for the write lock)."""
     settings["scheduler"]["interval_seconds"] = live.SCHEDULER_INTERVAL
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["SMSDESK"].server.public_url = url
-    owner = make.agent(email="owner@knits.example", role="owner")
-    store = live.seed(app, url, make, db_session)
+    arranged = arrange(app, url)
     thread = threading.Thread(target=server.serve_forever, name="live-smsdesk", daemon=True)
     thread.start()
     scheduler = app.extensions["smsdesk.scheduler_factory"]()
     scheduler.start()
+    try:
+        yield app, url, arranged
+    finally:
+        scheduler.shutdown(wait=True)
+        server.shutdown()
+        thread.join(timeout=5)
+        db.dispose(app)
+
+
+@pytest.fixture
+def seeded_app(engine, database_url, twilio_server, make, db_session):
+    """test_browser.py's live app with an owner, and Emma, Jonas and Mia waiting."""
+    def arrange(app, url):
+        return make.agent(email="owner@knits.example", role="owner"), live.seed(app, url, make, db_session)
     twilio_server.auto_callbacks = ["sent", "delivered"]
-    yield app, url, owner, store
-    scheduler.shutdown(wait=True)
-    server.shutdown()
-    thread.join(timeout=5)
-    db.dispose(app)
+    with serving(app_settings(database_url, twilio_server.url), arrange) as (app, url, (owner, store)):
+        yield app, url, owner, store
 
 
 @pytest.fixture(params=[LAPTOP, PHONE], ids=["1280px", "390px"])
@@ -109,6 +119,7 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
     page.keyboard.press("?")
     sheet = page.locator("dialog#shortcuts")
     sheet.wait_for()
+    page.screenshot(path=f"/tmp/h19shots/sheet-{viewport['width']}.png")
     assert sheet.get_attribute("aria-labelledby") == "shortcuts-title" and "Assign to me" in sheet.inner_text()
     page.keyboard.press("Escape")
     sheet.wait_for(state="hidden")
@@ -126,6 +137,7 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
         assert send and send["y"] + send["height"] <= PHONE["height"]  # Send on screen, no scrolling
         logout = page.locator(".who button").bounding_box()
         assert logout and logout["x"] + logout["width"] <= PHONE["width"]
+    page.screenshot(path=f"/tmp/h19shots/conv-{viewport['width']}.png")
     mark(page)
     page.keyboard.press("r")
     assert active_id(page) == "reply-body"
@@ -171,11 +183,14 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
     for path in PAGES:
         page.goto(url + path)
         page.wait_for_load_state("load")
+        page.screenshot(path=f"/tmp/h19shots/{path[1:]}-{viewport['width']}.png")
         assert_no_horizontal_scroll(page, path)
     page.goto(url + "/inbox")
     page.click(".conversation >> text=Mia Stone")
     page.locator(".thread", has_text="thanks!").wait_for()
     assert_no_horizontal_scroll(page, "a conversation")
+    page.click(".details-toggle") if phone else None
+    page.screenshot(path=f"/tmp/h19shots/details-{viewport['width']}.png")
     assert errors == [], "\n".join(errors)
     context.close()
 
@@ -209,3 +224,19 @@ def test_new_text_signals_and_title_count(chromium, seeded_app):
     assert re.search(r"waiting (<1|\d+) min", page.locator(".conversation", has_text="Hello?").inner_text())
     assert errors == [], "\n".join(errors)
     context.close()
+
+
+def test_simulator_fits_a_phone(chromium, engine, database_url, twilio_server, make, db_session):
+    settings = app_settings(database_url, twilio_server.url) | {"sms": {"provider": "simulator"}}
+    def arrange(app, url):
+        make.customer(make.store(name="Nordic Knits"), "+15025550101", first_name="Emma")
+        return make.agent(role="owner")
+    with serving(settings, arrange) as (app, url, owner):
+        context, page, errors = open_page(chromium, PHONE, url)
+        live.log_in(page, url, owner)
+        page.goto(url + "/simulator")
+        page.screenshot(path="/tmp/h19shots/simulator-390.png")
+        page.locator(".phone").first.wait_for()
+        assert_no_horizontal_scroll(page, "/simulator")
+        assert errors == [], "\n".join(errors)
+        context.close()

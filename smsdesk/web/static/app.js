@@ -378,7 +378,7 @@
     },
     label(notify, sound) {
       if (notify) { notify.textContent = signals.notifying() ? "Notifications on" : "Notify me"; notify.setAttribute("aria-pressed", String(signals.notifying())); }
-      if (sound) { sound.textContent = signals.sounding() ? "Sound on" : "Sound off"; sound.setAttribute("aria-pressed", String(signals.sounding())); }
+      if (sound) sound.setAttribute("aria-pressed", String(signals.sounding()));
     },
     /* A row from a list poll: signal a customer's text that came after the previous poll. */
     inbound(row, since) {
@@ -426,6 +426,7 @@
       return;
     }
     if (document.querySelector("dialog[open]")) return; // the sheet handles its own keys
+    if (e.key === "Escape" && document.querySelector("main.show-details")) return toggleDetails();
     const action = SHORTCUTS[e.key];
     if (!action) return;
     e.preventDefault();
@@ -453,6 +454,13 @@
     sheet.showModal();
   }
 
+  /* Below 1000 px the customer and orders are a panel over the thread (Details / Hide details / Escape). */
+  function toggleDetails() {
+    const open = document.querySelector("main").classList.toggle("show-details");
+    document.querySelectorAll(".details-toggle").forEach((b) => b.setAttribute("aria-expanded", String(open)));
+    document.querySelector(open ? ".details-close" : ".thread-head .details-toggle")?.focus();
+  }
+
   function setupInbox() {
     document.addEventListener("submit", (e) => {
       if (!e.target.matches("form[data-ajax]")) return;
@@ -461,10 +469,7 @@
     });
     document.addEventListener("keydown", onShortcut);
     document.querySelector("[data-help-open]")?.addEventListener("click", openHelp);
-    document.querySelector(".details-toggle")?.addEventListener("click", (e) => {
-      const open = document.querySelector("main").classList.toggle("show-details");
-      e.currentTarget.setAttribute("aria-expanded", String(open));
-    });
+    document.querySelectorAll(".details-toggle").forEach((button) => button.addEventListener("click", toggleDetails));
     document.querySelectorAll("textarea[data-draft-key]").forEach(drafts.restore);
     const waiting = document.querySelector("[data-waiting]");
     if (waiting) {
