@@ -49,7 +49,7 @@ def _install_chromium() -> str | None:
     return None if os.path.exists(CHROMIUM) else f"{CHROMIUM} is still missing after apt-get install"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one browser per module: two sync Playwrights can't run at once
 def chromium():
     problem = _install_chromium()
     if problem:

@@ -22,7 +22,7 @@ from tests.web import test_browser as live
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
-chromium = live.chromium  # the module's one browser (a session fixture of its own here)
+chromium = live.chromium  # the module's one browser (module-scoped: closed before the next module's)
 
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -119,7 +119,6 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
     page.keyboard.press("?")
     sheet = page.locator("dialog#shortcuts")
     sheet.wait_for()
-    page.screenshot(path=f"/tmp/h19shots/sheet-{viewport['width']}.png")
     assert sheet.get_attribute("aria-labelledby") == "shortcuts-title" and "Assign to me" in sheet.inner_text()
     page.keyboard.press("Escape")
     sheet.wait_for(state="hidden")
@@ -137,7 +136,6 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
         assert send and send["y"] + send["height"] <= PHONE["height"]  # Send on screen, no scrolling
         logout = page.locator(".who button").bounding_box()
         assert logout and logout["x"] + logout["width"] <= PHONE["width"]
-    page.screenshot(path=f"/tmp/h19shots/conv-{viewport['width']}.png")
     mark(page)
     page.keyboard.press("r")
     assert active_id(page) == "reply-body"
@@ -175,7 +173,12 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
     page.keyboard.press("e")
     page.locator("#conversation-actions button", has_text="Close").wait_for()
     assert page.evaluate(NO_RELOAD)
-    if phone:
+    if phone:  # the customer, assignment and orders open over the thread, and Escape closes them
+        page.click(".thread-head .details-toggle")
+        page.locator("#side-pane", has_text="Assigned to").wait_for()
+        assert active_id(page) == "" and page.locator(".details-close").evaluate("b => b === document.activeElement")
+        page.keyboard.press("Escape")
+        page.locator("#side-pane").wait_for(state="hidden")
         page.click(".back-link")
         page.locator(".list-pane").wait_for()
         assert page.locator(".thread-pane").count() == 0
@@ -183,14 +186,11 @@ def test_agent_works_by_keyboard_without_reloads(chromium, seeded_app, viewport)
     for path in PAGES:
         page.goto(url + path)
         page.wait_for_load_state("load")
-        page.screenshot(path=f"/tmp/h19shots/{path[1:]}-{viewport['width']}.png")
         assert_no_horizontal_scroll(page, path)
     page.goto(url + "/inbox")
     page.click(".conversation >> text=Mia Stone")
     page.locator(".thread", has_text="thanks!").wait_for()
     assert_no_horizontal_scroll(page, "a conversation")
-    page.click(".details-toggle") if phone else None
-    page.screenshot(path=f"/tmp/h19shots/details-{viewport['width']}.png")
     assert errors == [], "\n".join(errors)
     context.close()
 
@@ -235,7 +235,6 @@ def test_simulator_fits_a_phone(chromium, engine, database_url, twilio_server, m
         context, page, errors = open_page(chromium, PHONE, url)
         live.log_in(page, url, owner)
         page.goto(url + "/simulator")
-        page.screenshot(path="/tmp/h19shots/simulator-390.png")
         page.locator(".phone").first.wait_for()
         assert_no_horizontal_scroll(page, "/simulator")
         assert errors == [], "\n".join(errors)

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select
 
 from smsdesk.models import Conversation, ConversationStatus, Message, utcnow

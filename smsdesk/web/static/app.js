@@ -467,7 +467,7 @@
       e.preventDefault();
       submitInPlace(e.target);
     });
-    document.addEventListener("keydown", onShortcut);
+    if (document.getElementById("conversation-list")) document.addEventListener("keydown", onShortcut);
     document.querySelector("[data-help-open]")?.addEventListener("click", openHelp);
     document.querySelectorAll(".details-toggle").forEach((button) => button.addEventListener("click", toggleDetails));
     document.querySelectorAll("textarea[data-draft-key]").forEach(drafts.restore);
