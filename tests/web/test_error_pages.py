@@ -21,7 +21,8 @@ def app_with_a_broken_page(app):
 
 def _is_styled_page(response) -> bool:
     html = response.get_data(as_text=True)
-    return response.mimetype == "text/html" and "/static/web/app.css" in html and 'class="card narrow error-page"' in html
+    return (response.mimetype == "text/html" and "/static/web/app.css" in html
+            and 'class="card narrow error-page"' in html)
 
 
 @pytest.mark.parametrize("path", ["/no/such/page", "/inboxx", "/inbox/999999"])
@@ -29,7 +30,8 @@ def test_unknown_urls_get_a_styled_404(client, browser, agent, path):
     response = client.get(path)
     html = response.get_data(as_text=True)
     assert response.status_code == 404 and _is_styled_page(response)
-    assert '<p class="error-code" aria-hidden="true">404</p>' in html and "<h1 id=\"error-title\">Not Found</h1>" in html
+    assert '<p class="error-code" aria-hidden="true">404</p>' in html
+    assert '<h1 id="error-title">Not Found</h1>' in html
     assert 'class="topbar"' in html  # a signed-in agent keeps the navigation
 
 
