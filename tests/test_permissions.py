@@ -114,6 +114,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.simulator", "GET"): Route("GET", "/simulator?customer={customer}", 200),
     ("web.simulator_screen", "GET"): Route("GET", "/simulator/{customer}/screen", 200),
     ("web.simulator_reply", "POST"): Route("POST", "/simulator/{customer}/reply", 302, form={"body": "hi"}),
+    ("web.simulator_failure", "POST"): Route("POST", "/simulator/{customer}/failure", 302,
+                                             form={"failure": "unreachable"}),
 }
 
 
