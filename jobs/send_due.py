@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk import db
 from smsdesk.models import utcnow
-from smsdesk.services import rate_limit, send_batch, sending
+from smsdesk.services import delivery, rate_limit, send_batch, sending
 from smsdesk.services.send_batch import Call
 from smsdesk.sms.base import (
     AmbiguousSendError,
@@ -208,6 +208,10 @@ def _record(session: Session, answers: list[Answer]) -> None:
     sent = {answer.call.claim.message_id: answer.sent for answer in answers if answer.sent is not None}
     if sent:
         send_batch.record_sent_many(session, sent)
+        for outcome in sent.values():
+            if outcome.status in delivery.FAILED_WORDS:  # known at once: recorded as its callback would be
+                delivery.apply_status(session, sid=outcome.sid, status=outcome.status,
+                                      error_code=str(outcome.error_code or ""))
     for answer in answers:
         if answer.error is not None:
             _record_error(session, answer.call, answer.error)

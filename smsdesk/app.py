@@ -80,11 +80,13 @@ def _security_headers(response):
 
 
 def _http_error(exc: HTTPException):
-    """Errors as JSON for machines (API, webhooks), as the HTTP default for browsers."""
+    """Errors as JSON for machines (API, webhooks), as a styled page for browsers."""
     if _wants_json():
         return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": exc.description,
                         "status": "error"}), exc.code
-    return exc
+    if exc.code is None or exc.code < 400:
+        return exc
+    return web.error_page(exc.name, exc.description or "", exc.code)
 
 
 def _server_error(exc: Exception):
@@ -92,7 +94,12 @@ def _server_error(exc: Exception):
     body = {"error": "internal_error", "message": "internal error; the details are in the server log"}
     if _wants_json():
         return jsonify(body | {"status": "error"}), 500
-    return "Internal error; the details are in the server log.", 500
+    try:
+        db.get_session().rollback()  # the page reads the signed-in user: not in a failed transaction
+    except Exception:
+        log.exception("rollback after an unhandled error failed")
+    return web.error_page("Something went wrong", "An internal error stopped this page; the details are in the "
+                          "server log. Try again, and tell the person who runs smsdesk if it keeps happening.", 500)
 
 
 def _wants_json() -> bool:

@@ -67,6 +67,7 @@ class OrderInfo:
     status_url: str = ""
     checkout_token: str | None = None
     item_count: int = 0  # units ordered (sum of quantities); 0 when the payload does not say
+    items: tuple[CartItem, ...] = ()  # the order's lines, when the payload lists them
 
 
 @dataclass(frozen=True)

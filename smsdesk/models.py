@@ -163,6 +163,8 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Units ordered, when the platform says (0: unknown); a package with fewer is a partial shipment.
     item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What was ordered, [{"title", "quantity"}], when the platform says (migration 0013).
+    items: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
 
 
 class Shipment(Base):

@@ -3,6 +3,7 @@ the app wired to a real Twilio-compatible HTTP server, and a client per test."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +19,27 @@ pytest_plugins = [
     "tests.support.bigcommerce_fixtures",  # BigCommerce API server, store and fetch job
     "tests.support.log_scan",  # fails the run if any log line holds a secret or a customer's phone
 ]
+
+REPO = Path(__file__).resolve().parents[1]
+# Screenshots of the browser tests: an ignored folder, unless --update-screenshots asks to retake
+# the tracked ones the README shows (tests never rewrite tracked files otherwise).
+SCREENSHOTS_TRACKED = REPO / "docs" / "screenshots"
+SCREENSHOTS_SCRATCH = REPO / "build" / "screenshots"  # build/ is in .gitignore
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-screenshots", action="store_true", default=False,
+                     help="browser tests write their screenshots to docs/screenshots/ (tracked) "
+                          "instead of build/screenshots/")
+
+
+@pytest.fixture(scope="session")
+def screenshots(request) -> Path:
+    """Where the browser tests save screenshots (see --update-screenshots)."""
+    folder = SCREENSHOTS_TRACKED if request.config.getoption("--update-screenshots") else SCREENSHOTS_SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
 
 PUBLIC_URL = "https://smsdesk.test"
 TWILIO_SID = "AC" + "1" * 32

@@ -108,11 +108,14 @@ ROUTES: dict[tuple[str, str], Route] = {
                                    json={"body": "hi"}, **OWNER_ONLY),
     ("web.send_test", "POST"): Route("POST", "/templates/{store}/order_shipped/test", 302, none=403,
                                      form={"phone": "+15025550199"}, **OWNER_ONLY),
-    ("web.save_settings", "POST"): Route("POST", "/templates/{store}/settings", 302, none=403,
-                                         form={"help_text": "x"}, **OWNER_ONLY),
+    ("web.settings", "GET"): Route("GET", "/settings?store={store}", 200, none=403, **OWNER_ONLY),
+    ("web.save_store_settings", "POST"): Route("POST", "/settings/{store}", 302, none=403,
+                                               form={"help_text": "x"}, **OWNER_ONLY),
     ("web.simulator", "GET"): Route("GET", "/simulator?customer={customer}", 200),
     ("web.simulator_screen", "GET"): Route("GET", "/simulator/{customer}/screen", 200),
     ("web.simulator_reply", "POST"): Route("POST", "/simulator/{customer}/reply", 302, form={"body": "hi"}),
+    ("web.simulator_failure", "POST"): Route("POST", "/simulator/{customer}/failure", 302,
+                                             form={"failure": "unreachable"}),
 }
 
 

@@ -96,7 +96,8 @@ def order_info(data: dict) -> OrderInfo:
     order = section(data, "order")
     return OrderInfo(external_id=require_id(order, "id"), number=text(order.get("number")),
                      total=text(order.get("total")), currency=text(order.get("currency")).upper(),
-                     status_url=text(order.get("status_url")), item_count=item_count(order))
+                     status_url=text(order.get("status_url")), item_count=item_count(order),
+                     items=cart_items(order.get("items")))
 
 
 def item_count(order: dict) -> int:

@@ -92,16 +92,18 @@ def order_info(payload: dict) -> OrderInfo:
         status_url=text(payload.get("order_status_url")),
         checkout_token=text(payload.get("checkout_token")) or None,
         item_count=sum(item.quantity for item in line_items(payload, ordered=True)),
+        items=line_items(payload, ordered=True, shipping_only=False),
     )
 
 
-def line_items(payload: dict, *, ordered: bool = False) -> tuple[CartItem, ...]:
+def line_items(payload: dict, *, ordered: bool = False, shipping_only: bool = True) -> tuple[CartItem, ...]:
     """The items that ship, with their quantities; a line that needs no shipping (a gift card, a
     download) never makes a package look partial. A fulfillment's ``quantity`` is what it holds;
     for the order (``ordered``) ``current_quantity``, what is left after edits and removals, wins
-    over the quantity first ordered, and 0 drops the line."""
+    over the quantity first ordered, and 0 drops the line. ``shipping_only=False``: every line
+    (what the agents' order panel lists)."""
     items = [i for i in object_list(payload.get("line_items"), "line_items")
-             if i.get("requires_shipping") is not False][:MAX_ITEMS]
+             if not shipping_only or i.get("requires_shipping") is not False][:MAX_ITEMS]
     counted = [(i, i["current_quantity"] if ordered and isinstance(i.get("current_quantity"), int)
                 else i.get("quantity")) for i in items]
     return tuple(CartItem(title=text(i.get("name") or i.get("title")), quantity=quantity(count))

@@ -33,6 +33,7 @@ from webhooks.base import (
     MAX_ID_LENGTH,
     WebhookAdapter,
     amount,
+    cart_items,
     customer_from,
     hmac_sha256_base64,
     object_list,
@@ -108,7 +109,8 @@ def order_info(payload: dict) -> OrderInfo:
     items = object_list(payload.get("line_items"), "line_items")[:MAX_LINE_ITEMS]
     return OrderInfo(external_id=require_id(payload, "id"), number=text(payload.get("number")),
                      total=text(payload.get("total")), currency=text(payload.get("currency")),
-                     item_count=sum(quantity(i.get("quantity")) for i in items))
+                     item_count=sum(quantity(i.get("quantity")) for i in items),
+                     items=cart_items(items, title_keys=("name",)))
 
 
 def refunds(payload: dict) -> list[dict]:

@@ -56,7 +56,8 @@ SCHEMAS: dict[str, Any] = {
                   "tracking_url": nullable({"type": "string", "pattern": "^https?://"}),
                   "status_url": nullable({"type": "string", "pattern": "^https?://"}),
                   "no_text_reason": nullable({"enum": values(Reason)}), "no_text_reason_label": TEXT_OR_NULL},
-                 {"item_count": nullable(INTEGER), "shipments": {"type": "array", "items": ref("Package")}}),
+                 {"item_count": nullable(INTEGER), "items": {"type": "array"},
+                  "shipments": {"type": "array", "items": ref("Package")}}),
     "LastMessage": obj({"body": STRING, "direction": {"enum": values(Direction)}, "at": nullable(TIME)}),
     "ConversationSummary": obj({
         "id": INTEGER, "store": STRING, "customer_phone": STRING, "customer_name": STRING, "opted_out": BOOLEAN,

@@ -31,6 +31,7 @@ RANK = {MessageStatus.SCHEDULED: 0, MessageStatus.QUEUED: 0, MessageStatus.SENDI
         MessageStatus.DELIVERED: 3, MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3,
         MessageStatus.CANCELLED: 3, MessageStatus.SUPPRESSED: 3}
 FAILED = {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+FAILED_WORDS = frozenset(word for word, status in TWILIO_STATUS.items() if status in FAILED)
 MAX_CODE_DIGITS = 6  # Twilio's codes have five; anything longer is not one (and would overflow)
 MAX_ID = 2**31 - 1  # message ids are 32-bit integers
 # Twilio's delivery error codes, as reason codes for the API and the audit trail.

@@ -184,6 +184,8 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
             setattr(order, attr, value[:limit])
     if info.item_count > 0:
         order.item_count = info.item_count
+    if info.items:
+        order.items = shipments.items_kept(info.items)
     if customer is not None:
         order.customer_id = customer.id
         order.phone = customer.phone

@@ -86,6 +86,7 @@ def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
         **reason_fields(order.no_text_reason)}
     if packages is not None:
         data["item_count"] = order.item_count or None
+        data["items"] = order.items or []
         data["shipments"] = [package_dict(p, order) for p in packages]
     return data
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smsdesk.events import ShipmentUpdated, Tracking
+from smsdesk.events import CartItem, ShipmentUpdated, Tracking
 from smsdesk.models import Order, Shipment
 from smsdesk.services.links import text_link
 
@@ -76,8 +76,13 @@ def record_details(package: Shipment, event: ShipmentUpdated) -> None:
     """Keep what the event says about the package; what it leaves out stays as it was."""
     set_tracking(package, event.tracking)
     if event.items:
-        package.items = [{"title": i.title[:255], "quantity": i.quantity} for i in event.items[:ITEMS_KEPT]]
+        package.items = items_kept(event.items)
         package.item_count = sum(i.quantity for i in event.items)
+
+
+def items_kept(items: tuple[CartItem, ...]) -> list[dict[str, Any]]:
+    """Line items as an order or a package keeps them (JSON), capped."""
+    return [{"title": i.title[:255], "quantity": i.quantity} for i in items[:ITEMS_KEPT]]
 
 
 def mirror_newest(session: Session, order: Order, package: Shipment) -> None:

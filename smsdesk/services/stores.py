@@ -7,6 +7,7 @@ import math
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -156,6 +157,9 @@ def standard_webhooks_key(secret: str) -> bytes | None:
 def _check_sending_settings(store: Store, *, normalize: bool) -> None:
     """The settings every send reads: time zone, quiet hours, sender number, rate."""
     _check_timezone("America/New_York" if store.timezone is None else store.timezone)
+    if store.country is not None and store.country not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidStore(f"country {store.country!r} is not a two-letter country code like US or DE",
+                           field="country")
     if store.quiet_hours and not QUIET_HOURS.match(store.quiet_hours):
         raise InvalidStore("quiet_hours must look like 20:00-08:00", field="quiet_hours")
     if store.from_number:

@@ -26,6 +26,9 @@ class SentMessage:
     sid: str
     status: str
     segments: int | None = None
+    # With status "undelivered"/"failed": the carrier's code, for a provider that knows the
+    # outcome at once (the phone simulator); Twilio reports it later, in a status callback.
+    error_code: int | None = None
 
 
 class SendError(Exception):

@@ -6,11 +6,14 @@ JSON API blueprints are exempt because they authenticate with signatures and tok
 """
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from smsdesk.services.access import NoAccess, NotAllowed
 
+log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/web")
 csrf = CSRFProtect()
@@ -23,7 +26,7 @@ def init_app(app: Flask) -> None:
     """Register the pages, CSRF protection and the session cookie settings."""
     from datetime import timedelta
 
-    from smsdesk.web import auth, canned, dashboard, editor, inbox, simulator  # noqa: F401 - register views
+    from smsdesk.web import auth, canned, dashboard, editor, inbox, settings, simulator  # noqa: F401 - register views
 
     public_url = app.config["SMSDESK"].server.public_url
     # Secure when served over https: the cookie then never travels in clear text.
@@ -41,25 +44,35 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
 
 
+def error_page(title: str, message: str, status: int):
+    """An error as a page in the app's own look (the app's handlers call it for every page URL,
+    known or not). The message is the exception's public description, never its details; should
+    the page itself fail (say, the database is down), plain text says the same."""
+    try:
+        return render_template("error.html", title=title, message=message, status=status), status
+    except Exception:
+        log.exception("the error page for a %s could not be rendered", status)
+        return f"{title}: {message}", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.errorhandler(403)
 @bp.errorhandler(404)
 def _page_error(exc):
     """Forbidden and not-found pages in the app's own look, with the reason."""
-    return render_template("error.html", title=exc.name, message=exc.description), exc.code
+    return error_page(exc.name, exc.description, exc.code)
 
 
 @bp.errorhandler(NoAccess)
 def _no_access(exc: NoAccess):
     """Another store's rows answer like missing ones (a 404 page)."""
-    return render_template("error.html", title="Not Found", message=f"There is {exc}."), 404
+    return error_page("Not Found", f"There is {exc}.", 404)
 
 
 @bp.errorhandler(NotAllowed)
 def _not_allowed(exc: NotAllowed):
-    return render_template("error.html", title="Forbidden", message=f"{str(exc).capitalize()}."), 403
+    return error_page("Forbidden", f"{str(exc).capitalize()}.", 403)
 
 
 def _csrf_error(exc: CSRFError):
     """A missing or stale form token: explain, and offer a way back."""
-    return render_template("error.html", title="Form expired",
-                           message=f"{exc.description} Reload the page and try again."), 400
+    return error_page("Form expired", f"{exc.description} Reload the page and try again.", 400)

@@ -1,25 +1,20 @@
-"""The owners' template editor: every kind per store, live preview, test sends, quiet hours."""
+"""The owners' template editor: every kind per store, live preview, test sends (settings: web/settings.py)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from smsdesk.api.stores import settings_changes
 from smsdesk.api.templates import preview_dict, template_dict, template_error_dict
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store
 from smsdesk.services.access import store_for, stores_for
-from smsdesk.services.legal_hours import floor_summary
-from smsdesk.services.stores import InvalidStore, update_store
 from smsdesk.services.template_store import resolve_template, save_template
 from smsdesk.services.template_test import SendTestRefused, phone_hint, readable, send_template_test
 from smsdesk.services.templates import KINDS, VARIABLES, TemplateError
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
 
-SETTINGS_FIELDS = ("name", "timezone", "quiet_hours", "help_text")
 
-
-def _store(slug: str | None) -> Store:
+def owner_store(slug: str | None) -> Store:
     """The store named in the URL, else the user's first; a 404 page for none or another
     store's slug, a 403 one where the user is only an agent."""
     session = get_session()
@@ -46,7 +41,7 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
     owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
     return render_template("templates.html", store=store, stores=owned, templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
-                           all_variables=sorted(VARIABLES), legal_floor=floor_summary(),
+                           all_variables=sorted(VARIABLES),
                            phone_hint=phone_hint(store.country)), status
 
 
@@ -54,14 +49,14 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
 @owner_required
 def templates():
     """The editor for one kind of one store (the first of each by default)."""
-    return _page(_store(request.args.get("store")), _kind(request.args.get("kind")))
+    return _page(owner_store(request.args.get("store")), _kind(request.args.get("kind")))
 
 
 @bp.post("/templates/<slug>/<kind>")
 @owner_required
 def save(slug: str, kind: str):
     """Save a template; an invalid one is shown again with its line and reason (422)."""
-    store, kind = _store(slug), _kind(kind)
+    store, kind = owner_store(slug), _kind(kind)
     session = get_session()
     delay = request.form.get("delay_minutes", "").strip()
     if delay and not delay.isdigit():
@@ -86,7 +81,7 @@ def save(slug: str, kind: str):
 @owner_required
 def preview(slug: str, kind: str):
     """Live preview for the editor: JSON, like the API's preview."""
-    store, _ = _store(slug), _kind(kind)
+    store, _ = owner_store(slug), _kind(kind)
     payload = request.get_json(silent=True)
     body = payload.get("body") if isinstance(payload, dict) else None
     if not isinstance(body, str):
@@ -101,7 +96,7 @@ def preview(slug: str, kind: str):
 @owner_required
 def send_test(slug: str, kind: str):
     """Queue the template, rendered with sample data, to the owner's own phone."""
-    store, kind = _store(slug), _kind(kind)
+    store, kind = owner_store(slug), _kind(kind)
     session = get_session()
     try:
         phone = send_template_test(session, store=store, kind=kind, raw_phone=request.form.get("phone", ""))
@@ -112,21 +107,3 @@ def send_test(slug: str, kind: str):
         session.commit()
         flash(f"Test text queued to {phone} ({readable(phone)}).", "ok")
     return redirect(url_for("web.templates", store=store.slug, kind=kind))
-
-
-@bp.post("/templates/<slug>/settings")
-@owner_required
-def save_settings(slug: str):
-    """Store settings shown beside the templates: name, time zone, quiet hours, help contact."""
-    store = _store(slug)
-    session = get_session()
-    form = {key: request.form[key] for key in SETTINGS_FIELDS if key in request.form}
-    try:
-        update_store(session, store, settings_changes(form))
-    except InvalidStore as exc:
-        session.rollback()
-        flash(f"Not saved: {exc}", "error")
-    else:
-        session.commit()
-        flash("Store settings saved.", "ok")
-    return redirect(url_for("web.templates", store=slug, kind=request.args.get("kind")))

@@ -14,6 +14,7 @@ from smsdesk.db import get_session
 from smsdesk.models import Customer, Direction, Message, MessageStatus, Store
 from smsdesk.services.access import customer_for, store_ids_for
 from smsdesk.services.inbound import handle_inbound
+from smsdesk.sms.simulator import SimulatedFailure
 from smsdesk.web import bp
 from smsdesk.web.auth import login_required, signed_in_agent
 
@@ -48,8 +49,11 @@ def simulator():
     customers = session.scalars(query).all()
     chosen = request.args.get("customer", type=int)
     current = customer_for(session, signed_in_agent(), chosen) if chosen else next(iter(customers), None)
+    provider = current_app.extensions["smsdesk.provider"]
     return render_template("simulator.html", customers=customers, current=current,
-                           messages=_phone_messages(current) if current else [], Direction=Direction)
+                           messages=_phone_messages(current) if current else [], Direction=Direction,
+                           failures=list(SimulatedFailure),
+                           failure=provider.failure_of(current.phone) if current else SimulatedFailure.NONE)
 
 
 @bp.get("/simulator/<int:customer_id>/screen")
@@ -75,4 +79,19 @@ def simulator_reply(customer_id: int):
         sid = SIMULATED_SID_PREFIX + secrets.token_hex(14)
         handle_inbound(session, store=customer.store, customer=customer, body=body, provider_sid=sid)
         session.commit()
+    return redirect(url_for("web.simulator", customer=customer_id))
+
+
+@bp.post("/simulator/<int:customer_id>/failure")
+@login_required
+def simulator_failure(customer_id: int):
+    """Make this phone fail the texts sent to it (or deliver them again), as a real one can."""
+    _require_simulator()
+    customer = customer_for(get_session(), signed_in_agent(), customer_id)
+    try:
+        failure = SimulatedFailure(request.form.get("failure", ""))
+    except ValueError:
+        abort(400, description=f"Pick one of: {', '.join(f.value for f in SimulatedFailure)}.")
+    current_app.extensions["smsdesk.provider"].set_failure(customer.phone, failure)
+    flash(f"This phone now: {failure.label}.", "ok")
     return redirect(url_for("web.simulator", customer=customer_id))

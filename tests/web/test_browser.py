@@ -2,16 +2,14 @@
 
 The app serves on a free port with its scheduler running; the Twilio test server accepts
 the sends and posts signed "sent"/"delivered" callbacks back to it, so a reply's status
-changes in the page the way it does in production. Screenshots go to docs/screenshots/.
+changes in the page the way it does in production. Screenshots go to build/screenshots/, or to
+docs/screenshots/ with --update-screenshots (tests/conftest.py).
 """
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -29,31 +27,16 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 860}
 WAIT_MS = 20_000  # a reply goes queued -> sent -> delivered within a few polls (3 s each)
 SCHEDULER_INTERVAL = 0.2  # seconds between sender sweeps in the live app
 
 
-def _install_chromium() -> str | None:
-    """Install Debian's chromium when missing; the reason it can't be, or None."""
-    if os.path.exists(CHROMIUM):
-        return None
-    if shutil.which("apt-get") is None:
-        return "apt-get is not available to install chromium"
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"]):
-        result = subprocess.run(command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-                                env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
-        if result.returncode != 0:
-            return f"`{' '.join(command)}` failed: {result.stderr.strip()[-300:]}"
-    return None if os.path.exists(CHROMIUM) else f"{CHROMIUM} is still missing after apt-get install"
-
-
 @pytest.fixture(scope="module")  # one browser per module: two sync Playwrights can't run at once
 def chromium():
-    problem = _install_chromium()
-    if problem:
-        pytest.skip(f"no Chromium for the browser test: {problem}")
+    """One headless Chromium per module; scripts/setup-browser installs it (tests never do)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: run ./scripts/setup-browser (as root) to install it")
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="playwright is not installed (pip install -e '.[test]')")
     with sync_api.sync_playwright() as playwright:
@@ -136,11 +119,10 @@ def edit_template_and_watch_preview(page, url, store):
     page.locator("#preview-warning", has_text="2 segments instead of 1").wait_for()
 
 
-def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_session):
+def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_session, screenshots):
     app, url = live_app
     owner = make.agent(email="owner@knits.example", role="owner")
     store = seed(app, url, make, db_session)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = chromium.new_page(viewport=VIEWPORT)
     page.set_default_timeout(WAIT_MS)
     dialogs = []
@@ -148,19 +130,19 @@ def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_s
 
     log_in(page, url, owner)
     page.locator(".conversation", has_text="Mia Stone").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "inbox.png"))
+    page.screenshot(path=str(screenshots / "inbox.png"))
 
     page.click(".conversation >> text=Emma Larsen")
     page.locator(".thread", has_text="Where is my order #1042?").wait_for()
     reply_until_delivered(page, "Hi Emma, it left our warehouse today; UPS delivers tomorrow.")
-    page.screenshot(path=str(SCREENSHOTS / "conversation.png"))
+    page.screenshot(path=str(screenshots / "conversation.png"))
 
     page.click(".conversation >> text=Mia Stone")
     page.locator(".thread .body", has_text="<script>alert('hi')</script> thanks!").wait_for()
     assert dialogs == []  # the customer's <script> is shown as text, never run
 
     edit_template_and_watch_preview(page, url, store)
-    page.screenshot(path=str(SCREENSHOTS / "templates.png"))
+    page.screenshot(path=str(screenshots / "templates.png"))
     page.close()
 
 

@@ -1,8 +1,8 @@
-"""The owners' template editor: kinds, saving (with the error line), preview, test sends, settings."""
+"""The owners' template editor: kinds, saving (with the error line), preview, test sends."""
 import pytest
 from sqlalchemy import select
 
-from smsdesk.models import Message, Store, Template
+from smsdesk.models import Message, Template
 from smsdesk.services.templates import KINDS
 
 
@@ -110,17 +110,6 @@ def test_phone_hint_is_in_the_store_country(browser, owner, make, country, examp
     assert f'name="phone" placeholder="{example}' in html and "+1 502 555 0123\"" not in html
 
 
-def test_store_settings_quiet_hours(browser, owner, make, db_session):
-    store = make.store()
-    browser.post(f"/templates/{store.slug}/settings", {"name": "New name", "timezone": "Europe/Berlin",
-                                                       "quiet_hours": "21:00-09:00", "help_text": "hi"})
-    db_session.fresh()
-    saved = db_session.get(Store, store.id)
-    assert (saved.name, saved.timezone, saved.quiet_hours) == ("New name", "Europe/Berlin", "21:00-09:00")
-    response = browser.post(f"/templates/{store.slug}/settings", {"quiet_hours": "late"}, follow_redirects=True)
-    assert "quiet_hours must look like" in response.get_data(as_text=True)
-
-
 @pytest.mark.parametrize("path", ["/templates?store=nope", "/templates?kind=nope"])
 def test_unknown_store_or_kind_is_404(browser, owner, make, path):
     make.store()
@@ -133,25 +122,7 @@ def test_agent_cannot_save_or_preview(browser, agent, make):
     assert browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("timezone", "Mars/Olympus", "Mars/Olympus&#39; is not a known time zone"),
-    ("timezone", "", "is not a known time zone"),
-    ("quiet_hours", "25:00-08:00", "quiet_hours must look like"),
-    ("name", "  ", "name must not be empty"),
-])
-def test_store_settings_form_refuses_bad_values(browser, owner, make, db_session, field, value, words):
-    store = make.store(name="Before")
-    response = browser.post(f"/templates/{store.slug}/settings", {field: value}, follow_redirects=True)
-    assert words in response.get_data(as_text=True)
-    db_session.fresh()
-    saved = db_session.get(Store, store.id)
-    assert (saved.name, saved.timezone, saved.quiet_hours) == ("Before", store.timezone, store.quiet_hours)
-
-
-def test_settings_show_the_legal_floor(browser, owner, make):
-    store = make.store(quiet_hours="21:00-07:00")
+def test_templates_page_links_to_the_settings_page(browser, owner, make):
+    store = make.store()
     html = browser.get(f"/templates?store={store.slug}").get_data(as_text=True)
-    assert "US law allows marketing texts 8:00–21:00 local time; some states less:" in html
-    assert "<li><b>FL, MA, MD, OK, WA</b> 8:00–20:00</li>" in html
-    assert "<li><b>RI</b> 9:00–18:00, Sat 10:00–17:00, none on Sun or holidays</li>" in html
-    assert "Your quiet hours can only narrow these." in html
+    assert f'href="/settings?store={store.slug}" id="settings-link"' in html and 'name="quiet_hours"' not in html
