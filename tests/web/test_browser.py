@@ -8,18 +8,16 @@ docs/screenshots/ with --update-screenshots (tests/conftest.py).
 from __future__ import annotations
 
 import os
-import threading
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
-from smsdesk import db
-from smsdesk.app import create_app
 from smsdesk.models import Conversation, ConversationStatus, Order, utcnow
 from tests.conftest import TWILIO_TOKEN, app_settings
 from tests.factories import inbound_sms, twilio_signature
+from tests.support.live import serving
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,7 +27,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1440, "height": 860}
 WAIT_MS = 20_000  # a reply goes queued -> sent -> delivered within a few polls (3 s each)
-SCHEDULER_INTERVAL = 0.2  # seconds between sender sweeps in the live app
 
 
 @pytest.fixture(scope="module")  # one browser per module: two sync Playwrights can't run at once
@@ -46,24 +43,13 @@ def chromium():
 
 
 @pytest.fixture
-def live_app(engine, database_url, twilio_server):
-    """smsdesk on a free port with its scheduler; Twilio callbacks come back to it, signed."""
-    settings = app_settings(database_url, twilio_server.url)
-    settings["scheduler"]["interval_seconds"] = SCHEDULER_INTERVAL
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["SMSDESK"].server.public_url = url  # signatures of the callbacks are over this URL
-    thread = threading.Thread(target=server.serve_forever, name="live-smsdesk", daemon=True)
-    thread.start()
-    scheduler = app.extensions["smsdesk.scheduler_factory"]()
-    scheduler.start()
+def live(engine, database_url, twilio_server):
+    """Start smsdesk with ``live(arrange)``: ``arrange(app, url)`` writes the test's rows first."""
     twilio_server.auto_callbacks = ["sent", "delivered"]
-    yield app, url
-    scheduler.shutdown(wait=True)
-    server.shutdown()
-    thread.join(timeout=5)
-    db.dispose(app)
+    with ExitStack() as stack:
+        def start(arrange):
+            return stack.enter_context(serving(app_settings(database_url, twilio_server.url), arrange))
+        yield start
 
 
 def text_in(app, url, store, *, phone, body):
@@ -119,10 +105,9 @@ def edit_template_and_watch_preview(page, url, store):
     page.locator("#preview-warning", has_text="2 segments instead of 1").wait_for()
 
 
-def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_session, screenshots):
-    app, url = live_app
-    owner = make.agent(email="owner@knits.example", role="owner")
-    store = seed(app, url, make, db_session)
+def test_agent_replies_and_owner_edits_a_template(chromium, live, make, db_session, screenshots):
+    app, url, (owner, store) = live(lambda app, url: (make.agent(email="owner@knits.example", role="owner"),
+                                                      seed(app, url, make, db_session)))
     page = chromium.new_page(viewport=VIEWPORT)
     page.set_default_timeout(WAIT_MS)
     dialogs = []
@@ -146,11 +131,9 @@ def test_agent_replies_and_owner_edits_a_template(chromium, live_app, make, db_s
     page.close()
 
 
-def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_session):
+def test_real_browser_reports_no_csp_violation(chromium, live, make, db_session):
     """Chromium enforces the CSP: every page works with no blocked script or style."""
-    app, url = live_app
-    owner = make.agent(role="owner")
-    seed(app, url, make, db_session)
+    app, url, (owner, _) = live(lambda app, url: (make.agent(role="owner"), seed(app, url, make, db_session)))
     page = chromium.new_page()
     page.set_default_timeout(WAIT_MS)
     blocked = []
@@ -168,19 +151,20 @@ def test_real_browser_reports_no_csp_violation(chromium, live_app, make, db_sess
     page.close()
 
 
-def test_inbox_loads_more_and_shows_a_new_text_without_a_reload(chromium, live_app, make, db_session):
+def test_inbox_loads_more_and_shows_a_new_text_without_a_reload(chromium, live, make, db_session):
     """Paging and the incremental poll in a real browser: "Load more" appends the next page, a
     closed conversation leaves, and a new text shows in its row by the 3 s poll, no reload."""
-    app, url = live_app
-    agent = make.agent()
-    store = make.store(name="Nordic Knits")
-    an_hour_ago = utcnow() - timedelta(hours=1)
-    for n in range(52):  # changed an hour ago: the page's first poll has nothing to catch up on
-        customer = make.customer(store, f"+150255521{n:02d}", first_name=f"Customer{n:02d}")
-        at = an_hour_ago + timedelta(seconds=n)
-        db_session.add(Conversation(store_id=store.id, customer_id=customer.id, status=ConversationStatus.OPEN,
-                                    waiting_since=at, last_message_at=at, updated_at=at, unread=1))
-    db_session.commit()
+    def arrange(app, url):
+        store = make.store(name="Nordic Knits")
+        an_hour_ago = utcnow() - timedelta(hours=1)
+        for n in range(52):  # changed an hour ago: the page's first poll has nothing to catch up on
+            customer = make.customer(store, f"+150255521{n:02d}", first_name=f"Customer{n:02d}")
+            at = an_hour_ago + timedelta(seconds=n)
+            db_session.add(Conversation(store_id=store.id, customer_id=customer.id, status=ConversationStatus.OPEN,
+                                        waiting_since=at, last_message_at=at, updated_at=at, unread=1))
+        db_session.commit()
+        return make.agent(), store
+    app, url, (agent, store) = live(arrange)
     page = chromium.new_page()
     page.set_default_timeout(WAIT_MS)
     log_in(page, url, agent)
@@ -197,16 +181,17 @@ def test_inbox_loads_more_and_shows_a_new_text_without_a_reload(chromium, live_a
     page.close()
 
 
-def test_canned_reply_is_previewed_rendered_and_inserted(chromium, live_app, make, db_session):
+def test_canned_reply_is_previewed_rendered_and_inserted(chromium, live, make, db_session):
     """Picking a canned reply shows it rendered for this customer, with a warning for an unknown
     variable; Insert puts the rendered text, not the template, into the reply box."""
     from smsdesk.models import CannedReply
-    app, url = live_app
-    agent = make.agent(role="agent")
-    seed(app, url, make, db_session)
-    db_session.add(CannedReply(title="Where is it", body="Hi {{ customer.first_name }}, order #{{ order.number }}"
-                                                         " is on its way{{ customer.nickname }}."))
-    db_session.commit()
+    def arrange(app, url):
+        seed(app, url, make, db_session)
+        db_session.add(CannedReply(title="Where is it", body="Hi {{ customer.first_name }}, order #{{ order.number }}"
+                                                             " is on its way{{ customer.nickname }}."))
+        db_session.commit()
+        return make.agent(role="agent")
+    app, url, agent = live(arrange)
     page = chromium.new_page(viewport=VIEWPORT)
     page.set_default_timeout(WAIT_MS)
     log_in(page, url, agent)

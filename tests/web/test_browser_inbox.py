@@ -8,15 +8,11 @@ its scheduler and the Twilio test server); one browser for the module.
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager
 
 import pytest
-from werkzeug.serving import make_server
 
-from smsdesk import db
-from smsdesk.app import create_app
 from tests.conftest import app_settings
+from tests.support.live import serving
 from tests.web import test_browser as live
 
 pytestmark = pytest.mark.browser
@@ -28,29 +24,6 @@ LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 PAGES = ("/inbox", "/dashboard", "/templates", "/canned")  # /simulator: with the simulator provider, below
 NO_RELOAD = "window.__notReloaded === true"
-
-
-@contextmanager
-def serving(settings: dict, arrange=lambda app, url: None):
-    """smsdesk on a free port; ``arrange`` runs before its scheduler starts (on SQLite the
-    arranging session and a sweep would otherwise race for the write lock)."""
-    settings["scheduler"]["interval_seconds"] = live.SCHEDULER_INTERVAL
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["SMSDESK"].server.public_url = url
-    arranged = arrange(app, url)
-    thread = threading.Thread(target=server.serve_forever, name="live-smsdesk", daemon=True)
-    thread.start()
-    scheduler = app.extensions["smsdesk.scheduler_factory"]()
-    scheduler.start()
-    try:
-        yield app, url, arranged
-    finally:
-        scheduler.shutdown(wait=True)
-        server.shutdown()
-        thread.join(timeout=5)
-        db.dispose(app)
 
 
 @pytest.fixture

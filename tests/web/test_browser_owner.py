@@ -8,16 +8,13 @@ its scheduler, on a free port; one Chromium serves the whole module (tests/web/t
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from smsdesk import db
-from smsdesk.app import create_app
 from smsdesk.models import Order, Shipment
 from tests.conftest import app_settings
+from tests.support.live import serving
 from tests.web.test_browser import WAIT_MS, chromium, log_in  # noqa: F401 - the module's one browser
 
 pytestmark = pytest.mark.browser
@@ -42,20 +39,8 @@ def world(make, db_session):
 def live_simulator_app(world, engine, database_url, twilio_server):
     """smsdesk with the phone simulator and its scheduler, on a free port."""
     settings = app_settings(database_url, twilio_server.url) | {"sms": {"provider": "simulator"}}
-    settings["scheduler"]["interval_seconds"] = 0.2
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["SMSDESK"].server.public_url = url
-    thread = threading.Thread(target=server.serve_forever, name="live-smsdesk-simulator", daemon=True)
-    thread.start()
-    scheduler = app.extensions["smsdesk.scheduler_factory"]()
-    scheduler.start()
-    yield app, url
-    scheduler.shutdown(wait=True)
-    server.shutdown()
-    thread.join(timeout=5)
-    db.dispose(app)
+    with serving(settings) as (app, url, _):
+        yield app, url
 
 
 def _world(make, db_session):
