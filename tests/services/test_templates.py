@@ -420,11 +420,12 @@ NESTED_LOOPS = "{% for a in range(999) %}{% for b in range(999) %}{{ b }}{% endf
 
 
 def rendering_fails_fast(body: str, context=None) -> TemplateError:
-    """The render refuses ``body`` well within a second (the budget is 50 ms)."""
-    start = time.perf_counter()
+    """The render refuses ``body`` within a second of CPU (the budget is 50 ms of the thread's
+    CPU time; wall time on a loaded machine says nothing about the template)."""
+    start = time.thread_time()
     with pytest.raises(TemplateError) as err:
         render_message(body, sample_context() if context is None else context)
-    assert time.perf_counter() - start < 1, body
+    assert time.thread_time() - start < 1, body
     return err.value
 
 
@@ -519,11 +520,10 @@ def test_budget_holds_in_a_worker_thread():
             render_message(FAN_OUT + "{{ f(40) }}", sample_context())
         except TemplateError as exc:
             errors.append(exc)
-    worker = threading.Thread(target=render)
-    start = time.perf_counter()
+    worker = threading.Thread(target=render, daemon=True)
     worker.start()
-    worker.join(timeout=5)
-    assert not worker.is_alive() and time.perf_counter() - start < 2
+    worker.join(timeout=30)  # unbounded, f(40) runs for hours; a loaded machine still ends in time
+    assert not worker.is_alive()
     assert "takes longer than 50 ms" in errors[0].reason
 
 
