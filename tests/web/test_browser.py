@@ -32,9 +32,10 @@ WAIT_MS = 20_000  # a reply goes queued -> sent -> delivered within a few polls 
 SCHEDULER_INTERVAL = 0.2  # seconds between sender sweeps in the live app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the run; scripts/setup-browser installs it (tests never do)."""
+    """One headless Chromium per module (Playwright's sync API runs one at a time);
+    scripts/setup-browser installs it (tests never do)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}: run ./scripts/setup-browser (as root) to install it")
     sync_api = pytest.importorskip("playwright.sync_api",
