@@ -1,4 +1,5 @@
-"""Migration 0013: orders gain their line items; existing orders keep every column and get []."""
+"""Migration 0013: orders gain their line items; existing orders keep every column and get [],
+and the search triggers of migration 0011 on orders survive (SQLite)."""
 import json
 
 from alembic import command
@@ -20,6 +21,7 @@ def test_existing_orders_keep_their_data_and_get_no_items(tmp_path):
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0012_suppressions")  # the revision before 0013
+        triggers_before = _order_triggers(conn)
         conn.execute(text(STORE), {"id": 1, "slug": "s1", "sender": "+14155550100"})
         for n in (1, 2):
             conn.execute(text(ORDER), {"id": n, "ext": f"ext-{n}", "number": f"10{n}"})
@@ -33,6 +35,7 @@ def test_existing_orders_keep_their_data_and_get_no_items(tmp_path):
                           "VALUES (3, 1, 'ext-3', '103', 'new', '', '', '', '', '', '', 0, '2025-01-02 00:00:00', "
                           "'2025-01-02 00:00:00')"))
         new_row = conn.execute(text("SELECT items FROM orders WHERE id = 3")).scalar()
+        triggers_after = _order_triggers(conn)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0012_suppressions")  # and back: the column goes, the orders stay
@@ -41,3 +44,9 @@ def test_existing_orders_keep_their_data_and_get_no_items(tmp_path):
     assert [(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows] == [
         (1, "101", "54.00", "https://ups.example/1Z", 3, []), (2, "102", "54.00", "https://ups.example/1Z", 3, [])]
     assert json.loads(new_row) == [] and count == 3
+    assert triggers_before and triggers_after == triggers_before
+
+
+def _order_triggers(conn) -> list[str]:
+    return sorted(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'orders'"))
+                  .scalars())

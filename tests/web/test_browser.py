@@ -29,9 +29,10 @@ VIEWPORT = {"width": 1440, "height": 860}
 WAIT_MS = 20_000  # a reply goes queued -> sent -> delivered within a few polls (3 s each)
 
 
-@pytest.fixture(scope="module")  # one browser per module: two sync Playwrights can't run at once
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium per module; scripts/setup-browser installs it (tests never do)."""
+    """One headless Chromium per module (Playwright's sync API runs one at a time);
+    scripts/setup-browser installs it (tests never do)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}: run ./scripts/setup-browser (as root) to install it")
     sync_api = pytest.importorskip("playwright.sync_api",

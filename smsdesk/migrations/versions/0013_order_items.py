@@ -18,10 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('orders') as batch:
-        batch.add_column(sa.Column('items', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+    # A plain ADD COLUMN, never a batch copy on SQLite: a copied table would lose the search
+    # triggers migration 0011 keeps on orders.
+    op.add_column('orders', sa.Column('items', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('orders') as batch:
-        batch.drop_column('items')
+    op.drop_column('orders', 'items')
