@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Request
 
+from smsdesk.enums import Platform
 from smsdesk.events import Event
 from smsdesk.models import Store
-from smsdesk.platforms.bigcommerce import CART_SCOPE, FETCHED_SCOPES, SHIPMENT_SCOPE
+from smsdesk.platforms.bigcommerce.mapping import CART_SCOPE, FETCHED_SCOPES, SHIPMENT_SCOPE
 from webhooks.base import BadPayload, WebhookAdapter, load_json, require, signature_matches, text
 
 BEARER = "Bearer "
@@ -23,7 +24,7 @@ CART_ID = re.compile(r"[0-9a-fA-F-]{1,64}")  # carts are UUIDs
 
 
 class BigCommerceAdapter(WebhookAdapter):
-    source = "bigcommerce"
+    source = Platform.BIGCOMMERCE.value
 
     def verify_secret(self, secret: str, request: Request, body: bytes) -> bool:
         header = request.headers.get("Authorization", "")

@@ -78,7 +78,7 @@ def drop_previous_secret(session: Session, store: Store) -> bool:
     return True
 
 
-ENCRYPTED_FIELDS = ("webhook_secret", "webhook_secret_previous", "api_token")
+ENCRYPTED_FIELDS = ("webhook_secret", "webhook_secret_previous", "api_token", "api_key")
 
 
 def reencrypt_stores(session: Session) -> int:

@@ -15,8 +15,8 @@ from tests.webhooks.payloads import (
     shopify_fulfillment,
     shopify_fulfillment_update,
 )
-from webhooks.base import MAX_CART_ITEMS
-from webhooks.shopify import line_items, order_info
+from smsdesk.platforms.payload import MAX_CART_ITEMS
+from smsdesk.platforms.shopify.mapping import line_items, order_info
 
 
 def post_order(client, store, order, **kw):
