@@ -16,7 +16,8 @@ from smsdesk.enums import Platform
 from smsdesk.events import Event
 from smsdesk.models import Store
 from smsdesk.platforms.bigcommerce.mapping import CART_SCOPE, FETCHED_SCOPES, SHIPMENT_SCOPE
-from webhooks.base import BadPayload, WebhookAdapter, load_json, require, signature_matches, text
+from smsdesk.platforms.payload import require, text
+from webhooks.base import BadPayload, WebhookAdapter, load_json, signature_matches
 
 BEARER = "Bearer "
 NUMERIC_ID = re.compile(r"[0-9]{1,19}")  # orders and shipments
