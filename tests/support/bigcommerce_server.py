@@ -16,11 +16,14 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 _ORDER_PATH = re.compile(r"^/stores/([^/]+)/v2/orders/(\d+)(?:/(shipping_addresses|shipments|products))?/?$")
+_LIST_PATH = re.compile(r"^/stores/([^/]+)/v2/orders/?$")
 _V3_PATH = re.compile(r"^/stores/([^/]+)/v3/(checkouts|carts)/([0-9a-fA-F-]+)$")
 
 
@@ -63,6 +66,11 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
             return self._send(failure.status, [{"status": failure.status, "title": "Injected failure"}], extra)
         path = urlsplit(self.path).path
+        listing = _LIST_PATH.match(path)
+        authorized = self.headers.get("X-Auth-Token") == app.api_token
+        if listing is not None and listing.group(1) == app.store_hash and authorized:
+            found = app._list_orders(dict(parse_qsl(urlsplit(self.path).query)))
+            return self._send(204, None) if not found else self._send(200, found)
         route = _ORDER_PATH.match(path) or _V3_PATH.match(path)
         if route is None or route.group(1) != app.store_hash:
             return self._send(404, [{"status": 404, "message": "The requested resource was not found."}])
@@ -202,3 +210,14 @@ class BigCommerceTestServer:
             if collection == "products":
                 return copy.deepcopy(self._products.get(order_id, []))
             return copy.deepcopy(self._orders[order_id])
+
+    def _list_orders(self, query: dict[str, str]) -> list[dict]:
+        """GET /v2/orders?min_date_modified=&max_date_modified=&sort=date_modified:asc&page=&limit=."""
+        low, high = (datetime.fromisoformat(query[k]) for k in ("min_date_modified", "max_date_modified"))
+        with self._lock:
+            found = sorted((copy.deepcopy(o) for o in self._orders.values()
+                            if low <= parsedate_to_datetime(o["date_modified"]) <= high),
+                           key=lambda o: parsedate_to_datetime(o["date_modified"]))
+        limit, page = int(query.get("limit", 50)), int(query.get("page", 1))
+        return found[(page - 1) * limit:page * limit]
+

@@ -5,7 +5,7 @@ HTTPS); pages of ``per_page`` orders, as many as ``X-WP-TotalPages`` says, up to
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -28,7 +28,10 @@ class WooCommerceClient(ApiClient):
 
     def changed_orders(self, since: datetime, until: datetime) -> list[dict]:
         """Orders modified in (since, until], oldest change first."""
-        window = {"modified_after": _gmt(since), "modified_before": _gmt(until), "dates_are_gmt": "true",
+        # WooCommerce's bounds are exclusive: a second more keeps a change at ``until`` (read twice at
+        # worst, which its delivery id makes harmless).
+        window = {"modified_after": _gmt(since), "modified_before": _gmt(until + timedelta(seconds=1)),
+                  "dates_are_gmt": "true",
                   "orderby": "modified", "order": "asc", "per_page": PER_PAGE}
         found: list[dict] = []
         for page in range(1, MAX_PAGES + 1):
