@@ -217,3 +217,20 @@ def test_watermark_advances_and_survives_a_restart(polled_store, poll, db_sessio
     assert woocommerce_api.requests[-1].query["modified_after"] == mark.replace(tzinfo=None).isoformat(
         timespec="seconds")
     assert state(db_session, store).watermark == now.now - timedelta(seconds=SETTLE)
+
+
+def test_the_scheduler_runs_the_job_unless_catch_up_is_disabled(app):
+    from jobs.catch_up import catch_up_stores
+    from jobs.scheduler import create_scheduler
+
+    assert create_scheduler(app).get_job("catch_up").func is catch_up_stores
+    app.config["SMSDESK"].catch_up.enabled = False
+    assert create_scheduler(app).get_job("catch_up") is None
+
+
+def test_a_store_without_credentials_is_not_polled(make, poll, db_session, client, woocommerce_api):
+    store = make.store(platform="woocommerce", domain=None)
+    poll(Clock())
+    assert woocommerce_api.requests == []
+    assert state(db_session, store).error == OFF and state(db_session, store).watermark is None
+    assert client.get("/healthz").json["detail"] == {store.slug: OFF}
