@@ -28,6 +28,7 @@ from smsdesk.platforms.payload import (
     MAX_ID_LENGTH,
     MAX_TOKEN_LENGTH,
     amount,
+    as_dict,
     cart_items,
     customer_from,
     object_list,
@@ -82,9 +83,9 @@ def order_customer(store: Store, payload: dict) -> CustomerInfo:
 
     The buyer's own phone may belong to the billing country while the parcel goes elsewhere
     (a gift), so national numbers are tried in both countries (the store's last)."""
-    customer = _dict(payload.get("customer"))
-    shipping, billing = _dict(payload.get("shipping_address")), _dict(payload.get("billing_address"))
-    default = _dict(customer.get("default_address"))
+    customer = as_dict(payload.get("customer"))
+    shipping, billing = as_dict(payload.get("shipping_address")), as_dict(payload.get("billing_address"))
+    default = as_dict(customer.get("default_address"))
     country = billing.get("country_code") or shipping.get("country_code") or store.country  # for consent phones
     phones = [(payload.get("phone"), None), (payload.get("sms_marketing_phone"), None),
               (shipping.get("phone"), shipping.get("country_code")),
@@ -125,7 +126,7 @@ def record_consent(customer: dict, *, country: str) -> SmsConsent | None:
     """The customer record's ``sms_marketing_consent`` ({state, opt_in_level, consent_updated_at,
     consent_collected_from}), which belongs to that record's phone. Only ``subscribed`` is
     consent; ``pending`` means a confirmed opt-in is not finished yet."""
-    consent = _dict(customer.get("sms_marketing_consent"))
+    consent = as_dict(customer.get("sms_marketing_consent"))
     state, at = text(consent.get("state")).lower(), timestamp(consent.get("consent_updated_at"))
     phone = _phone(customer.get("phone"), country)
     if not state or phone is None:
@@ -140,9 +141,6 @@ def record_consent(customer: dict, *, country: str) -> SmsConsent | None:
 def _phone(raw: Any, country: Any) -> str | None:
     return normalize_phone(text(raw) or None, text(country))
 
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def orders_create(store: Store, payload: dict) -> list[Event]:
@@ -219,7 +217,7 @@ def checkout_changed(store: Store, payload: dict) -> list[Event]:
 def privacy_subject(store: Store, payload: dict, orders_key: str) -> tuple[CustomerInfo, tuple[str, ...]]:
     """Who a privacy webhook is about: {"customer": {"id", "email", "phone"}, "orders_to_redact" or
     "orders_requested": [ids]}. The phone is kept as given when it can't be read as a number."""
-    customer = _dict(payload.get("customer"))
+    customer = as_dict(payload.get("customer"))
     raw_phone = text(customer.get("phone"))[:40]
     info = CustomerInfo(phone=_phone(raw_phone, store.country) or raw_phone or None, email=text(customer.get("email")))
     ids = payload.get(orders_key)
@@ -234,7 +232,7 @@ def customer_redact(store: Store, payload: dict) -> list[Event]:
 
 def customer_data_request(store: Store, payload: dict) -> list[Event]:
     customer, order_ids = privacy_subject(store, payload, "orders_requested")
-    request_id = text(_dict(payload.get("data_request")).get("id"))[:MAX_ID_LENGTH]
+    request_id = text(as_dict(payload.get("data_request")).get("id"))[:MAX_ID_LENGTH]
     return [CustomerDataRequested(customer=customer, order_ids=order_ids, request_id=request_id)]
 
 

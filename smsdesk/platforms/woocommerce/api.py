@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from smsdesk.platforms.http import CONNECT_TIMEOUT, READ_TIMEOUT, ApiClient, ApiError, Credentials, json_of
+from smsdesk.platforms.payload import as_int
 
 PER_PAGE = 50  # orders per page (WooCommerce allows up to 100)
 MAX_PAGES = 20  # pages per poll; the rest waits for the next poll
@@ -38,7 +39,7 @@ class WooCommerceClient(ApiClient):
             response = self._get(window | {"page": page})
             listed = json_of(response, "GET orders")
             found += [order for order in listed or [] if isinstance(order, dict)] if isinstance(listed, list) else []
-            if page >= _int(response.headers.get("X-WP-TotalPages"), default=page):
+            if page >= (as_int(response.headers.get("X-WP-TotalPages")) or page):
                 break
         return found
 
@@ -58,10 +59,3 @@ def has_credentials(credentials: Credentials) -> bool:
 def _gmt(moment: datetime) -> str:
     """ISO 8601 in UTC without an offset, as WooCommerce reads dates with dates_are_gmt."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _int(value: str | None, *, default: int) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        return default

@@ -12,7 +12,6 @@ each refund once by), so they are not needed and are ignored.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from smsdesk.events import (
     CustomerInfo,
@@ -29,6 +28,7 @@ from smsdesk.models import Store
 from smsdesk.platforms.payload import (
     MAX_ID_LENGTH,
     amount,
+    as_dict,
     customer_from,
     object_list,
     quantity,
@@ -105,7 +105,7 @@ def _amount(value: object) -> str:
 def order_customer(store: Store, payload: dict) -> CustomerInfo:
     """The buyer: billing phone first (WooCommerce asks for it there), then the shipping one;
     national numbers read in their address's country, then the other's, then the store's."""
-    billing, shipping = _dict(payload.get("billing")), _dict(payload.get("shipping"))
+    billing, shipping = as_dict(payload.get("billing")), as_dict(payload.get("shipping"))
     phones = [(billing.get("phone"), billing.get("country")), (shipping.get("phone"), shipping.get("country"))]
     return customer_from(phones=phones, countries=[billing.get("country"), shipping.get("country")],
                          default_country=store.country,
@@ -142,6 +142,3 @@ def tracking(item: dict) -> Tracking:
     company = text(item.get("custom_tracking_provider")) or PROVIDER_NAMES.get(provider.lower(), provider)
     return Tracking(number=number, company=company, url=link)
 
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
