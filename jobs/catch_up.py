@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.models import utcnow
@@ -38,8 +39,11 @@ def catch_up_stores(sessions: sessionmaker[Session], *, interval: float, settle:
 
 def poll_store(sessions: sessionmaker[Session], store_id: int, *, interval: float, settle: float,
                clock: Callable[[], datetime], client_factory: Callable[[str, Credentials], Any] | None) -> int:
-    with sessions.begin() as session:
-        job = catch_up.start(session, store_id, now=clock(), interval=interval, settle=settle)
+    try:
+        with sessions.begin() as session:
+            job = catch_up.start(session, store_id, now=clock(), interval=interval, settle=settle)
+    except IntegrityError:  # another worker created the store's state row first: its poll
+        return 0
     if job is None:
         return 0
     spec = platform_of(job.source)

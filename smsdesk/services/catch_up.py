@@ -57,7 +57,9 @@ def start(session: Session, store_id: int, *, now: datetime, interval: float, se
     None when there is nothing to poll: no credentials ("catch-up off"), or the first poll,
     which only sets the watermark (orders from before smsdesk watched the store get no texts)."""
     store = session.get_one(Store, store_id)
-    state = _state(session, store_id)
+    state = _claim(session, store_id, now=now)
+    if state is None:
+        return None  # another worker polls it, or did a moment ago
     state.next_poll_at = now + timedelta(seconds=interval)
     spec = PLATFORMS[store.platform]
     credentials = Credentials.of(store)
@@ -129,6 +131,18 @@ def warnings(session: Session, store_ids: list[int] | None = None) -> list[tuple
     if store_ids is not None:
         query = query.where(Store.id.in_(store_ids))
     return [(store, text) for store, state in session.execute(query) if (text := warning(state))]
+
+
+def _claim(session: Session, store_id: int, *, now: datetime) -> CatchUpState | None:
+    """The store's state row, locked (SKIP LOCKED on PostgreSQL; SQLite serializes writers), if
+    its poll is still due; None when another worker holds it or took the poll since we looked."""
+    state = session.scalar(select(CatchUpState).where(CatchUpState.store_id == store_id)
+                           .with_for_update(skip_locked=True))
+    if state is None:
+        if session.scalar(select(CatchUpState.store_id).where(CatchUpState.store_id == store_id)) is not None:
+            return None  # locked by another worker
+        return _state(session, store_id)  # the first poll ever (two at once: one insert fails, see the job)
+    return state if state.next_poll_at is None or state.next_poll_at <= now else None
 
 
 def _state(session: Session, store_id: int) -> CatchUpState:

@@ -234,3 +234,23 @@ def test_a_store_without_credentials_is_not_polled(make, poll, db_session, clien
     assert woocommerce_api.requests == []
     assert state(db_session, store).error == OFF and state(db_session, store).watermark is None
     assert client.get("/healthz").json["detail"] == {store.slug: OFF}
+
+
+def test_a_store_another_worker_is_polling_is_skipped(polled_store, poll, db_session, database_url, day_ago,
+                                                      woocommerce_api):
+    from smsdesk import db
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite serializes writers instead")
+    store = polled_store("woocommerce")
+    poll(day_ago)
+    engine = db.make_engine(database_url)
+    try:
+        with engine.begin() as other:  # another worker, in the middle of this store's poll
+            other.execute(select(CatchUpState).where(CatchUpState.store_id == store.id).with_for_update())
+            poll(Clock())
+            assert woocommerce_api.requests == []
+    finally:
+        engine.dispose()
+    poll(Clock())
+    assert len(woocommerce_api.requests) == 1
