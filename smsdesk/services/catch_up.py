@@ -86,17 +86,17 @@ def record(session: Session, job: PollJob, polled: Polled, *, now: datetime) -> 
     missed: list[datetime] = []
     new = 0
     for key, change in zip(keys, polled.changes, strict=True):
-        if key in seen:
-            continue
+        if key in seen or not change.events:
+            continue  # read before (an overlapping window), or nothing smsdesk acts on (an unpaid order)
         seen.add(key)
         new += 1
-        if judged and change.events and not all(_known(session, job.store_id, e) for e in change.events):
+        if judged and not all(_known(session, job.store_id, event) for event in change.events):
             missed.append(change.changed_at)
         session.add(WebhookDelivery(
             store_id=job.store_id, source=job.source, delivery_id=key, topic=TOPIC, status="received",
             events=[encode(event) for event in change.events], error="", attempts=0, next_attempt_at=now,
             received_at=now))
-    _note_missed(state, missed, judged=judged and bool(polled.changes))
+    _note_missed(state, missed, judged=judged and new > 0)
     last = max((change.changed_at for change in polled.changes), default=job.until)
     state.watermark = job.until if polled.complete else max(min(last, job.until), job.since)
     state.polled_at, state.attempts, state.error = now, 0, ""

@@ -254,3 +254,18 @@ def test_a_store_another_worker_is_polling_is_skipped(polled_store, poll, db_ses
         engine.dispose()
     poll(Clock())
     assert len(woocommerce_api.requests) == 1
+
+
+def test_rereading_a_missed_change_keeps_the_warning(polled_store, poll, db_session, drain, day_ago, bigcommerce_api):
+    store = polled_store("bigcommerce")
+    poll(day_ago)
+    put_order("bigcommerce", bigcommerce_api, 950, day_ago.now + timedelta(hours=1), shipped=False)
+    now = Clock()
+    poll(now)
+    drain()
+    with db_session.begin():  # the watermark goes back, as after a poll that stopped at its page limit
+        db_session.get_one(CatchUpState, store.id).watermark = day_ago.now
+        db_session.get_one(CatchUpState, store.id).next_poll_at = None
+    poll(now)
+    assert len([r for r in bigcommerce_api.requests if "/v2/orders?" in r.path]) == 2
+    assert state(db_session, store).missed_since == day_ago.now + timedelta(hours=1)

@@ -79,11 +79,14 @@ class ShopifyTestServer(FakeApi):
 
 
 def graphql_order(order_id: int, *, updated_at: str, phone: str = "+15125550120", fulfillments: list | None = None,
-                  cancelled_at: str | None = None, name: str = "#1001") -> dict[str, Any]:
-    """An Order node as the Admin GraphQL API (2024-10) returns it for smsdesk's query."""
+                  cancelled_at: str | None = None, name: str = "#1001",
+                  created_at: str | None = None) -> dict[str, Any]:
+    """An Order node as the Admin GraphQL API (2024-10) returns it for smsdesk's query (created
+    when it was last updated, unless ``created_at`` says otherwise)."""
     return {
         "id": f"gid://shopify/Order/{order_id}", "legacyResourceId": str(order_id), "name": name,
-        "updatedAt": updated_at, "cancelledAt": cancelled_at, "phone": phone, "email": "bob.norman@example.com",
+        "createdAt": created_at or updated_at, "updatedAt": updated_at, "cancelledAt": cancelled_at,
+        "phone": phone, "email": "bob.norman@example.com",
         "currencyCode": "USD", "statusPageUrl": f"https://shop.example.com/orders/{order_id}/authenticate?key=k",
         "displayFulfillmentStatus": "FULFILLED" if fulfillments else "UNFULFILLED",
         "currentTotalPriceSet": {"shopMoney": {"amount": "199.65", "currencyCode": "USD"}},

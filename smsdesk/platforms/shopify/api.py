@@ -28,7 +28,7 @@ query ChangedOrders($first: Int!, $after: String, $query: String!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      id legacyResourceId name updatedAt cancelledAt phone email currencyCode statusPageUrl
+      id legacyResourceId name createdAt updatedAt cancelledAt phone email currencyCode statusPageUrl
       displayFulfillmentStatus
       currentTotalPriceSet { shopMoney { amount currencyCode } }
       customer { firstName lastName email phone }

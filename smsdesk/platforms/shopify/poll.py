@@ -25,7 +25,7 @@ def poll(client: ShopifyClient, since: datetime, until: datetime, country: str) 
     changes = []
     for node in orders:
         try:
-            events = order_events(store, node)
+            events = order_events(store, node, since=since)
         except BadPayload:
             continue  # no id: nothing we could file it under
         changes.append(Change(key=f"order:{text(node.get('legacyResourceId'))}@{text(node.get('updatedAt'))}",
@@ -33,13 +33,16 @@ def poll(client: ShopifyClient, since: datetime, until: datetime, country: str) 
     return Polled(changes=changes, complete=len(orders) < client.page_limit)
 
 
-def order_events(store: Store, node: dict) -> list[Event]:
-    """Where a GraphQL order stands: cancelled, or placed with its shipped fulfillments and refunds."""
+def order_events(store: Store, node: dict, *, since: datetime) -> list[Event]:
+    """Where a GraphQL order stands: cancelled, or its shipped fulfillments and refunds, and
+    placed when it was created in the window read (orders/create would have told of it then;
+    an older order was placed before an earlier poll, or before smsdesk watched the store)."""
     payload = rest_order(node)
     if node.get("cancelledAt"):
         return orders_cancelled(store, payload)
     order, customer = order_info(payload), order_customer(store, payload)
-    events: list[Event] = [OrderPlaced(order=order, customer=customer)]
+    created = timestamp(node.get("createdAt"))
+    events: list[Event] = [OrderPlaced(order=order, customer=customer)] if created is None or created > since else []
     for fulfillment in payload["fulfillments"]:
         events += shipment_events(fulfillment, order=order, customer=customer)
     events += [refund_event(order, refund) for refund in _nodes(node.get("refunds"))]

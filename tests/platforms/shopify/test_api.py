@@ -83,3 +83,12 @@ def test_poll_reads_orders_as_their_webhooks_would(shopify_api):
     assert isinstance(delivered, ShipmentUpdated)
     assert (delivered.status, delivered.shipment_id, delivered.tracking.number) == ("delivered", "70", "1Z2345")
     assert [type(e) for e in second.events] == [OrderCancelled]
+
+
+def test_an_order_placed_before_the_window_is_not_placed_again(shopify_api):
+    start = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    shopify_api.put_order(graphql_order(9, updated_at=iso(start + timedelta(minutes=5)),
+                                        created_at=iso(start - timedelta(days=3)),
+                                        fulfillments=[graphql_fulfillment(90)]))
+    (change,) = poll(client_for(shopify_api), start, start + timedelta(minutes=30), "US").changes
+    assert [(type(e), e.status) for e in change.events] == [(ShipmentUpdated, "shipped")]
