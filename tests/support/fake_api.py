@@ -1,6 +1,7 @@
 """A real HTTP server for a fake shop-platform API: request recording, injected failures
-(``fail_next(status, count, retry_after=)``), and a ``route`` each platform's fake implements.
-tests/support/shopify_server.py and woocommerce_server.py are built on it."""
+(``fail_next(status, count, retry_after=)``; ``down = True`` drops every connection without an
+answer), and a ``route`` each platform's fake implements. The Shopify, WooCommerce and
+BigCommerce fakes in tests/support/ are built on it."""
 from __future__ import annotations
 
 import json
@@ -32,6 +33,9 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     app: FakeApi
 
+    def handle_error(self, request, client_address):
+        pass  # dropped connections (down mode) are on purpose
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
@@ -49,6 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
         with app.lock:
             app.recorded.append(request)
             failure = app.failures.popleft() if app.failures else None
+        if app.down:
+            self.close_connection = True
+            return  # no status line at all: the client sees the connection drop
         answer = failure or app.route(request)
         data = b"" if answer.payload is None else json.dumps(answer.payload).encode()
         self.send_response(answer.status)
@@ -59,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_POST = do_GET
+    do_POST = do_PUT = do_DELETE = do_GET
 
 
 class FakeApi:
@@ -75,14 +82,17 @@ class FakeApi:
         with self.lock:
             self.recorded: list[Recorded] = []
             self.failures: deque[Answer] = deque()
+            self.down = False
 
     def route(self, request: Recorded) -> Answer:
         raise NotImplementedError
 
     def fail_next(self, status: int, count: int = 1, *, retry_after: float | None = None) -> None:
+        """Answer the next ``count`` requests with ``status`` (and Retry-After, if given)."""
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
         with self.lock:
-            self.failures.extend(Answer(status, {"errors": "injected failure"}, headers) for _ in range(count))
+            self.failures.extend(Answer(status, [{"status": status, "title": "Injected failure"}], headers)
+                                 for _ in range(count))
 
     @property
     def requests(self) -> list[Recorded]:
