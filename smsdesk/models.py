@@ -241,7 +241,8 @@ class WebhookDelivery(Base):
 
     A shop delivery is recorded ``received`` with its normalized events (smsdesk.events.encode)
     and applied by jobs/apply_events.py; a thin one (BigCommerce) is ``pending`` until
-    jobs/fetch_pending.py fetches and applies it.
+    jobs/fetch_pending.py fetches and applies it. A catch-up poll (jobs/catch_up.py) records
+    what the platform's API reports the same way (topic ``catch-up``).
     """
 
     __tablename__ = "webhook_deliveries"
