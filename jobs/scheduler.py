@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from jobs.apply_events import apply_events
+from jobs.catch_up import catch_up_stores
 from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
 from jobs.retention import purge_message_bodies, purge_payloads
@@ -20,6 +21,9 @@ RECONCILE_EVERY = 30.0  # seconds
 APPLY_EVERY = 0.5
 FETCH_PENDING_EVERY = 5.0  # seconds between sweeps for BigCommerce deliveries to fetch
 RETENTION_EVERY = 3600.0  # seconds
+# Seconds between looks for stores due a catch-up poll (each store is polled every
+# catch_up.interval_seconds; a look finds the ones due).
+CATCH_UP_EVERY = 30.0
 
 
 def status_callback_url(app: Flask) -> str:
@@ -44,6 +48,10 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
                       seconds=min(RECONCILE_EVERY, lease / 2), id="reconcile")
     scheduler.add_job(apply_events, "interval", args=(sessions,), seconds=APPLY_EVERY, id="apply_events")
     scheduler.add_job(fetch_pending, "interval", args=(sessions,), seconds=FETCH_PENDING_EVERY, id="fetch_pending")
+    if config.catch_up.enabled:
+        every = {"interval": config.catch_up.interval_seconds, "settle": config.catch_up.settle_seconds}
+        scheduler.add_job(catch_up_stores, "interval", args=(sessions,), kwargs=every, seconds=CATCH_UP_EVERY,
+                          id="catch_up")
     scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
     scheduler.add_job(purge_message_bodies, "interval", args=(sessions,),
                       kwargs={"days": config.retention.message_body_days}, seconds=RETENTION_EVERY,

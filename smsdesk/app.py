@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from smsdesk import api, crypto, db, logs, sms, web
 from smsdesk.config import Config, load_config
+from smsdesk.services import catch_up
 from smsdesk.services.untrusted import MAX_DB_INT
 
 log = logging.getLogger(__name__)
@@ -62,12 +63,16 @@ class RowIdConverter(IntegerConverter):
 
 
 def healthz():
+    """The database answers; ``detail`` lists stores whose catch-up is off or whose webhooks look
+    broken (the process is healthy either way: the owner has something to fix at the platform)."""
+    session = db.get_session()
     try:
-        db.get_session().execute(text("SELECT 1"))
+        session.execute(text("SELECT 1"))
     except Exception:
         log.exception("health check: database unreachable")
         return jsonify({"status": "error", "db": "unreachable"}), 503
-    return jsonify({"status": "ok", "db": "ok"})
+    detail = {store.slug: warning for store, warning in catch_up.warnings(session)}
+    return jsonify({"status": "ok", "db": "ok"} | ({"detail": detail} if detail else {}))
 
 
 def _security_headers(response):

@@ -34,10 +34,12 @@ from smsdesk.services.stores import (
     get_store,
     list_stores,
     reencrypt_stores,
+    set_api_credentials,
 )
 
 SECRET_ENV = "SMSDESK_WEBHOOK_SECRET"  # read instead of argv, which every local user sees in ps
 TOKEN_ENV = "SMSDESK_API_TOKEN"
+KEY_ENV = "SMSDESK_API_KEY"
 QUIET_LOGGERS = ("twilio.http_client", "apscheduler.executors.default", "werkzeug")
 
 
@@ -286,6 +288,31 @@ def store_secret(ctx: click.Context, slug: str, action: str | None) -> None:
         except InvalidStore as exc:
             raise Fail(str(exc)) from None
         click.echo(f"store {slug}: new secret added; the old one verifies until `store secret --drop-old`")
+
+
+@store.command("api")
+@click.option("--slug", required=True)
+@click.option("--api-base", default=None, help="BigCommerce: the API host; WooCommerce: the site's URL.")
+@click.option("--store-hash", default=None, help="BigCommerce: the store hash.")
+@click.pass_context
+def store_api(ctx: click.Context, slug: str, api_base: str | None, store_hash: str | None) -> None:
+    """Set a store's API credentials (fetching BigCommerce callbacks, catch-up polls). The token
+    (BigCommerce API token, Shopify Admin API access token, WooCommerce consumer secret) comes
+    from $SMSDESK_API_TOKEN, else is asked; WooCommerce's consumer key from $SMSDESK_API_KEY."""
+    app = make_app(ctx)
+    with sessions(app).begin() as session:
+        found = get_store(session, slug)
+        if found is None:
+            raise Fail(f"no store {slug}")
+        token = os.environ.get(TOKEN_ENV) or click.prompt("API token", hide_input=True)
+        key = os.environ.get(KEY_ENV) or (click.prompt("Consumer key", hide_input=True)
+                                          if found.platform == Platform.WOOCOMMERCE else None)
+        try:
+            set_api_credentials(session, found, api_token=token, api_key=key, api_base=api_base,
+                                store_hash=store_hash)
+        except InvalidStore as exc:
+            raise Fail(str(exc)) from None
+        click.echo(f"store {slug}: API credentials saved (encrypted); catch-up polls use them from the next poll")
 
 
 def _secret_from_env_or_prompt() -> str:

@@ -74,6 +74,17 @@ class RetentionConfig:
 
 
 @dataclass
+class CatchUpConfig:
+    # Each store's platform API is polled for orders changed since the last poll (jobs/catch_up.py),
+    # so webhooks the platform dropped still lead to their texts.
+    enabled: bool = True
+    interval_seconds: float = 300.0
+    # Changes younger than this wait for the next poll: their webhook may still be on its way,
+    # and only a change older than this that no webhook told of says "webhooks look broken".
+    settle_seconds: float = 120.0
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -82,6 +93,7 @@ class Config:
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    catch_up: CatchUpConfig = field(default_factory=CatchUpConfig)
 
     def section(self, name: str) -> Any:
         return getattr(self, name)
@@ -221,6 +233,8 @@ def _check(config: Config) -> None:
     _check_scheduler(config.scheduler)
     if config.retention.message_body_days < 0:
         raise ConfigError("retention.message_body_days: must be 0 (keep) or a number of days")
+    if config.catch_up.interval_seconds <= 0 or config.catch_up.settle_seconds < 0:
+        raise ConfigError("catch_up: interval_seconds must be above 0 and settle_seconds at least 0")
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")
 

@@ -106,7 +106,11 @@ class Store(Base):
     # False when the platform (e.g. Twilio Advanced Opt-Out) already confirms a STOP itself.
     send_opt_out_confirmation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     api_base: Mapped[str | None] = mapped_column(String(255))
+    # The platform's API, for thin callbacks and catch-up polls (README "API credentials"): the
+    # token is BigCommerce's X-Auth-Token, Shopify's Admin API access token or WooCommerce's
+    # consumer secret; api_key is WooCommerce's consumer key (migration 0013).
     api_token: Mapped[str | None] = mapped_column(EncryptedString())
+    api_key: Mapped[str | None] = mapped_column(EncryptedString())
     store_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -239,7 +243,8 @@ class WebhookDelivery(Base):
 
     A shop delivery is recorded ``received`` with its normalized events (smsdesk.events.encode)
     and applied by jobs/apply_events.py; a thin one (BigCommerce) is ``pending`` until
-    jobs/fetch_pending.py fetches and applies it.
+    jobs/fetch_pending.py fetches and applies it. A catch-up poll (jobs/catch_up.py) records
+    what the platform's API reports the same way (topic ``catch-up``).
     """
 
     __tablename__ = "webhook_deliveries"
@@ -444,3 +449,21 @@ class Suppression(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     phone_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CatchUpState(Base):
+    """Where a store's catch-up poll stands (jobs/catch_up.py): the platform's changes up to
+    ``watermark`` were read; ``missed_since`` is set while polls find changes no webhook told us
+    of (the owner sees "webhooks look broken since ...")."""
+
+    __tablename__ = "catch_up_states"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    watermark: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None]
+    polled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed polls in a row
+    error: Mapped[str] = mapped_column(Text, default="")  # why the last poll failed or was skipped
+    missed_since: Mapped[datetime | None]
+    missed_changes: Mapped[int] = mapped_column(Integer, default=0)
+

@@ -17,6 +17,7 @@ from tests.support.twilio_server import TwilioTestServer
 
 pytest_plugins = [
     "tests.support.bigcommerce_fixtures",  # BigCommerce API server, store and fetch job
+    "tests.support.catch_up_fixtures",  # Shopify and WooCommerce API servers, catch-up polls
     "tests.support.log_scan",  # fails the run if any log line holds a secret or a customer's phone
 ]
 

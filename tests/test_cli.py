@@ -260,3 +260,26 @@ def test_demo_says_which_database_it_wrote_to(cli, tmp_path):
     assert "did not exist and was created now" in result.output
     again = cli("demo", SMSDESK_DATABASE_URL="sqlite:///elsewhere.db")
     assert "did not exist" not in again.output
+
+
+def test_store_api_saves_encrypted_credentials_from_the_environment(cli, db_session):
+    from sqlalchemy import text
+
+    cli("store", "add", "--slug", "woo", "--name", "Woo", "--platform", "woocommerce", "--webhook-secret", "s")
+    result = cli("store", "api", "--slug", "woo", "--api-base", "https://shop.example.com",
+                 SMSDESK_API_TOKEN="cs_secret_value", SMSDESK_API_KEY="ck_key_value")
+    assert result.exit_code == 0 and "API credentials saved" in result.output
+    assert "cs_secret_value" not in result.output
+    db_session.fresh()
+    store = db_session.scalar(select(Store).where(Store.slug == "woo"))
+    assert (store.api_base, store.api_key, store.api_token) == ("https://shop.example.com", "ck_key_value",
+                                                                "cs_secret_value")
+    raw = db_session.execute(text("SELECT api_key, api_token FROM stores WHERE slug = 'woo'")).one()
+    assert "ck_key_value" not in raw.api_key and "cs_secret_value" not in raw.api_token  # encrypted at rest
+
+
+def test_store_api_refuses_a_base_that_is_no_url(cli):
+    cli("store", "add", "--slug", "bc", "--name", "B", "--platform", "bigcommerce", "--webhook-secret", "s",
+        SMSDESK_API_TOKEN="t")
+    result = cli("store", "api", "--slug", "bc", "--api-base", "api.bigcommerce.com", SMSDESK_API_TOKEN="t")
+    assert result.exit_code != 0 and "api_base must be an http(s) URL" in result.output

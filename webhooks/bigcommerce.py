@@ -12,10 +12,12 @@ from typing import Any
 
 from flask import Request
 
+from smsdesk.enums import Platform
 from smsdesk.events import Event
 from smsdesk.models import Store
-from smsdesk.platforms.bigcommerce import CART_SCOPE, FETCHED_SCOPES, SHIPMENT_SCOPE
-from webhooks.base import BadPayload, WebhookAdapter, load_json, require, signature_matches, text
+from smsdesk.platforms.bigcommerce.mapping import CART_SCOPE, FETCHED_SCOPES, SHIPMENT_SCOPE
+from smsdesk.platforms.payload import require, text
+from webhooks.base import BadPayload, WebhookAdapter, load_json, signature_matches
 
 BEARER = "Bearer "
 NUMERIC_ID = re.compile(r"[0-9]{1,19}")  # orders and shipments
@@ -23,7 +25,7 @@ CART_ID = re.compile(r"[0-9a-fA-F-]{1,64}")  # carts are UUIDs
 
 
 class BigCommerceAdapter(WebhookAdapter):
-    source = "bigcommerce"
+    source = Platform.BIGCOMMERCE.value
 
     def verify_secret(self, secret: str, request: Request, body: bytes) -> bool:
         header = request.headers.get("Authorization", "")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import secrets
 import socket
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from smsdesk import retry
 from smsdesk.db import claim_rows
 from smsdesk.models import (
     PENDING_STATUSES,
@@ -362,8 +362,8 @@ def mark_ambiguous(session: Session, claim: Claim, *, error: str, settle: float)
 
 
 def backoff(attempts: int) -> float:
-    """Exponential backoff with full jitter, in seconds."""
-    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0)))
+    """Exponential backoff with full jitter, in seconds (smsdesk.retry, with the sender's base and cap)."""
+    return retry.backoff(attempts, base=BACKOFF_BASE, cap=BACKOFF_CAP)
 
 
 # -- reconcile's side: rows left ``sending`` past their lease ----------------------

@@ -79,7 +79,20 @@ def drop_previous_secret(session: Session, store: Store) -> bool:
     return True
 
 
-ENCRYPTED_FIELDS = ("webhook_secret", "webhook_secret_previous", "api_token")
+def set_api_credentials(session: Session, store: Store, *, api_token: str, api_key: str | None = None,
+                        api_base: str | None = None, store_hash: str | None = None) -> Store:
+    """Store what the platform's API needs (fetching thin callbacks, catch-up polls); the
+    token and key are encrypted at rest. Values left None stay as they are."""
+    for name, value in (("api_token", api_token), ("api_key", api_key)):
+        if value is not None and len(value) > MAX_SECRET_LENGTH:
+            raise InvalidStore(f"{name} is longer than {MAX_SECRET_LENGTH} characters", field=name)
+    if api_base is not None and api_base and not api_base.startswith(("http://", "https://")):
+        raise InvalidStore("api_base must be an http(s) URL", field="api_base")
+    changes = {"api_token": api_token, "api_key": api_key, "api_base": api_base, "store_hash": store_hash}
+    return update_store(session, store, {key: value or None for key, value in changes.items() if value is not None})
+
+
+ENCRYPTED_FIELDS = ("webhook_secret", "webhook_secret_previous", "api_token", "api_key")
 
 
 def reencrypt_stores(session: Session) -> int:

@@ -16,10 +16,8 @@ in a ``threading.local`` so concurrent senders sharing one client never see each
 from __future__ import annotations
 
 import json
-import math
 import threading
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from ipaddress import ip_address
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +29,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from smsdesk.retry import retry_after_seconds as parse_retry_after
 from smsdesk.sms.base import (
     AmbiguousSendError,
     PermanentSendError,
@@ -198,28 +197,6 @@ def create_provider(
     http_client = ApiBaseHttpClient(api_base, timeout=timeout)
     client = Client(account_sid, auth_token, http_client=http_client, environment=_NO_ENVIRONMENT)
     return TwilioProvider(client)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/invalid."""
-    if not value:
-        return None
-    seconds: float | None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = _seconds_until(value)
-    if seconds is None or not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)
-
-
-def _seconds_until(http_date: str) -> float | None:
-    try:
-        when = parsedate_to_datetime(http_date)
-    except (TypeError, ValueError):
-        return None
-    return (_as_utc(when) - datetime.now(timezone.utc)).total_seconds()
 
 
 def _create_params(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store, utcnow
 from smsdesk.services.access import store_for, store_ids_for, stores_for
+from smsdesk.services.catch_up import warnings
 from smsdesk.services.dashboard import (
     DAYS,
     SERIES,
@@ -54,4 +55,5 @@ def dashboard():
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
                            waiting=replies_waiting(session, store_ids=store_ids), median=median, span=DAYS,
                            store=store, stores=stores_for(session, signed_in_agent(), role=Role.OWNER),
-                           untexted=untexted, queue=send_queue(session, store_ids=store_ids), zone=zone)
+                           untexted=untexted, queue=send_queue(session, store_ids=store_ids), zone=zone,
+                           catch_up=warnings(session, store_ids))

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from smsdesk.platforms.bigcommerce import SHIPMENT_SCOPE
+from smsdesk.platforms.bigcommerce.mapping import SHIPMENT_SCOPE
 from tests.factories import shopify_headers
 from tests.webhooks.payloads import (
     GENERIC_SECRET,

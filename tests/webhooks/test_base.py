@@ -4,7 +4,7 @@ invalid numbers give no phone but a reason."""
 import pytest
 
 from smsdesk.models import Store
-from smsdesk.platforms.bigcommerce import fetch_events
+from smsdesk.platforms.bigcommerce.mapping import fetch_events
 from smsdesk.reasons import Reason
 from tests.factories import shopify_order
 from tests.webhooks.payloads import (

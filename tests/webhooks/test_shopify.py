@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from smsdesk.models import AuditEvent, Checkout, Customer, Message, MessageStatus, Order, WebhookDelivery
+from smsdesk.platforms.payload import MAX_CART_ITEMS
+from smsdesk.platforms.shopify.mapping import line_items, order_info
 from smsdesk.reasons import Reason
 from tests.factories import shopify_headers, shopify_order
 from tests.webhooks.payloads import (
@@ -15,8 +17,6 @@ from tests.webhooks.payloads import (
     shopify_fulfillment,
     shopify_fulfillment_update,
 )
-from webhooks.base import MAX_CART_ITEMS
-from webhooks.shopify import line_items, order_info
 
 
 def post_order(client, store, order, **kw):

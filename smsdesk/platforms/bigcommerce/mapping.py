@@ -44,6 +44,7 @@ from smsdesk.events import (
     ShipmentUpdated,
     Tracking,
 )
+from smsdesk.platforms.payload import MAX_CART_ITEMS, as_dict, as_int, text
 from smsdesk.services.phones import PhoneCheck, first_textable
 
 ORDER_SCOPES = ("store/order/created", "store/order/statusUpdated")
@@ -55,11 +56,10 @@ STATUS_FOR_ID: dict[int | None, str] = {
     5: "cancelled", 4: "refunded", 14: "partially_refunded", 6: "declined"}
 NEEDS_TRACKING = ("shipped", "delivered")
 ITEM_KINDS = ("physical_items", "digital_items", "custom_items", "gift_certificates")  # a V3 cart's line_items
-MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one
 
 
 class OrderSource(Protocol):
-    """What the mapping needs from the API client (smsdesk.platforms.bigcommerce_api)."""
+    """What the mapping needs from the API client (smsdesk.platforms.bigcommerce.api)."""
 
     def order(self, order_id: str) -> dict: ...
     def shipping_addresses(self, order_id: str) -> list: ...
@@ -76,9 +76,17 @@ def fetch_events(api: OrderSource, payload: dict, *, default_country: str) -> li
         return cart_events(api, str(data["id"]), default_country=default_country)
     is_shipment = payload.get("scope") == SHIPMENT_SCOPE
     order_id = str(data["orderId"] if is_shipment else data["id"])
-    order = api.order(order_id)
-    status = STATUS_FOR_ID.get(_int(order.get("status_id")))
-    if is_shipment and status != "delivered":
+    return order_events(api, api.order(order_id), shipment_id=str(data["id"]) if is_shipment else None,
+                        default_country=default_country)
+
+
+def order_events(api: OrderSource, order: dict, *, shipment_id: str | None = None,
+                 default_country: str) -> list[Event]:
+    """The events of an order as it stands now (``shipment_id``: a callback named that shipment);
+    the catch-up poll calls this with each order of its listing."""
+    order_id = text(order.get("id"))
+    status = STATUS_FOR_ID.get(as_int(order.get("status_id")))
+    if shipment_id is not None and status != "delivered":
         status = "shipped"  # the shipment itself says so, whatever the status says yet
     if status is None:
         return []
@@ -95,7 +103,7 @@ def fetch_events(api: OrderSource, payload: dict, *, default_country: str) -> li
         return [PaymentDeclined(order=info, customer=customer)]
     shipments = api.shipments(order_id) if status in NEEDS_TRACKING else []
     if status == "shipped":
-        packages = shipped_packages(shipments, str(data["id"]) if is_shipment else None)
+        packages = shipped_packages(shipments, shipment_id)
         names = product_names(api.products(order_id)) if any(p.get("items") for p in packages) else {}
         return [package_event(p, order=info, customer=customer, names=names) for p in packages]
     # The order as a whole (delivered, ready for pickup): one text, with the newest tracking.
@@ -107,31 +115,31 @@ def shipped_packages(shipments: list, named: str | None) -> list[dict]:
     """The shipment a callback named, else every shipment oldest first ([{}]: none listed yet)."""
     if named is not None:
         return [pick_shipment(shipments, named)]
-    listed = sorted((s for s in shipments or [] if isinstance(s, dict)), key=lambda s: _int(s.get("id")) or 0)
+    listed = sorted((s for s in shipments or [] if isinstance(s, dict)), key=lambda s: as_int(s.get("id")) or 0)
     return listed or [{}]
 
 
 def product_names(products: list) -> dict[str, str]:
     """The order's products by their order product id."""
-    return {_text(p.get("id")): _text(p.get("name")) for p in products or [] if isinstance(p, dict)}
+    return {text(p.get("id")): text(p.get("name")) for p in products or [] if isinstance(p, dict)}
 
 
 def package_event(shipment: dict, *, order: OrderInfo, customer: CustomerInfo,
                   names: dict[str, str]) -> ShipmentUpdated:
     """One shipment as a shipped package; its items name order products by id, named from ``names``."""
-    items = tuple(CartItem(title=names.get(_text(i.get("order_product_id")), ""),
-                           quantity=max(_int(i.get("quantity")) or 1, 1))
+    items = tuple(CartItem(title=names.get(text(i.get("order_product_id")), ""),
+                           quantity=max(as_int(i.get("quantity")) or 1, 1))
                   for i in shipment.get("items") or [] if isinstance(i, dict))
     return ShipmentUpdated(order=order, status="shipped", tracking=tracking(shipment), customer=customer,
-                           shipment_id=_text(shipment.get("id")), items=items)
+                           shipment_id=text(shipment.get("id")), items=items)
 
 
 def order_info(order: dict) -> OrderInfo:
     """BigCommerce shows the order id to shoppers as the order number; it has no status page URL."""
-    return OrderInfo(external_id=_text(order.get("id")), number=_text(order.get("id")),
-                     total=money(order.get("total_inc_tax")), currency=_text(order.get("currency_code")),
-                     checkout_token=_text(order.get("cart_id")) or None,  # closes the abandoned cart
-                     item_count=max(_int(order.get("items_total")) or 0, 0))
+    return OrderInfo(external_id=text(order.get("id")), number=text(order.get("id")),
+                     total=money(order.get("total_inc_tax")), currency=text(order.get("currency_code")),
+                     checkout_token=text(order.get("cart_id")) or None,  # closes the abandoned cart
+                     item_count=max(as_int(order.get("items_total")) or 0, 0))
 
 
 def cart_events(api: OrderSource, cart_id: str, *, default_country: str) -> list[Event]:
@@ -139,32 +147,32 @@ def cart_events(api: OrderSource, cart_id: str, *, default_country: str) -> list
     checkout = api.checkout(cart_id)
     if checkout is None:
         return []
-    cart = _dict(checkout.get("cart"))
-    billing = _dict(checkout.get("billing_address"))
-    addresses = [billing] + [_dict(_dict(c).get("address")) for c in checkout.get("consignments") or []]
+    cart = as_dict(checkout.get("cart"))
+    billing = as_dict(checkout.get("billing_address"))
+    addresses = [billing] + [as_dict(as_dict(c).get("address")) for c in checkout.get("consignments") or []]
     check = _first_phone(addresses, country_key="country_code", default_country=default_country)
     customer = CustomerInfo(phone=check.phone, phone_problem=check.problem,
-                            first_name=_text(billing.get("first_name")), last_name=_text(billing.get("last_name")),
-                            email=_text(cart.get("email") or billing.get("email")))
+                            first_name=text(billing.get("first_name")), last_name=text(billing.get("last_name")),
+                            email=text(cart.get("email") or billing.get("email")))
     return [CheckoutUpdated(token=cart_id, customer=customer, recovery_url=api.cart_recovery_url(cart_id),
                             total=money(cart.get("cart_amount")),
-                            currency=_text(_dict(cart.get("currency")).get("code")), items=cart_items(cart))]
+                            currency=text(as_dict(cart.get("currency")).get("code")), items=cart_items(cart))]
 
 
 def cart_items(cart: dict) -> tuple[CartItem, ...]:
-    lines = _dict(cart.get("line_items"))
+    lines = as_dict(cart.get("line_items"))
     items = [item for kind in ITEM_KINDS for item in lines.get(kind) or [] if isinstance(item, dict)]
-    return tuple(CartItem(title=_text(i.get("name")), quantity=max(_int(i.get("quantity")) or 1, 1))
+    return tuple(CartItem(title=text(i.get("name")), quantity=max(as_int(i.get("quantity")) or 1, 1))
                  for i in items[:MAX_CART_ITEMS])
 
 
 def order_customer(order: dict, addresses: list, *, default_country: str) -> CustomerInfo:
     """The buyer: billing phone first, then each shipping address's."""
-    billing = _dict(order.get("billing_address"))
-    candidates = [billing] + [_dict(a) for a in addresses or []]
+    billing = as_dict(order.get("billing_address"))
+    candidates = [billing] + [as_dict(a) for a in addresses or []]
     check = _first_phone(candidates, country_key="country_iso2", default_country=default_country)
-    return CustomerInfo(phone=check.phone, phone_problem=check.problem, first_name=_text(billing.get("first_name")),
-                        last_name=_text(billing.get("last_name")), email=_text(billing.get("email")))
+    return CustomerInfo(phone=check.phone, phone_problem=check.problem, first_name=text(billing.get("first_name")),
+                        last_name=text(billing.get("last_name")), email=text(billing.get("email")))
 
 
 def _first_phone(addresses: list[dict], *, country_key: str, default_country: str) -> PhoneCheck:
@@ -178,37 +186,22 @@ def _first_phone(addresses: list[dict], *, country_key: str, default_country: st
 def pick_shipment(shipments: list, shipment_id: str | None) -> dict:
     """The shipment a callback named, else the newest one (highest id), else {}."""
     shipments = [s for s in shipments or [] if isinstance(s, dict)]
-    named = [s for s in shipments if shipment_id is not None and _text(s.get("id")) == shipment_id]
+    named = [s for s in shipments if shipment_id is not None and text(s.get("id")) == shipment_id]
     if named:
         return named[0]
-    return max(shipments, key=lambda s: _int(s.get("id")) or 0, default={})
+    return max(shipments, key=lambda s: as_int(s.get("id")) or 0, default={})
 
 
 def tracking(shipment: dict) -> Tracking:
     company = (shipment.get("shipping_provider_display_name") or shipment.get("tracking_carrier")
                or shipment.get("shipping_provider"))
     url = shipment.get("tracking_link") or shipment.get("generated_tracking_link")
-    return Tracking(number=_text(shipment.get("tracking_number")), company=_text(company), url=_text(url))
+    return Tracking(number=text(shipment.get("tracking_number")), company=text(company), url=text(url))
 
 
 def money(value: Any) -> str:
     """"69.8400" -> "69.84" (BigCommerce sends four decimals)."""
     try:
-        return str(Decimal(_text(value)).quantize(Decimal("0.01")))
+        return str(Decimal(text(value)).quantize(Decimal("0.01")))
     except InvalidOperation:
-        return _text(value)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+        return text(value)

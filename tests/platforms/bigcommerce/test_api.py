@@ -1,11 +1,13 @@
-"""smsdesk.platforms.bigcommerce_api against the BigCommerce test server."""
+"""smsdesk.platforms.bigcommerce.api against the BigCommerce test server."""
 from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
 
 from smsdesk.models import utcnow
-from smsdesk.platforms.bigcommerce_api import BigCommerceClient, Credentials, FetchError, retry_after_seconds
+from smsdesk.platforms.bigcommerce.api import BigCommerceClient
+from smsdesk.platforms.http import ApiError, Credentials
+from smsdesk.retry import retry_after_seconds
 from tests.webhooks.payloads import bigcommerce_order
 
 
@@ -27,7 +29,7 @@ def test_reads_order_and_treats_204_as_empty(bigcommerce_api):
 def test_errors_say_whether_to_retry(bigcommerce_api, status, retryable):
     bigcommerce_api.put_order(bigcommerce_order(250))
     bigcommerce_api.fail_next(status, retry_after=7)
-    with pytest.raises(FetchError) as caught:
+    with pytest.raises(ApiError) as caught:
         client_for(bigcommerce_api).order("250")
     assert caught.value.retryable is retryable and caught.value.retry_after == 7
     assert f"HTTP {status}" in caught.value.reason
@@ -35,20 +37,20 @@ def test_errors_say_whether_to_retry(bigcommerce_api, status, retryable):
 
 def test_wrong_token_is_not_retried_and_the_token_stays_out_of_the_reason(bigcommerce_api):
     bigcommerce_api.put_order(bigcommerce_order(250))
-    with pytest.raises(FetchError) as caught:
+    with pytest.raises(ApiError) as caught:
         client_for(bigcommerce_api, api_token="stolen-token").order("250")
     assert not caught.value.retryable and "stolen-token" not in caught.value.reason
 
 
 def test_connection_dropped_is_retryable(bigcommerce_api):
     bigcommerce_api.down = True
-    with pytest.raises(FetchError) as caught:
+    with pytest.raises(ApiError) as caught:
         client_for(bigcommerce_api).order("250")
     assert caught.value.retryable and "ConnectionError" in caught.value.reason
 
 
 def test_missing_credentials_fail_before_any_request(bigcommerce_api):
-    with pytest.raises(FetchError) as caught:
+    with pytest.raises(ApiError) as caught:
         client_for(bigcommerce_api, api_token="")
     assert not caught.value.retryable and bigcommerce_api.requests == []
 

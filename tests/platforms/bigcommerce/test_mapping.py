@@ -1,4 +1,4 @@
-"""smsdesk.platforms.bigcommerce: order status -> event, phones, tracking, amounts (no HTTP)."""
+"""smsdesk.platforms.bigcommerce.mapping: order status -> event, phones, tracking, amounts (no HTTP)."""
 import pytest
 
 from smsdesk.events import (
@@ -8,7 +8,7 @@ from smsdesk.events import (
     PaymentDeclined,
     ShipmentUpdated,
 )
-from smsdesk.platforms.bigcommerce import fetch_events, money, pick_shipment
+from smsdesk.platforms.bigcommerce.mapping import fetch_events, money, pick_shipment
 from tests.webhooks.payloads import (
     bigcommerce_callback,
     bigcommerce_order,
