@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from smsdesk.events import CartItem
 from smsdesk.models import Order, Shipment
+from smsdesk.platforms.generic import mapping as generic
+from smsdesk.platforms.shopify import mapping as shopify
+from smsdesk.platforms.woocommerce import mapping as woocommerce
 from tests.factories import shopify_headers, shopify_order
 from tests.web.test_inbox import conversation_id, text_in
 from tests.webhooks.payloads import generic_event, woo_order
-from webhooks import generic, shopify, woocommerce
 
 
 def test_each_platform_reads_the_order_lines():
