@@ -1,8 +1,9 @@
 """Send what is due: claim outbox rows, check compliance, call the provider, record the answer.
 
-A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and claims only
-as many texts as it has idle threads, so every claimed text is sent at once, far inside its
-lease. The pool's threads only talk to the provider. The database work is done in batches
+A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and up to as
+many prepared texts queued for its threads, so a thread that frees up never waits for the
+next claim; a queued text whose lease no longer covers its call is not sent but put back
+(sending.START_WITHIN). The pool's threads only talk to the provider. The database work is done in batches
 (services/send_batch.py) by two threads: this job's thread claims and prepares the texts
 for the idle threads in one transaction, committed before their calls start; a recorder
 thread records, in one transaction, every answer that came back meanwhile. Whatever goes
@@ -34,9 +35,10 @@ from smsdesk.sms.base import (
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 16  # provider calls in flight per worker (``[scheduler] concurrency``)
-# Claim when this share of the threads (1/CLAIM_EVERY) is idle: fewer, larger batches cost
-# less per text than claiming for every thread that frees up.
+# Claim when this share of the threads (1/CLAIM_EVERY) has room in the queue: fewer, larger
+# batches cost less per text than claiming for every thread that frees up.
 CLAIM_EVERY = 4
+QUEUED_PER_THREAD = 1  # prepared texts waiting per thread, so claims overlap the calls
 # Seconds before reconcile looks up an ambiguous send: long enough for the provider's
 # message list to show a text it did take.
 AMBIGUOUS_SETTLE = 5.0
@@ -58,9 +60,9 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
     calls = 0
     with _Recorder(sessions) as recorder, ThreadPoolExecutor(max_workers=concurrency,
                                                             thread_name_prefix="send") as pool:
-        running: set[Future[Answer]] = set()
+        running: set[Future[Answer]] = set()  # calls in flight and queued
         while True:
-            idle = concurrency - len(running)
+            idle = concurrency * (1 + QUEUED_PER_THREAD) - len(running)
             ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
             recorded = recorder.recorded
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
@@ -178,7 +180,10 @@ def _not_prepared(sessions: sessionmaker[Session], claim: sending.Claim, exc: Ex
 def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | None) -> Answer:
     """Wait for the text's rate slot, hand it to the provider; never raises."""
     outgoing = call.outgoing
-    time.sleep(max(0.0, (outgoing.send_at - utcnow()).total_seconds()))  # at most sending.SLOT_WAIT
+    now = utcnow()
+    if now > outgoing.start_by:  # waited in the queue too long: the call could outlast the lease
+        return Answer(call, error=RetryableSendError("no free sending thread in time; not sent"))
+    time.sleep(max(0.0, (outgoing.send_at - now).total_seconds()))  # at most sending.SLOT_WAIT
     try:
         sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
                              status_callback=callback_url(status_callback, outgoing.message_id),
