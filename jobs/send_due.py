@@ -44,6 +44,10 @@ QUEUED_PER_THREAD = 1  # prepared texts waiting per thread, so claims overlap th
 AMBIGUOUS_SETTLE = 5.0
 
 
+class NotStarted(Exception):
+    """A prepared text waited for a free thread until its lease could no longer cover the call."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the provider said to one call: the accepted text, or the exception it raised."""
@@ -182,7 +186,7 @@ def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | N
     outgoing = call.outgoing
     now = utcnow()
     if now > outgoing.start_by:  # waited in the queue too long: the call could outlast the lease
-        return Answer(call, error=RetryableSendError("no free sending thread in time; not sent"))
+        return Answer(call, error=NotStarted())
     time.sleep(max(0.0, (outgoing.send_at - now).total_seconds()))  # at most sending.SLOT_WAIT
     try:
         sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
@@ -219,7 +223,9 @@ def _record(session: Session, answers: list[Answer]) -> None:
 
 
 def _record_error(session: Session, call: Call, exc: Exception) -> None:
-    if isinstance(exc, RetryableSendError):
+    if isinstance(exc, NotStarted):
+        sending.put_back(session, call.claim)
+    elif isinstance(exc, RetryableSendError):
         _slow_down(session, call.outgoing, exc)
         sending.mark_retry(session, call.claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
     elif isinstance(exc, PermanentSendError):

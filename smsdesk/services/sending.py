@@ -338,6 +338,15 @@ def mark_retry(session: Session, claim: Claim, *, error: str, retry_after: float
     _requeue(message, delay=delay, reason=Reason.RETRYING, detail=error, code=code)
 
 
+def put_back(session: Session, claim: Claim) -> None:
+    """A prepared text that was never handed to the provider: back in the queue where it was,
+    and its attempt not counted."""
+    message = _held(session, claim)
+    if message is not None:
+        message.status, message.claimed_until, message.slot_at = MessageStatus.QUEUED, None, None
+        message.attempts = max(0, message.attempts - 1)
+
+
 def _requeue(message: Message, *, delay: float, reason: Reason, detail: str, code: int | None) -> None:
     message.status, message.claimed_until, message.slot_at = MessageStatus.QUEUED, None, None
     message.due_at = utcnow() + timedelta(seconds=delay)
