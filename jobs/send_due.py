@@ -1,7 +1,7 @@
 """Send what is due: claim outbox rows, check compliance, call the provider, record the answer.
 
-A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and up to as
-many prepared texts queued for its threads, so a thread that frees up never waits for the
+A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and a few
+prepared texts queued for its threads, so a thread that frees up rarely waits for the
 next claim; a queued text whose lease no longer covers its call is not sent but put back
 (sending.START_WITHIN). The pool's threads only talk to the provider. The database work is done in batches
 (services/send_batch.py) by two threads: this job's thread claims and prepares the texts
@@ -38,7 +38,6 @@ CONCURRENCY = 16  # provider calls in flight per worker (``[scheduler] concurren
 # Claim when this share of the threads (1/CLAIM_EVERY) has room in the queue: fewer, larger
 # batches cost less per text than claiming for every thread that frees up.
 CLAIM_EVERY = 4
-QUEUED_PER_THREAD = 1  # prepared texts waiting per thread, so claims overlap the calls
 # Seconds before reconcile looks up an ambiguous send: long enough for the provider's
 # message list to show a text it did take.
 AMBIGUOUS_SETTLE = 5.0
@@ -65,9 +64,12 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
     with _Recorder(sessions) as recorder, ThreadPoolExecutor(max_workers=concurrency,
                                                             thread_name_prefix="send") as pool:
         running: set[Future[Answer]] = set()  # calls in flight and queued
+        step = max(1, concurrency // CLAIM_EVERY)
         while True:
-            idle = concurrency * (1 + QUEUED_PER_THREAD) - len(running)
-            ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
+            # One claim (step) more than the threads: the next claim overlaps the calls, and a queued
+            # text waits only for the first threads to free up.
+            idle = concurrency + step - len(running)
+            ready = idle >= step or not running
             recorded = recorder.recorded
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
             for call in batch:
