@@ -23,14 +23,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, insert, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from bench.common import parse_args, targets
+from bench.common import parse_args, targets, throwaway_secret_key
 from jobs.send_due import send_due
-from smsdesk import crypto, db
+from smsdesk import db
 from smsdesk.models import (
     Base,
     Checkout,
@@ -61,7 +60,7 @@ ITEMS = [{"title": "Wool Mittens", "quantity": 1}]
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, __doc__)
     sizes = QUICK if args.quick else FULL
-    crypto.configure([Fernet.generate_key().decode()])  # the store's secret is encrypted at rest; a throwaway key
+    throwaway_secret_key()
     with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as scratch:
         databases = targets(args.database_url, scratch, sqlite_file="bench.db", postgres_url=POSTGRES_URL)
         ratios = [_bench_database(label, url, sizes) for label, url in databases]

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, make_url, text
+
+from smsdesk import crypto
 
 
 def parse_args(argv: list[str] | None, doc: str | None, *,
@@ -37,3 +41,10 @@ def create_postgres_database(url: str) -> None:
                 conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     finally:
         admin.dispose()
+
+
+def throwaway_secret_key() -> None:
+    """Store secrets are encrypted at rest: use a fresh key here and in the processes started from here."""
+    key = Fernet.generate_key().decode()
+    crypto.configure([key])
+    os.environ["SMSDESK_SECURITY_SECRET_KEYS"] = key

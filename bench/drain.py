@@ -36,7 +36,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from bench.carts import _empty_tables, _reset_schema
-from bench.common import create_postgres_database
+from bench.common import create_postgres_database, throwaway_secret_key
 from smsdesk import db
 from smsdesk.models import Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.sms.twilio_provider import create_provider
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     texts = args.texts or TEXTS["quick" if args.quick else "full"]
     create_postgres_database(args.postgres_url)
+    throwaway_secret_key()
     with _twilio_server() as twilio_url, tempfile.TemporaryDirectory(prefix="smsdesk-drain-") as scratch:
         work = Path(scratch)
         raw = _raw_rate(twilio_url, texts, args.concurrency)

@@ -41,7 +41,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from bench.common import parse_args, targets  # noqa: E402
+from bench.common import parse_args, targets, throwaway_secret_key  # noqa: E402
 from smsdesk import db  # noqa: E402
 from smsdesk.models import WebhookDelivery  # noqa: E402
 from smsdesk.services.stores import create_store  # noqa: E402
@@ -102,6 +102,7 @@ class Run:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, __doc__, quick_help="one short round per database: under a minute")
     plan = QUICK if args.quick else FULL
+    throwaway_secret_key()
     with tempfile.TemporaryDirectory(prefix="smsdesk-ingest-") as scratch:
         script = _write_wrk_script(Path(scratch))
         databases = targets(args.database_url, scratch, sqlite_file="ingest.db", postgres_url=POSTGRES_URL)

@@ -1,8 +1,9 @@
 """Send what is due: claim outbox rows, check compliance, call the provider, record the answer.
 
-A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and claims only
-as many texts as it has idle threads, so every claimed text is sent at once, far inside its
-lease. The pool's threads only talk to the provider. The database work is done in batches
+A worker keeps up to ``concurrency`` provider calls in flight (a thread pool) and a few
+prepared texts queued for its threads, so a thread that frees up rarely waits for the
+next claim; a queued text whose lease no longer covers its call is not sent but put back
+(sending.START_WITHIN). The pool's threads only talk to the provider. The database work is done in batches
 (services/send_batch.py) by two threads: this job's thread claims and prepares the texts
 for the idle threads in one transaction, committed before their calls start; a recorder
 thread records, in one transaction, every answer that came back meanwhile. Whatever goes
@@ -34,12 +35,16 @@ from smsdesk.sms.base import (
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 16  # provider calls in flight per worker (``[scheduler] concurrency``)
-# Claim when this share of the threads (1/CLAIM_EVERY) is idle: fewer, larger batches cost
-# less per text than claiming for every thread that frees up.
+# Claim when this share of the threads (1/CLAIM_EVERY) has room in the queue: fewer, larger
+# batches cost less per text than claiming for every thread that frees up.
 CLAIM_EVERY = 4
 # Seconds before reconcile looks up an ambiguous send: long enough for the provider's
 # message list to show a text it did take.
 AMBIGUOUS_SETTLE = 5.0
+
+
+class NotStarted(Exception):
+    """A prepared text waited for a free thread until its lease could no longer cover the call."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,13 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
     calls = 0
     with _Recorder(sessions) as recorder, ThreadPoolExecutor(max_workers=concurrency,
                                                             thread_name_prefix="send") as pool:
-        running: set[Future[Answer]] = set()
+        running: set[Future[Answer]] = set()  # calls in flight and queued
+        step = max(1, concurrency // CLAIM_EVERY)
         while True:
-            idle = concurrency - len(running)
-            ready = idle >= max(1, concurrency // CLAIM_EVERY) or not running
+            # One claim (step) more than the threads: the next claim overlaps the calls, and a queued
+            # text waits only for the first threads to free up.
+            idle = concurrency + step - len(running)
+            ready = idle >= step or not running
             recorded = recorder.recorded
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
             for call in batch:
@@ -178,7 +186,10 @@ def _not_prepared(sessions: sessionmaker[Session], claim: sending.Claim, exc: Ex
 def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | None) -> Answer:
     """Wait for the text's rate slot, hand it to the provider; never raises."""
     outgoing = call.outgoing
-    time.sleep(max(0.0, (outgoing.send_at - utcnow()).total_seconds()))  # at most sending.SLOT_WAIT
+    now = utcnow()
+    if now > outgoing.start_by:  # waited in the queue too long: the call could outlast the lease
+        return Answer(call, error=NotStarted())
+    time.sleep(max(0.0, (outgoing.send_at - now).total_seconds()))  # at most sending.SLOT_WAIT
     try:
         sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
                              status_callback=callback_url(status_callback, outgoing.message_id),
@@ -218,7 +229,9 @@ def _record(session: Session, answers: list[Answer]) -> None:
 
 
 def _record_error(session: Session, call: Call, exc: Exception) -> None:
-    if isinstance(exc, RetryableSendError):
+    if isinstance(exc, NotStarted):
+        sending.put_back(session, call.claim)
+    elif isinstance(exc, RetryableSendError):
         _slow_down(session, call.outgoing, exc)
         sending.mark_retry(session, call.claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
     elif isinstance(exc, PermanentSendError):

@@ -211,19 +211,35 @@ def claim_rows(session: Session, model, *, where: list, order_by: list, limit: i
     ``where`` in the UPDATE keeps a claim single either way. With ``one_per`` (a column) at
     most one row per value of it is claimed, the first in ``order_by``.
     """
-    if one_per is None:
-        ids = list(session.scalars(
-            select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
-        ))
-    else:
-        ids = _first_per(session.execute(
-            select(model.id, one_per).where(*where).order_by(*order_by).limit(limit * CLAIM_LOOKAHEAD)
-            .with_for_update(skip_locked=True)
-        ).tuples(), limit)
+    ids = _pick(session, model, where=where, order_by=order_by, limit=limit, one_per=one_per)
     if ids:
         session.execute(update(model).where(model.id.in_(ids), *where).values(**values)
                         .execution_options(synchronize_session=False))
     return ids
+
+
+def claim_loaded(session: Session, model, *, where: list, order_by: list, limit: int, values: dict,
+                 one_per=None) -> list:
+    """``claim_rows`` returning the claimed rows as loaded objects (UPDATE ... RETURNING: one
+    round trip fewer than claiming and then reading them), in no particular order."""
+    ids = _pick(session, model, where=where, order_by=order_by, limit=limit, one_per=one_per)
+    if not ids:
+        return []
+    return list(session.scalars(
+        update(model).where(model.id.in_(ids), *where).values(**values).returning(model),
+        execution_options={"synchronize_session": False, "populate_existing": True}))
+
+
+def _pick(session: Session, model, *, where: list, order_by: list, limit: int, one_per) -> list[int]:
+    """The ids to claim, locked (skipping rows locked by others)."""
+    if one_per is None:
+        return list(session.scalars(
+            select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+        ))
+    return _first_per(session.execute(
+        select(model.id, one_per).where(*where).order_by(*order_by).limit(limit * CLAIM_LOOKAHEAD)
+        .with_for_update(skip_locked=True)
+    ).tuples(), limit)
 
 
 CLAIM_LOOKAHEAD = 4  # rows read per row claimed when claiming one per key (the rest stay due)

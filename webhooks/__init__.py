@@ -11,10 +11,14 @@ changed (BigCommerce) has its delivery recorded as ``pending`` for the fetch job
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import weakref
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import end_read, get_session, write_begins_with_insert
@@ -76,9 +80,7 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
     body = request.get_data(cache=True)  # raises 413 past server.max_body_bytes
     if any(unstorable(value) for _, value in request.headers.items()):
         return refuse("bad_header", 400, "headers may not contain NUL characters")
-    session = get_session()
-    store = adapter.find_store(session, request, slug)
-    end_read(session)  # verifying and parsing hold no lock; the insert takes SQLite's write lock
+    store = find_store(adapter, slug)
     if store is None:
         return refuse("not_found", 404, "unknown store")
     if adapter.is_ping(request, body):  # unsigned by the platform (WooCommerce), and it changes nothing
@@ -114,19 +116,91 @@ def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: st
     ``received`` and ``pending`` deliveries are due now: jobs/apply_events.py applies the events,
     jobs/fetch_pending.py fetches a pending one's details first.
     """
-    session = get_session()
     now = utcnow()
     due = status in ("received", "pending")
+    values = {"store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
+              "status": status, "payload": payload,
+              "events": [encode(event) for event in events] if events else None,
+              "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now}
     try:
-        session.execute(INSERT_DELIVERY, {
-            "store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
-            "status": status, "payload": payload, "events": [encode(event) for event in events] if events else None,
-            "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now})
-        session.commit()
+        _insert(values)
     except IntegrityError:  # (store, source, delivery id) is taken: a retry, or a concurrent request with it
-        session.rollback()  # nothing else was written in this transaction
         return False
     return True
+
+
+def _insert(values: dict) -> None:
+    engine = current_app.extensions["smsdesk.engine"]
+    if engine.dialect.name == "postgresql":
+        # One statement in autocommit is its own durable transaction: no BEGIN, no COMMIT round trip.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(INSERT_DELIVERY, values)
+        return
+    session = get_session()
+    try:
+        session.execute(INSERT_DELIVERY, values)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # nothing else was written in this transaction
+        raise
+
+
+# -- stores, cached per process -------------------------------------------------------------
+
+# Seconds a process serves a store from memory. A change made in this process (a rotated or
+# dropped secret, a removed store) takes effect at once (see _forget_changed_stores); one made
+# by another process within this many seconds.
+STORE_TTL = 2.0
+
+
+class StoreCache:
+    """One app's stores by (source, lookup key), each with the moment it must be looked up again."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], tuple[float, Store]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> Store | None:
+        cached = self.entries.get(key)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def put(self, key: tuple[str, str], store: Store) -> None:
+        with self.lock:
+            self.entries[key] = (time.monotonic() + STORE_TTL, store)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_caches: weakref.WeakSet[StoreCache] = weakref.WeakSet()
+
+
+def find_store(adapter: WebhookAdapter, slug: str | None) -> Store | None:
+    """The store this request is for: from memory when seen in the last STORE_TTL seconds,
+    else looked up (an unknown store is looked up every time, so a new one works at once)."""
+    cache: StoreCache = current_app.extensions["smsdesk.webhook_stores"]
+    lookup = adapter.store_key(request, slug)
+    key = (adapter.source, lookup) if lookup else None
+    store = cache.get(key) if key else None
+    if store is not None:
+        return store
+    session = get_session()
+    store = adapter.find_store(session, request, slug)
+    end_read(session)  # verifying and parsing hold no lock; the insert takes SQLite's write lock
+    if store is not None and key:
+        session.expunge(store)  # read-only from here on, also by other requests of this process
+        cache.put(key, store)
+    return store
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_stores(session: Session, _context) -> None:
+    """A store written by this process empties the caches: a dropped secret stops verifying now."""
+    if any(cache.entries for cache in _caches) and any(
+            isinstance(obj, Store) for obj in (*session.new, *session.dirty, *session.deleted)):
+        for cache in list(_caches):
+            cache.clear()
 
 
 # Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
@@ -139,5 +213,7 @@ def init_app(app) -> None:
     # Called after a delivery with events is committed; the scheduler (when this process runs
     # one) replaces it with a nudge that runs the apply job now instead of on its next tick.
     app.extensions.setdefault("smsdesk.events_received", lambda: None)
+    app.extensions["smsdesk.webhook_stores"] = cache = StoreCache()
+    _caches.add(cache)
     app.register_blueprint(bp)
     app.register_blueprint(twilio.bp)

@@ -25,6 +25,10 @@ class WebhookAdapter(ABC):
     source = ""
     path_has_slug = True  # /webhooks/<source>/<store_slug>; Shopify finds the store by header
 
+    def store_key(self, request: Request, slug: str | None) -> str | None:
+        """What ``find_store`` looks the store up by (the receiver caches stores by it)."""
+        return slug
+
     def find_store(self, session: Session, request: Request, slug: str | None) -> Store | None:
         store = get_store(session, slug) if slug else None
         return store if store is not None and store.platform.value == self.source else None

@@ -19,6 +19,9 @@ class ShopifyAdapter(WebhookAdapter):
     source = Platform.SHOPIFY.value
     path_has_slug = False
 
+    def store_key(self, request: Request, slug: str | None) -> str | None:
+        return request.headers.get("X-Shopify-Shop-Domain", "") or None
+
     def find_store(self, session: Session, request: Request, slug: str | None) -> Store | None:
         domain = request.headers.get("X-Shopify-Shop-Domain", "")
         return store_by_domain(session, domain) if domain else None

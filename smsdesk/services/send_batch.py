@@ -12,7 +12,6 @@ and prepares text by text).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from smsdesk.models import Customer, Message, SenderSlot, Store, utcnow
+from smsdesk.db import claim_loaded
+from smsdesk.models import Customer, Message, Store, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import rate_limit, sending
-from smsdesk.services.stores import sender_of, sending_settings_problem
+from smsdesk.services.stores import sender_of
 from smsdesk.sms.base import SentMessage
 
 log = logging.getLogger(__name__)
@@ -41,33 +41,48 @@ def claim_and_prepare(session: Session, *, limit: int, lease: float, owner: str,
                       now: datetime | None = None) -> tuple[int, list[Call]]:
     """Claim up to ``limit`` due texts and prepare each; returns (how many were claimed, calls to make).
 
-    The caller commits before making any call: that commit is the claim and the fence. A
+    The caller commits before making any call: that commit is the claim and the fence (the
+    texts are claimed in this very transaction, so the fence holds by construction). A
     database error ends the whole batch (the caller may go text by text instead).
     """
     now = now or utcnow()
-    claims = sending.claim_due(session, limit=limit, lease=lease, owner=owner, now=now)
-    loaded = sending.load_claimed(session, claims, now)
-    slots = rate_limit.lock_senders(session, _senders(loaded.values()), now)
+    claimed = _claim(session, limit=limit, lease=lease, owner=owner, now=now)
+    admitted = [(claim, row) for claim, row in
+                ((claim, _admit(session, claim, loaded, now=now)) for claim, loaded in claimed) if row is not None]
+    # The senders' slot rows are locked last, so a concurrent worker waits for them only
+    # while this transaction writes and commits.
+    slots = rate_limit.lock_senders(session, {sender_of(store).key for _, (_, _, store) in admitted}, now)
     calls = []
-    for claim in claims:
-        outgoing = _prepare(session, claim, loaded.get(claim.message_id), lease=lease, now=now, slots=slots)
+    for claim, (message, customer, store) in admitted:
+        outgoing = sending.schedule(session, message, customer, store, lease=lease, now=now, slots=slots)
         if outgoing is not None:
             calls.append(Call(claim, outgoing))
-    return len(claims), calls
+    return len(claimed), calls
 
 
-def _senders(loaded: Iterable[tuple[Message, Customer, Store]]) -> set[str]:
-    """The rate-limit keys of the stores that can send (a bad store fails its texts before)."""
-    stores = {store.id: store for _, _, store in loaded}
-    return {sender_of(store).key for store in stores.values() if sending_settings_problem(store) is None}
+def _claim(session: Session, *, limit: int, lease: float, owner: str,
+           now: datetime) -> list[tuple[sending.Claim, tuple[Message, Customer, Store]]]:
+    """Claim due texts (UPDATE ... RETURNING), with each one's customer and store, in queue order."""
+    messages = sorted(claim_loaded(session, Message, **sending.claim_of_due(limit=limit, lease=lease, owner=owner,
+                                                                             now=now)),
+                      key=lambda message: (message.due_at, message.id))
+    if not messages:
+        return []
+    rows = session.execute(
+        select(Message.id, Customer, Store).join(Customer, Customer.id == Message.customer_id)
+        .join(Store, Store.id == Message.store_id).where(Message.id.in_([message.id for message in messages]))
+    ).tuples()
+    related = {message_id: (customer, store) for message_id, customer, store in rows}
+    return [(sending.Claim(message.id, owner, message.lease_generation), (message, *related[message.id]))
+            for message in messages]
 
 
-def _prepare(session: Session, claim: sending.Claim, loaded: tuple[Message, Customer, Store] | None, *,
-             lease: float, now: datetime, slots: dict[str, SenderSlot]) -> sending.Outgoing | None:
+def _admit(session: Session, claim: sending.Claim, loaded: tuple[Message, Customer, Store], *,
+           now: datetime) -> tuple[Message, Customer, Store] | None:
     # No savepoint per text (it would flush every text on its own): before it raises, a
-    # text's prepare has written at most a taken rate slot or its suppression, never a fence.
+    # text's checks have written at most its suppression, never a fence.
     try:
-        return sending.prepare_loaded(session, claim, loaded, lease=lease, now=now, slots=slots)
+        return sending.admit(session, claim, loaded, now=now)
     except DBAPIError:
         raise  # the transaction is broken: the batch is rolled back as a whole
     except Exception as exc:  # one text's bad data or store must not stop the others

@@ -53,6 +53,9 @@ BACKOFF_BASE = 2.0  # seconds; doubled per attempt, with full jitter
 BACKOFF_CAP = 300.0  # seconds
 SLOT_WAIT = 0.5  # seconds a worker may wait for its sender's next slot; later slots are deferred
 DEFAULT_VALIDITY = 4 * 3600  # seconds; texts without a kind-specific validity (agent replies)
+# Share of the lease a prepared text may wait for a free thread after its slot: the call
+# itself takes at most the other two thirds (connect + read, twilio_provider.timeout_for_lease).
+START_WITHIN = 1 / 3
 MAX_VALIDITY = 36_000  # seconds: Twilio's upper bound for ValidityPeriod
 PREPARE_RETRY_MIN = 30.0  # seconds before a text that could not be prepared is tried again (time to fix a store)
 MAX_LOOKUPS = 5  # failed provider lookups before a text of unknown outcome ends failed
@@ -97,6 +100,7 @@ class Outgoing:
     sender: Sender
     validity_seconds: int
     send_at: datetime  # the reserved rate-limit slot; at most SLOT_WAIT ahead
+    start_by: datetime  # the call must start by then to end inside the lease (see START_WITHIN)
 
 
 _WORKER_IDS: dict[int, str] = {}
@@ -125,14 +129,17 @@ def claim_due(session: Session, *, limit: int, lease: float = LEASE, owner: str 
     ``attempted_at`` is set here already: reconcile looks for the text from this moment.
     """
     now, owner = now or utcnow(), owner or worker_id()
-    ids = claim_rows(
-        session, Message, where=[Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~_CUSTOMER_BUSY],
-        order_by=[Message.due_at, Message.id], limit=limit, one_per=Message.customer_id,
-        values={"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
-                "attempted_at": now, "updated_at": now, "claim_owner": owner,
-                "lease_generation": Message.lease_generation + 1},
-    )
+    ids = claim_rows(session, Message, **claim_of_due(limit=limit, lease=lease, owner=owner, now=now))
     return claims_of(session, ids, owner)
+
+
+def claim_of_due(*, limit: int, lease: float, owner: str, now: datetime) -> dict:
+    """The arguments of ``db.claim_rows`` (or ``claim_loaded``) that claim due texts for ``owner``."""
+    return {"where": [Message.status.in_(PENDING_STATUSES), Message.due_at <= now, ~_CUSTOMER_BUSY],
+            "order_by": [Message.due_at, Message.id], "limit": limit, "one_per": Message.customer_id,
+            "values": {"status": MessageStatus.SENDING, "claimed_until": now + timedelta(seconds=lease),
+                       "attempted_at": now, "updated_at": now, "claim_owner": owner,
+                       "lease_generation": Message.lease_generation + 1}}
 
 
 def claims_of(session: Session, ids: list[int], owner: str) -> list[Claim]:
@@ -160,6 +167,13 @@ def prepare(session: Session, claim: Claim, *, lease: float = LEASE, now: dateti
 def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Customer, Store] | None, *,
                    lease: float, now: datetime, slots: dict[str, SenderSlot] | None = None) -> Outgoing | None:
     """``prepare`` for a message ``load_claimed`` locked (None: claim lost); ``slots``: see rate_limit.take_slot."""
+    admitted = admit(session, claim, loaded, now=now)
+    return None if admitted is None else schedule(session, *admitted, lease=lease, now=now, slots=slots)
+
+
+def admit(session: Session, claim: Claim, loaded: tuple[Message, Customer, Store] | None, *,
+          now: datetime) -> tuple[Message, Customer, Store] | None:
+    """The checks of ``prepare`` before the rate slot: None when the text must not go out (recorded)."""
     if loaded is None:
         log.info("message %s: claim %s lost before sending; not sent", claim.message_id, claim.generation)
         return None
@@ -174,6 +188,12 @@ def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Custom
     if decision.action != compliance.SEND:
         compliance.apply(session, message, decision)  # suppressed, cancelled or deferred: recorded
         return None
+    return loaded
+
+
+def schedule(session: Session, message: Message, customer: Customer, store: Store, *, lease: float,
+             now: datetime, slots: dict[str, SenderSlot] | None = None) -> Outgoing | None:
+    """The last step of ``prepare``: the rate slot, then the renewed lease (or deferred to the slot)."""
     sender = stores.sender_of(store)
     send_at = rate_limit.take_slot(session, message, sender_key=sender.key, rate=store.rate_per_second, now=now,
                                    locked=slots)
@@ -182,7 +202,8 @@ def prepare_loaded(session: Session, claim: Claim, loaded: tuple[Message, Custom
         return None
     renew_claim(message, until=send_at + timedelta(seconds=lease), now=now)
     return Outgoing(message_id=message.id, to=customer.phone, body=message.body, sender=sender,
-                    validity_seconds=validity_for(message), send_at=send_at)
+                    validity_seconds=validity_for(message), send_at=send_at,
+                    start_by=send_at + timedelta(seconds=lease * START_WITHIN))
 
 
 def load_claimed(session: Session, claims: list[Claim], now: datetime) -> dict[int, tuple[Message, Customer, Store]]:
@@ -315,6 +336,15 @@ def mark_retry(session: Session, claim: Claim, *, error: str, retry_after: float
         return
     delay = max(retry_after or 0.0, backoff(message.attempts))
     _requeue(message, delay=delay, reason=Reason.RETRYING, detail=error, code=code)
+
+
+def put_back(session: Session, claim: Claim) -> None:
+    """A prepared text that was never handed to the provider: back in the queue where it was,
+    and its attempt not counted."""
+    message = _held(session, claim)
+    if message is not None:
+        message.status, message.claimed_until, message.slot_at = MessageStatus.QUEUED, None, None
+        message.attempts = max(0, message.attempts - 1)
 
 
 def _requeue(message: Message, *, delay: float, reason: Reason, detail: str, code: int | None) -> None:

@@ -62,6 +62,8 @@ UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 def check_tree(payload: Any, *, strings: bool = True) -> None:
     """UntrustedInput when a decoded value nests too deep or (``strings``) holds unstorable
     text (keys too)."""
+    # Only what needs a look is queued: containers, and strings when they are checked.
+    wanted = (str, dict, list) if strings else (dict, list)
     pending: list[tuple[Any, int]] = [(payload, 1)]
     while pending:
         value, depth = pending.pop()
@@ -71,8 +73,11 @@ def check_tree(payload: Any, *, strings: bool = True) -> None:
         elif isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
                 raise UntrustedInput(f"JSON is nested more than {MAX_DEPTH} levels deep")
-            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
-            pending.extend((item, depth + 1) for item in items)
+            if isinstance(value, dict):
+                items = [*value.keys(), *value.values()] if strings else value.values()
+            else:
+                items = value
+            pending.extend((item, depth + 1) for item in items if isinstance(item, wanted))
 
 
 def _refuse_constant(name: str) -> Any:

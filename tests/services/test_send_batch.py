@@ -2,14 +2,15 @@
 as one text at a time, in fewer transactions."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from jobs.send_due import Answer, record_answers, send_due
-from smsdesk.models import Customer, Message, MessageStatus
+from jobs.send_due import Answer, call_provider, record_answers, send_due
+from smsdesk.models import Customer, Message, MessageStatus, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import send_batch, sending
 from smsdesk.services.outbox import enqueue_text
@@ -119,3 +120,17 @@ def test_an_answer_that_cannot_be_recorded_leaves_only_its_own_text_to_reconcile
     states = [(row.status, row.provider_sid) for row in rows(db_session, texts)]
     assert states == [(MessageStatus.SENT, "SM" + "0" * 32), (MessageStatus.SENDING, None),
                       (MessageStatus.SENT, "SM" + "0" * 31 + "2")]
+
+
+def test_a_prepared_text_that_waited_too_long_for_a_thread_is_put_back_unsent(
+        app, sessions, make, db_session, twilio_server):
+    texts = queue_texts(make, db_session, make.store(rate_per_second=1000), 1)
+    _, [call] = claim_batch(sessions, limit=1)
+    waited = dataclasses.replace(call, outgoing=dataclasses.replace(
+        call.outgoing, start_by=utcnow() - timedelta(seconds=1)))  # its lease no longer covers a call
+
+    record_answers(sessions, [call_provider(app.extensions["smsdesk.provider"], waited, status_callback=None)])
+
+    row = rows(db_session, texts)[0]
+    assert (twilio_server.messages, row.status, row.attempts, row.due_at) == (
+        [], MessageStatus.QUEUED, 0, texts[0].due_at)
