@@ -28,13 +28,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, make_url, text
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, insert, make_url, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from bench.carts import _empty_tables, _insert_store, _reset_schema, _settle
 from bench.common import create_postgres_database, parse_args, targets
-from smsdesk import db
+from smsdesk import crypto, db
 from smsdesk.app import create_app
 from smsdesk.models import (
     Agent,
@@ -42,10 +43,12 @@ from smsdesk.models import (
     ConversationStatus,
     Customer,
     Direction,
+    Membership,
     Message,
     MessageStatus,
     Order,
     Role,
+    Store,
     utcnow,
 )
 from smsdesk.services.auth import create_token
@@ -60,6 +63,7 @@ SMALL_SHARE = 100  # the baseline holds 1/100 of the conversations
 MIN_SMALL = 1_000  # ... but at least this many: 50 waiting, so its first page is full too
 TEXTS = 10  # per conversation
 CHUNK = 5_000  # conversations per executemany round
+KEY = Fernet.generate_key().decode()  # a throwaway key for this run
 GOAL_P99 = 0.050  # seconds (issue 11)
 FIRST = ["Emma", "Jonas", "Mia", "Liam", "Ada", "Noah", "Zoe", "Omar", "Lena", "Ravi"]
 LAST = ["Larsen", "Beck", "Stone", "Nguyen", "Okafor", "Silva", "Kowalski", "Haddad", "Ito", "Brown"]
@@ -72,15 +76,12 @@ BODIES = ["Where is my parcel? Order {number}", "Thanks, got it!",
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, __doc__)
     sizes = QUICK if args.quick else FULL
+    crypto.configure([KEY])  # the store's secret is encrypted at rest
     with tempfile.TemporaryDirectory(prefix="smsdesk-bench-") as scratch:
         databases = targets(args.database_url, scratch, sqlite_file="inbox.db", postgres_url=POSTGRES_URL)
         ratios = [_bench_database(label, url, sizes) for label, url in databases]
     print(f"RATIO inbox_p99_full_over_small {max(ratios):.3f}")
     return 0
-
-
-
-
 
 
 def _small_url(url: str) -> str:
@@ -149,7 +150,7 @@ def _filled_client(label: str, url: str, conversations: int):
             token = create_token(session, _agent(session))
     finally:
         engine.dispose()
-    app = create_app({"database": {"url": url}, "scheduler": {"enabled": False}})
+    app = create_app({"database": {"url": url}, "scheduler": {"enabled": False}, "security": {"secret_keys": [KEY]}})
     return app.test_client(), {"Authorization": f"Bearer {token}"}
 
 
@@ -168,8 +169,12 @@ def _percentile(values: list[float], pct: int) -> float:
 
 
 def _agent(session) -> Agent:
-    agent = Agent(email="bench@example.com", password_hash="x", role=Role.AGENT)
+    """An agent (not the admin) of the bench store: searches are scoped to the user's stores."""
+    agent = Agent(email="bench@example.com", password_hash="x")
     session.add(agent)
+    session.flush()
+    store_id = session.scalar(select(Store.id).where(Store.slug == "bench"))
+    session.add(Membership(agent_id=agent.id, store_id=store_id, role=Role.AGENT))
     session.flush()
     return agent
 

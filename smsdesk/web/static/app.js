@@ -95,8 +95,7 @@
       const button = e.target.closest(".load-more");
       if (button) loadMore(button, null);
     });
-    setInterval(() => {
-      if (document.hidden) return;
+    const refresh = () => {
       fetch(withParam(list.dataset.changesUrl, "since", since), {credentials: "same-origin"})
         .then((r) => r.status === 200 ? r.json() : null).then((changes) => {
           if (changes === null) return;
@@ -106,7 +105,23 @@
           changes.rows.forEach((row) => placeRow(list, row));
           localizeTimes(list);
         }).catch(() => {});
-    }, seconds * 1000);
+    };
+    const pushed = listenForChanges(list, refresh);
+    setInterval(() => { if (!document.hidden && !pushed()) refresh(); }, seconds * 1000);
+  }
+
+  /* Server push (PostgreSQL): the server names an event stream (data-events-url) whose "change"
+     events say "ask for what changed"; while it is open the page does not poll. A stream ends
+     after a while and EventSource reconnects; "ready" (each (re)connect) asks once, so nothing
+     that changed in between is missed. Returns whether the stream is open right now. */
+  function listenForChanges(list, refresh) {
+    if (!list.dataset.eventsUrl || !window.EventSource) return () => false;
+    let open = false;
+    const source = new EventSource(list.dataset.eventsUrl);
+    source.addEventListener("ready", () => { open = true; refresh(); });
+    source.addEventListener("change", refresh);
+    source.addEventListener("error", () => { open = false; });
+    return () => open;
   }
 
   function placeRow(list, row) {
