@@ -328,6 +328,11 @@ class Conversation(Base):
         Index("ix_conversations_status_recent", "status", "waiting_since", "last_message_at", "id"),
         Index("ix_conversations_updated", "updated_at", "id"),  # ?since= polls
         Index("ix_conversations_customer", "customer_id"),  # a search's matching customers (services/search.py)
+        # The rest, in order: PostgreSQL orders by an index's later columns only after "=", not "IS NULL".
+        Index("ix_conversations_resting", "last_message_at", "id", postgresql_where=text("waiting_since IS NULL"),
+              sqlite_where=text("waiting_since IS NULL")),
+        Index("ix_conversations_status_resting", "status", "last_message_at", "id",
+              postgresql_where=text("waiting_since IS NULL"), sqlite_where=text("waiting_since IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

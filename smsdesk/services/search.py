@@ -3,7 +3,7 @@
 ``search_docs`` (migration 0013, kept by database triggers) holds per customer their name and
 phone, their order numbers, and the tail of their latest texts, so a search reads 100,000
 documents instead of 1,000,000 texts. PostgreSQL answers ``ILIKE '%term%'`` from a pg_trgm GIN
-index per column; SQLite a MATCH on the FTS5 trigram table ``doc_search``. A trigram index can't
+index per column (documents are lower case, so LIKE does); SQLite a MATCH on the FTS5 trigram table ``doc_search``. A trigram index can't
 help with fewer than three characters: shorter terms scan the documents (slower, same answer).
 
 A term can be selective ("4567", "#1042": the index hands over a few hundred documents, and
@@ -14,7 +14,7 @@ conversation checked on its own document (``mentions``), which stops as soon as 
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, false, literal_column, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import column, table
 
@@ -33,10 +33,25 @@ def search_condition(session: Session, search: str, customer_id: _HasColumn,
     probe = matching_customers(search, dialect=session.get_bind().dialect.name)
     if store_ids is not None:
         probe = probe.where(SearchDoc.store_id.in_(store_ids))
-    found = list(session.scalars(probe.limit(PROBE + 1)))
+    found = _probe(session, probe.limit(PROBE + 1), indexed=all(len(term) >= TRIGRAM for _, term in _terms(search)))
     if len(found) <= PROBE:
         return customer_id.in_(found) if found else false()
     return mentions(search, customer_id)
+
+
+def _probe(session: Session, probe: Select, *, indexed: bool) -> list[int]:
+    """Run the probe. With a LIMIT, PostgreSQL reckons a term in one document of ten is found
+    soonest by reading the table (it then checks ~10,000 documents: 200 ms); the index's
+    bitmap hands over only matches. So the probe runs with sequential scans off (for this
+    statement only), unless the term is too short for the index."""
+    postgres = session.get_bind().dialect.name == "postgresql" and indexed
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        return list(session.scalars(probe))
+    finally:
+        if postgres:
+            session.execute(text("SET LOCAL enable_seqscan = on"))
 
 
 def matching_customers(search: str, *, dialect: str) -> Select:
@@ -74,11 +89,12 @@ def _terms(search: str) -> list[tuple[str, str]]:
 
 
 def _contains(terms: list[tuple[str, str]]) -> ColumnElement[bool]:
-    """ILIKE, which pg_trgm's GIN indexes answer (and which still works, by scanning, anywhere)."""
+    """LIKE on the lower-case documents, which pg_trgm's GIN indexes answer (and which still
+    works, by scanning, anywhere); several times cheaper per row than ILIKE."""
     checks = []
     for columns, term in terms:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        checks += [getattr(SearchDoc, name).ilike(pattern, escape="\\") for name in columns.split()]
+        checks += [getattr(SearchDoc, name).like(pattern.lower(), escape="\\") for name in columns.split()]
     return or_(*checks)
 
 
