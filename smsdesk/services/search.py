@@ -2,19 +2,22 @@
 
 ``search_docs`` (migration 0013, kept by database triggers) holds per customer their name and
 phone, their order numbers, and the tail of their latest texts, so a search reads 100,000
-documents instead of 1,000,000 texts. PostgreSQL answers ``ILIKE '%term%'`` from a pg_trgm GIN
-index per column (documents are lower case, so LIKE does); SQLite a MATCH on the FTS5 trigram table ``doc_search``. A trigram index can't
-help with fewer than three characters: shorter terms scan the documents (slower, same answer).
+documents instead of 1,000,000 texts. PostgreSQL answers ``LIKE '%term%'`` from a pg_trgm GIN
+index per column (documents are lower case, so LIKE does); SQLite a MATCH on the FTS5 trigram
+table ``doc_search``. A trigram index can't help with fewer than three characters: shorter
+terms scan the documents (slower, same answer).
 
 A term can be selective ("4567", "#1042": the index hands over a few hundred documents, and
 their conversations are sorted) or broad ("parcel", in every other document: sorting them all
-would cost the most exactly when the first page is found at once). ``search_condition`` probes
-the index for at most PROBE documents; past that the list is read in its own order and each
-conversation checked on its own document (``mentions``), which stops as soon as a page is full.
+would cost the most exactly when the first page is found at once). ``search_condition`` first
+counts the term in the latest few hundred documents: common there, it is broad. Else it probes
+the index for at most PROBE documents, and sorts their conversations. A broad term is answered
+by reading the list in its own order and checking each conversation on its own document
+(``mentions``), which stops as soon as a page is full.
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import column, table
 
@@ -23,6 +26,7 @@ from smsdesk.models import SearchDoc
 _HasColumn = ColumnElement[int] | InstrumentedAttribute[int]
 TRIGRAM = 3  # characters a trigram index needs
 PROBE = 1_000  # matching documents beyond which a term counts as broad
+SAMPLE, DENSE = 500, 0.05  # a term in 5% of the latest 500 documents is broad at once (``_dense``)
 DOC_FTS = table("doc_search", column("rowid"))
 
 
@@ -30,6 +34,8 @@ def search_condition(session: Session, search: str, customer_id: _HasColumn,
                      store_ids: list[int] | None = None) -> ColumnElement[bool]:
     """A condition on ``customer_id``: the customer matches ``search`` (see the module's note);
     ``store_ids``: the stores the user may see (None: all), which also narrow the probe."""
+    if _dense(session, search, store_ids):
+        return mentions(search, customer_id)
     probe = matching_customers(search, dialect=session.get_bind().dialect.name)
     if store_ids is not None:
         probe = probe.where(SearchDoc.store_id.in_(store_ids))
@@ -37,6 +43,18 @@ def search_condition(session: Session, search: str, customer_id: _HasColumn,
     if len(found) <= PROBE:
         return customer_id.in_(found) if found else false()
     return mentions(search, customer_id)
+
+
+def _dense(session: Session, search: str, store_ids: list[int] | None) -> bool:
+    """Whether the term is in at least DENSE of the SAMPLE latest documents: then reading the
+    list in order finds a page within a few hundred rows, and the probe (whose bitmap of a
+    term in every document costs ~40 ms at 100,000) is skipped. Costs ~1 ms."""
+    latest = select(SearchDoc.who, SearchDoc.orders, SearchDoc.texts)
+    if store_ids is not None:
+        latest = latest.where(SearchDoc.store_id.in_(store_ids))
+    sample = latest.order_by(SearchDoc.customer_id.desc()).limit(SAMPLE).subquery()
+    hits = session.scalar(select(func.count()).select_from(sample).where(_contains(_terms(search), sample.c)))
+    return (hits or 0) >= SAMPLE * DENSE
 
 
 def _probe(session: Session, probe: Select, *, indexed: bool) -> list[int]:
@@ -88,13 +106,14 @@ def _terms(search: str) -> list[tuple[str, str]]:
     return terms
 
 
-def _contains(terms: list[tuple[str, str]]) -> ColumnElement[bool]:
+def _contains(terms: list[tuple[str, str]], columns=None) -> ColumnElement[bool]:
     """LIKE on the lower-case documents, which pg_trgm's GIN indexes answer (and which still
     works, by scanning, anywhere); several times cheaper per row than ILIKE."""
+    source = SearchDoc if columns is None else columns
     checks = []
-    for columns, term in terms:
+    for names, term in terms:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        checks += [getattr(SearchDoc, name).like(pattern.lower(), escape="\\") for name in columns.split()]
+        checks += [getattr(source, name).like(pattern.lower(), escape="\\") for name in names.split()]
     return or_(*checks)
 
 
