@@ -51,7 +51,7 @@ def inbox_events(engine: Engine, store_ids: list[int] | None, *, seconds: float)
 
 
 def _changed_stores(conn: psycopg.Connection, timeout: float) -> set[int]:
-    """Store ids of the notifications that arrive within ``timeout`` (a burst after the first
+    """(``notifies(timeout=, stop_after=)`` needs psycopg 3.2, hence setup.cfg's floor.) Store ids of the notifications that arrive within ``timeout`` (a burst after the first
     is collected for a moment, so a batch of writes makes one event, not hundreds)."""
     stores: set[int] = set()
     for notify in conn.notifies(timeout=timeout, stop_after=1):
