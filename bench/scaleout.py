@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     try:
         for port in ports:
-            _wait_for_port(port)
+            _wait_for_port(port, timeout=180)  # gunicorn boots slowly on a loaded machine
         best: dict[int, Run] = {}
         for _ in range(plan["rounds"]):
             for instances in (1, 2):
@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
     print(f"best: one instance {best[1].rps:.1f} req/s, two instances {best[2].rps:.1f} req/s "
           f"(cores on this machine: {os.cpu_count()})")
     print(f"RATIO scaleout_2web_over_1web {best[2].rps / best[1].rps:.3f}")
