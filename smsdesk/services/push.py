@@ -51,8 +51,9 @@ def inbox_events(engine: Engine, store_ids: list[int] | None, *, seconds: float)
 
 
 def _changed_stores(conn: psycopg.Connection, timeout: float) -> set[int]:
-    """(``notifies(timeout=, stop_after=)`` needs psycopg 3.2, hence setup.cfg's floor.) Store ids of the notifications that arrive within ``timeout`` (a burst after the first
-    is collected for a moment, so a batch of writes makes one event, not hundreds)."""
+    """Store ids of the notifications that arrive within ``timeout`` (a burst after the first
+    is collected for a moment, so a batch of writes makes one event, not hundreds).
+    ``notifies(timeout=, stop_after=)`` needs psycopg 3.2 (setup.cfg)."""
     stores: set[int] = set()
     for notify in conn.notifies(timeout=timeout, stop_after=1):
         stores.add(_store_of(notify.payload))
