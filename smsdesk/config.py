@@ -28,6 +28,7 @@ class ServerConfig:
     public_url: str = DEFAULT_PUBLIC_URL
     secret_key: str = "change-me"
     max_body_bytes: int = 1_048_576  # 1 MiB
+    event_stream_seconds: float = 25.0  # one inbox event stream's life on PostgreSQL (0: pages poll)
 
 
 @dataclass
@@ -228,6 +229,8 @@ def _check(config: Config) -> None:
         raise ConfigError("sms.provider is 'twilio' but twilio.account_sid / twilio.auth_token are not set")
     if config.server.max_body_bytes <= 0:
         raise ConfigError("server.max_body_bytes: must be positive")
+    if config.server.event_stream_seconds < 0:
+        raise ConfigError("server.event_stream_seconds: must be 0 (pages poll) or a number of seconds")
     if config.scheduler.interval_seconds <= 0:
         raise ConfigError("scheduler.interval_seconds: must be positive")
     _check_scheduler(config.scheduler)

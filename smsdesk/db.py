@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DETAIL_LINE = re.compile(r"\nDETAIL:[^\n]*")
-# Search indexes made by migration 0011 outside the models: pg_trgm GIN indexes on expressions
+# Search indexes made by migrations 0011 and 0013 outside the models: pg_trgm GIN indexes on expressions
 # (PostgreSQL) and FTS5 virtual tables with their shadow tables (SQLite). Metadata can't say
 # "only on this dialect", so the models/migrations comparison skips them by name.
-SEARCH_OBJECTS = re.compile(r"^ix_\w+_trgm$|^(customer|order|message)_search(_\w+)?$")
+SEARCH_OBJECTS = re.compile(r"^ix_\w+_trgm$|^(customer|order|message|doc)_search(_\w+)?$")
 
 
 def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:

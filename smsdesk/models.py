@@ -138,6 +138,21 @@ class Customer(Base):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+class SearchDoc(Base):
+    """What the inbox search reads, one row per customer (migration 0013): name and phone, order
+    numbers, and the tail of their latest texts. Only database triggers write it (customers,
+    orders and messages change in many places, and a trigger can't be forgotten)."""
+
+    __tablename__ = "search_docs"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True,
+                                             autoincrement=False)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    who: Mapped[str] = mapped_column(Text)
+    orders: Mapped[str] = mapped_column(Text)
+    texts: Mapped[str] = mapped_column(Text)
+
+
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -319,6 +334,12 @@ class Conversation(Base):
         Index("ix_conversations_recent", "waiting_since", "last_message_at", "id"),
         Index("ix_conversations_status_recent", "status", "waiting_since", "last_message_at", "id"),
         Index("ix_conversations_updated", "updated_at", "id"),  # ?since= polls
+        Index("ix_conversations_customer", "customer_id"),  # a search's matching customers (services/search.py)
+        # The rest, in order: PostgreSQL orders by an index's later columns only after "=", not "IS NULL".
+        Index("ix_conversations_resting", "last_message_at", "id", postgresql_where=text("waiting_since IS NULL"),
+              sqlite_where=text("waiting_since IS NULL")),
+        Index("ix_conversations_status_resting", "status", "last_message_at", "id",
+              postgresql_where=text("waiting_since IS NULL"), sqlite_where=text("waiting_since IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -109,7 +109,8 @@ def twilio_server(twilio_server_session):
 
 def app_settings(database_url: str, twilio_url: str) -> dict:
     return {
-        "server": {"public_url": PUBLIC_URL, "secret_key": "test-secret-key", "max_body_bytes": 65536},
+        "server": {"public_url": PUBLIC_URL, "secret_key": "test-secret-key", "max_body_bytes": 65536,
+                   "event_stream_seconds": 0.5},  # PostgreSQL's inbox event streams end soon in tests
         "database": {"url": database_url},
         "sms": {"provider": "twilio"},
         "twilio": {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "api_base": twilio_url},

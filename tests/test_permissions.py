@@ -17,6 +17,7 @@ route needs its row here.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -64,6 +65,7 @@ class Route:
 
 
 OWNER_ONLY = {"agent": 403}
+PUSH = 200 if os.environ.get("SMSDESK_TEST_DATABASE_URL", "").startswith("postgresql") else 404
 ROUTES: dict[tuple[str, str], Route] = {
     # JSON API (Bearer token)
     ("api.index", "GET"): Route("GET", "/api/conversations?status=all&store={store}", 200),
@@ -85,6 +87,8 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                  **OWNER_ONLY),
     # Pages (session cookie); a list page filtered to another store shows nothing of it.
     ("web.inbox", "GET"): Route("GET", "/inbox?status=all&store={store}", 200, other=200, none=200),
+    # Server push: a short stream on PostgreSQL (tests end it after 0.5 s), 404 where pages poll.
+    ("web.inbox_event_stream", "GET"): Route("GET", "/inbox/events", PUSH, other=PUSH, none=PUSH),
     ("web.inbox_list", "GET"): Route("GET", "/inbox/list?status=all&store={store}", 200, other=200, none=200),
     ("web.conversation", "GET"): Route("GET", "/inbox/{conversation}", 200),
     ("web.thread", "GET"): Route("GET", "/inbox/{conversation}/thread", 200),

@@ -54,12 +54,13 @@ def list_conversations(session: Session, filters: ConversationFilters, *, limit:
     """One page of the list; ``cursor`` is a previous page's ``next_cursor``."""
     started = utcnow()
     key = _queue_key(cursor)
+    query = _matching(session, select(Conversation), filters)  # once: a search probes its index here
     found: list[Conversation] = []
     if key is None or key[0] == WAITING:
-        found = _fetch(session, _filtered(session, filters, waiting=True, after=key), limit + 1)
+        found = _fetch(session, _ordered(query, waiting=True, after=key), limit + 1)
     if len(found) <= limit:
         after = key if key is not None and key[0] == REST else None
-        found += _fetch(session, _filtered(session, filters, waiting=False, after=after), limit + 1 - len(found))
+        found += _fetch(session, _ordered(query, waiting=False, after=after), limit + 1 - len(found))
     page, more = found[:limit], len(found) > limit
     return ConversationPage(_summaries(session, page), _queue_cursor(page[-1]) if more else None,
                             next_since(started), keys={c.id: sort_key(c) for c in page})
@@ -110,8 +111,7 @@ def _queue_cursor(last: Conversation) -> str:
     return encode_cursor(REST, last.last_message_at, last.id)
 
 
-def _filtered(session: Session, filters: ConversationFilters, *, waiting: bool, after: list | None) -> Select:
-    query = _matching(session, select(Conversation), filters)
+def _ordered(query: Select, *, waiting: bool, after: list | None) -> Select:
     if waiting:
         query = query.where(Conversation.waiting_since.is_not(None))
         if after is not None:
@@ -144,7 +144,7 @@ def _matching(session: Session, query: Select, filters: ConversationFilters, *, 
         query = query.where(latest_outbound_failed())
     if filters.search and filters.search.strip():
         search = mentions(filters.search, Conversation.customer_id) if per_row else \
-            search_condition(session, filters.search, Conversation.customer_id)
+            search_condition(session, filters.search, Conversation.customer_id, filters.store_ids)
         query = query.where(search)
     return query
 

@@ -1,114 +1,123 @@
-"""Inbox search by phone, name, order number and message text, through a trigram index.
+"""Inbox search by phone, name, order number and message text, through one document per customer.
 
-PostgreSQL answers ``ILIKE '%term%'`` from pg_trgm GIN indexes; SQLite from FTS5 tables with
-the trigram tokenizer (both made by migration 0011). A trigram index can't help with fewer
-than three characters, so shorter terms fall back to a plain scan (slower, same answer).
+``search_docs`` (migration 0013, kept by database triggers) holds per customer their name and
+phone, their order numbers, and the tail of their latest texts, so a search reads 100,000
+documents instead of 1,000,000 texts. PostgreSQL answers ``LIKE '%term%'`` from a pg_trgm GIN
+index per column (documents are lower case, so LIKE does); SQLite a MATCH on the FTS5 trigram
+table ``doc_search``. A trigram index can't help with fewer than three characters: shorter
+terms scan the documents (slower, same answer).
 
-A term can be selective ("Larsen", "#1042": the index hands over a few hundred customers, and
-their conversations are sorted) or broad ("parcel", in a fifth of all texts: collecting every
-match costs a second at 1M texts). ``search_condition`` probes the index for at most PROBE
-matches; past that the list is read in its own order and each conversation checked on its
-own rows (``mentions``), which stops as soon as a page is full.
+A term can be selective ("4567", "#1042": the index hands over a few hundred documents, and
+their conversations are sorted) or broad ("parcel", in every other document: sorting them all
+would cost the most exactly when the first page is found at once). ``search_condition`` first
+counts the term in the latest few hundred documents: common there, it is broad. Else it probes
+the index for at most PROBE documents, and sorts their conversations. A broad term is answered
+by reading the list in its own order and checking each conversation on its own document
+(``mentions``), which stops as soon as a page is full.
 """
 from __future__ import annotations
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    Select,
-    String,
-    false,
-    literal_column,
-    or_,
-    select,
-    union,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, false, func, literal_column, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import column, table
 
-from smsdesk.models import Customer, Message, Order
+from smsdesk.models import SearchDoc
 
 _HasColumn = ColumnElement[int] | InstrumentedAttribute[int]
 TRIGRAM = 3  # characters a trigram index needs
-PROBE = 1_000  # index matches (texts, orders, customers) beyond which a term counts as broad
-# Spelled exactly as the PostgreSQL index expression, so the planner recognises it.
-FULL_NAME: ColumnElement[str] = literal_column("(customers.first_name || ' ' || customers.last_name)", String)
-CUSTOMER_FTS = table("customer_search", column("rowid"))
-ORDER_FTS = table("order_search", column("rowid"))
-MESSAGE_FTS = table("message_search", column("rowid"))
+PROBE = 1_000  # matching documents beyond which a term counts as broad
+SAMPLE, DENSE = 500, 0.05  # a term in 5% of the latest 500 documents is broad at once (``_dense``)
+DOC_FTS = table("doc_search", column("rowid"))
 
 
-def search_condition(session: Session, search: str, customer_id: _HasColumn) -> ColumnElement[bool]:
-    """A condition on ``customer_id``: the customer matches ``search`` (see the module's note)."""
-    dialect = session.get_bind().dialect.name
-    found = list(session.scalars(matching_customers(search, dialect=dialect, everything=False).limit(PROBE + 1)))
+def search_condition(session: Session, search: str, customer_id: _HasColumn,
+                     store_ids: list[int] | None = None) -> ColumnElement[bool]:
+    """A condition on ``customer_id``: the customer matches ``search`` (see the module's note);
+    ``store_ids``: the stores the user may see (None: all), which also narrow the probe."""
+    if _dense(session, search, store_ids):
+        return mentions(search, customer_id)
+    probe = matching_customers(search, dialect=session.get_bind().dialect.name)
+    if store_ids is not None:
+        probe = probe.where(SearchDoc.store_id.in_(store_ids))
+    found = _probe(session, probe.limit(PROBE + 1), indexed=all(len(term) >= TRIGRAM for _, term in _terms(search)))
     if len(found) <= PROBE:
-        return customer_id.in_(set(found)) if found else false()
+        return customer_id.in_(found) if found else false()
     return mentions(search, customer_id)
 
 
-def matching_customers(search: str, *, dialect: str, everything: bool = True) -> CompoundSelect:
-    """Ids of customers whose name, phone, order number or any text contains ``search``
-    (``everything=False``: with repeats, which lets a LIMIT stop the index scans early)."""
-    parts = [(_fts_part if dialect == "sqlite" else _like_part)(what, term) for what, term in _terms(search)]
-    return union(*parts) if everything else union_all(*parts)
+def _dense(session: Session, search: str, store_ids: list[int] | None) -> bool:
+    """Whether the term is in at least DENSE of the SAMPLE latest documents: then reading the
+    list in order finds a page within a few hundred rows, and the probe (whose bitmap of a
+    term in every document costs ~40 ms at 100,000) is skipped. Costs ~1 ms."""
+    latest = select(SearchDoc.who, SearchDoc.orders, SearchDoc.texts)
+    if store_ids is not None:
+        latest = latest.where(SearchDoc.store_id.in_(store_ids))
+    sample = latest.order_by(SearchDoc.customer_id.desc()).limit(SAMPLE).subquery()
+    hits = session.scalar(select(func.count()).select_from(sample).where(_contains(_terms(search), sample.c)))
+    return (hits or 0) >= SAMPLE * DENSE
+
+
+def _probe(session: Session, probe: Select, *, indexed: bool) -> list[int]:
+    """Run the probe. With a LIMIT, PostgreSQL reckons a term in one document of ten is found
+    soonest by reading the table (it then checks ~10,000 documents: 200 ms); the index's
+    bitmap hands over only matches. So the probe runs with sequential scans off (for this
+    statement only), unless the term is too short for the index."""
+    postgres = session.get_bind().dialect.name == "postgresql" and indexed
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        return list(session.scalars(probe))
+    finally:
+        if postgres:
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
+def matching_customers(search: str, *, dialect: str) -> Select:
+    """Ids of customers whose document matches ``search``, from the dialect's index."""
+    terms = _terms(search)
+    if dialect == "sqlite" and all(len(term) >= TRIGRAM for _, term in terms):
+        match = " OR ".join(f"{{{columns}}} : {_phrase(term)}" for columns, term in terms)
+        return (select(SearchDoc.customer_id).select_from(DOC_FTS)
+                .join(SearchDoc, SearchDoc.customer_id == DOC_FTS.c.rowid)
+                .where(literal_column("doc_search").op("MATCH")(match)))
+    return select(SearchDoc.customer_id).where(_contains(terms))
 
 
 def mentions(search: str, customer_id: _HasColumn) -> ColumnElement[bool]:
-    """Whether the customer ``customer_id`` matches ``search``, checked on that customer's own
-    rows (a few texts and orders, through their customer_id indexes)."""
-    checks = []
-    for what, term in _terms(search):
-        part = _like_part(what, term)
-        key = {"customer": Customer.id, "phone": Customer.id, "order": Order.customer_id}.get(what, Message.customer_id)
-        # OFFSET 0 keeps PostgreSQL from turning the check into a hashed subplan, which would
-        # collect every match first (200,000 texts for "parcel": 350 ms), the very thing avoided here.
-        checks.append(part.where(key == customer_id).offset(0).exists())
-    return or_(*checks)
+    """Whether the customer ``customer_id`` matches ``search``, checked on their own document
+    (one primary-key lookup)."""
+    # OFFSET 0 keeps PostgreSQL from turning the check into a hashed subplan, which would
+    # collect every matching document first, the very thing avoided here.
+    return (select(SearchDoc.customer_id).where(SearchDoc.customer_id == customer_id, _contains(_terms(search)))
+            .offset(0).exists())
 
 
 def _terms(search: str) -> list[tuple[str, str]]:
-    """What to look for where: the term in names, phones and texts, the number without its
-    '#' in order numbers, and the digits of a formatted phone number in phones."""
+    """(columns, term): the term in names, phones and texts, the number without its '#' in
+    order numbers, and the digits of a formatted phone number in phones."""
     term = search.strip()
     digits = "".join(ch for ch in term if ch.isdigit())
     number = term.replace("#", "").strip()
-    terms = [("customer", term), ("message", term)]
+    terms = [("who texts", term)]
     if number:
-        terms.append(("order", number))
+        terms.append(("orders", number))
     if digits and digits != term:
-        terms.append(("phone", digits))
+        terms.append(("who", digits))
     return terms
 
 
-def _like_part(what: str, term: str) -> Select:
-    """ILIKE, which pg_trgm's GIN indexes answer (and which still works, by scanning, anywhere)."""
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-    def has(expression) -> ColumnElement[bool]:
-        return expression.ilike(pattern, escape="\\")
-
-    if what == "customer":
-        return select(Customer.id).where(has(FULL_NAME) | has(Customer.phone))
-    if what == "phone":
-        return select(Customer.id).where(has(Customer.phone))
-    if what == "order":
-        return select(Order.customer_id).where(has(Order.number), Order.customer_id.is_not(None))
-    return select(Message.customer_id).where(has(Message.body))
+def _contains(terms: list[tuple[str, str]], columns=None) -> ColumnElement[bool]:
+    """LIKE on the lower-case documents, which pg_trgm's GIN indexes answer (and which still
+    works, by scanning, anywhere); several times cheaper per row than ILIKE."""
+    source = SearchDoc if columns is None else columns
+    checks = []
+    for names, term in terms:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        checks += [getattr(source, name).like(pattern.lower(), escape="\\") for name in names.split()]
+    return or_(*checks)
 
 
-def _fts_part(what: str, term: str) -> Select:
-    """An FTS5 trigram MATCH of the term as one quoted phrase (its own quotes doubled), so
-    FTS5 query syntax in what an agent types is plain text."""
-    if len(term) < TRIGRAM:
-        return _like_part(what, term)
-    phrase = '"' + term.replace('"', '""') + '"'
-    if what in ("customer", "phone"):
-        return select(CUSTOMER_FTS.c.rowid).where(literal_column("customer_search").op("MATCH")(phrase))
-    # Joined rather than ``id IN (...)``: rows then stream from the index and a LIMIT stops early.
-    if what == "order":
-        return (select(Order.customer_id).join_from(ORDER_FTS, Order, Order.id == ORDER_FTS.c.rowid)
-                .where(literal_column("order_search").op("MATCH")(phrase), Order.customer_id.is_not(None)))
-    return (select(Message.customer_id).join_from(MESSAGE_FTS, Message, Message.id == MESSAGE_FTS.c.rowid)
-            .where(literal_column("message_search").op("MATCH")(phrase)))
+def _phrase(term: str) -> str:
+    """The term as one FTS5 phrase (its own quotes doubled), so FTS5 query syntax in what an
+    agent types is plain text."""
+    return '"' + term.replace('"', '""') + '"'

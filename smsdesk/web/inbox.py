@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from smsdesk.db import get_session, writes_on_get
@@ -31,6 +31,7 @@ from smsdesk.services.conversation_list import (
     waiting_count,
 )
 from smsdesk.services.paging import BadPage, parse_since
+from smsdesk.services.push import inbox_events, push_available
 from smsdesk.services.queries import conversation_detail, thread_changes
 from smsdesk.services.replies import CustomerOptedOut, InvalidReply, reply
 from smsdesk.services.segments import non_gsm_characters, segment_info
@@ -107,7 +108,27 @@ def inbox():
     filters = _filters()
     return render_template("inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
                            stores=stores_for(get_session(), signed_in_agent()), detail=None, poll_seconds=POLL_SECONDS,
-                           waiting=_waiting())
+                           waiting=_waiting(), push=_push_seconds() > 0)
+
+
+def _push_seconds() -> float:
+    """How long one event stream lasts; 0 when this database can't push (pages poll)."""
+    seconds = current_app.config["SMSDESK"].server.event_stream_seconds
+    return seconds if push_available(current_app.extensions["smsdesk.engine"], seconds) else 0.0
+
+
+@bp.get("/inbox/events")
+@login_required
+def inbox_event_stream():
+    """Server-sent events: a ``change`` event when a conversation in the user's stores changed
+    (services/push.py); the page then asks ``/inbox/list?since=``. 404 where pages poll instead."""
+    seconds = _push_seconds()
+    if not seconds:
+        abort(404, description="Server push needs PostgreSQL (and server.event_stream_seconds > 0); the inbox polls.")
+    # Read before streaming: the request's session (and its connection) closes when the view returns.
+    stores = store_ids_for(get_session(), signed_in_agent())
+    return Response(inbox_events(current_app.extensions["smsdesk.engine"], stores, seconds=seconds),
+                    mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @bp.get("/inbox/list")
@@ -162,7 +183,8 @@ def conversation(conversation_id: int):
         "inbox.html", filters=filters, list_args=_list_args(filters), page=_page(filters),
         stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
         conversation=current, agents=assignable_agents(session, current.store_id),
-        canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS, waiting=_waiting())
+        canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS, waiting=_waiting(),
+        push=_push_seconds() > 0)
 
 
 @bp.get("/inbox/<int:conversation_id>/thread")

@@ -127,7 +127,8 @@
       const button = e.target.closest(".load-more");
       if (button) loadMore(button, null);
     });
-    setInterval(() => { if (!document.hidden || signals.wanted()) refreshList(list); }, seconds * 1000);
+    const pushed = listenForChanges(list, () => refreshList(list));
+    setInterval(() => { if ((!document.hidden || signals.wanted()) && !pushed()) refreshList(list); }, seconds * 1000);
   }
 
   let listQueue = Promise.resolve(); // one poll at a time: each starts from the last one's since
@@ -152,6 +153,20 @@
         showWaiting(changes.waiting);
         changes.rows.forEach((row) => signals.inbound(row, since));
       });
+  }
+
+  /* Server push (PostgreSQL): the server names an event stream (data-events-url) whose "change"
+     events say "ask for what changed"; while it is open the page does not poll. A stream ends
+     after a while and EventSource reconnects; "ready" (each (re)connect) asks once, so nothing
+     that changed in between is missed. Returns whether the stream is open right now. */
+  function listenForChanges(list, refresh) {
+    if (!list.dataset.eventsUrl || !window.EventSource) return () => false;
+    let open = false;
+    const source = new EventSource(list.dataset.eventsUrl);
+    source.addEventListener("ready", () => { open = true; refresh(); });
+    source.addEventListener("change", refresh);
+    source.addEventListener("error", () => { open = false; });
+    return () => open;
   }
 
   function placeRow(list, row) {
