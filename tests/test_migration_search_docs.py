@@ -1,4 +1,4 @@
-"""Migration 0013: every customer of a database filled at 0012 gets a search document (name,
+"""Migration 0015: every customer of a database filled at 0014 gets a search document (name,
 phone, order numbers, latest texts), and the triggers keep it from then on."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Server push for the open inbox: server-sent events fed by PostgreSQL LISTEN/NOTIFY.
 
-Migration 0013 makes PostgreSQL itself announce every change the list shows: a trigger on
+Migration 0015 makes PostgreSQL itself announce every change the list shows: a trigger on
 ``conversations`` (a new text in or out, status, assignment, unread all bump ``updated_at``)
 calls ``pg_notify(CHANNEL, '<store id> <conversation id>')``, which listeners receive when the
 writing transaction commits, whoever wrote (web request, webhook job, sender, CLI).

@@ -1,6 +1,6 @@
 """Inbox search by phone, name, order number and message text, through one document per customer.
 
-``search_docs`` (migration 0013, kept by database triggers) holds per customer their name and
+``search_docs`` (migration 0015, kept by database triggers) holds per customer their name and
 phone, their order numbers, and the tail of their latest texts, so a search reads 100,000
 documents instead of 1,000,000 texts. PostgreSQL answers ``LIKE '%term%'`` from a pg_trgm GIN
 index per column (documents are lower case, so LIKE does); SQLite a MATCH on the FTS5 trigram
