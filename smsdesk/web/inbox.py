@@ -157,8 +157,8 @@ def _list_changes(filters: dict, since: str):
         return {"reset": True, "next_since": changes.next_since}
     current_id, list_args = request.args.get("current", type=int), _list_args(filters)
     rows = [{"id": c["id"], "key": changes.keys[c["id"]], "name": c["customer_name"] or c["customer_phone"],
-             "inbound": _inbound(c), "html": render_template("_conversation_row.html", c=c, current_id=current_id,
-                                                             list_args=list_args)}
+             "inbound": _inbound(c), "html": render_template("_conversation_row.html", c=c, key=changes.keys[c["id"]],
+                                                             current_id=current_id, list_args=list_args)}
             for c in changes.conversations]
     return {"next_since": changes.next_since, "removed": changes.removed, "rows": rows, "waiting": _waiting()}
 

@@ -268,6 +268,8 @@ def test_poll_brings_only_the_changed_rows_with_their_place(browser, agent, make
     changes = browser.get(f"/inbox/list?since={since}").json
     assert [row["id"] for row in changes["rows"]] == [conversation_id(db_session, "+15025550905")]
     assert "one more" in changes["rows"][0]["html"] and changes["rows"][0]["key"]
+    # the row carries its place, so rows placed after it by later polls still sort right
+    assert f'data-key="{changes["rows"][0]["key"]}"' in changes["rows"][0]["html"]
     assert changes["removed"] == [conversation_id(db_session, "+15025550901")]
     assert len(json.dumps(changes)) < 2048  # one row, not the list
 
