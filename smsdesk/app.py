@@ -11,9 +11,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from smsdesk import api, crypto, db, logs, sms, web
+from smsdesk.api import bearer_token
 from smsdesk.config import Config, load_config
+from smsdesk.models import Agent
 from smsdesk.services import catch_up
+from smsdesk.services.access import store_ids_for
+from smsdesk.services.auth import find_token
 from smsdesk.services.untrusted import MAX_DB_INT
+from smsdesk.web.auth import current_agent
 
 log = logging.getLogger(__name__)
 INSECURE_SECRET = "change-me"  # the documented example value
@@ -64,15 +69,30 @@ class RowIdConverter(IntegerConverter):
 
 def healthz():
     """The database answers; ``detail`` lists stores whose catch-up is off or whose webhooks look
-    broken (the process is healthy either way: the owner has something to fix at the platform)."""
+    broken (the process is healthy either way: the owner has something to fix at the platform).
+    The detail is for the stores of a signed-in user or API token; anyone else gets the count."""
     session = db.get_session()
     try:
         session.execute(text("SELECT 1"))
     except Exception:
         log.exception("health check: database unreachable")
         return jsonify({"status": "error", "db": "unreachable"}), 503
-    detail = {store.slug: warning for store, warning in catch_up.warnings(session)}
+    found = catch_up.warnings(session)
+    viewer = _health_viewer(session)
+    if viewer is None:  # a monitor: how many stores need a look, not which (their state is theirs)
+        return jsonify({"status": "ok", "db": "ok"} | ({"warnings": len(found)} if found else {}))
+    visible = store_ids_for(session, viewer)
+    detail = {store.slug: warning for store, warning in found if visible is None or store.id in visible}
     return jsonify({"status": "ok", "db": "ok"} | ({"detail": detail} if detail else {}))
+
+
+def _health_viewer(session) -> Agent | None:
+    """The user asking, by API token or login cookie: they see the detail of their own stores."""
+    token = bearer_token()
+    if token is not None:
+        row = find_token(session, token)
+        return row.agent if row is not None else None
+    return current_agent()
 
 
 def _security_headers(response):

@@ -29,14 +29,19 @@ def check_query():
     return None
 
 
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if the request has one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 @bp.before_request
 def authenticate():
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token()
+    if token is None:
         return error("unauthorized", "send an API token as 'Authorization: Bearer <token>'", 401)
     session = get_session()
-    row = find_token(session, token.strip())
+    row = find_token(session, token)
     if row is None:
         return error("unauthorized", "unknown or revoked API token", 401)
     g.agent = row.agent

@@ -156,6 +156,11 @@ def test_429_with_retry_after_is_honoured(platform, polled_store, poll, db_sessi
     assert state(db_session, store).error == "" and state(db_session, store).attempts == 0
 
 
+def health_detail(client, token: str) -> dict:
+    """/healthz's detail as a user with that API token sees it."""
+    return client.get("/healthz", headers={"Authorization": f"Bearer {token}"}).json.get("detail", {})
+
+
 def test_broken_webhooks_warning_on_dashboard_and_healthz(polled_store, poll, db_session, client, make, day_ago,
                                                          shopify_api):
     store = polled_store("shopify")
@@ -164,16 +169,19 @@ def test_broken_webhooks_warning_on_dashboard_and_healthz(polled_store, poll, db
     put_order("shopify", shopify_api, 801, day_ago.now + timedelta(hours=3), shipped=False)
     poll(Clock())
     since = (day_ago.now + timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
-    detail = client.get("/healthz").json["detail"]
+    assert client.get("/healthz").json == {"status": "ok", "db": "ok", "warnings": 2}  # no names for a monitor
+    detail = health_detail(client, make.token(role="admin"))
     assert detail[store.slug].startswith(f"webhooks look broken since {since} UTC")
     assert detail[bare.slug] == OFF
+    assert health_detail(client, make.token(role="owner", stores=[bare])) == {bare.slug: OFF}  # their stores only
     browser = Browser(client)
     browser.login(make.agent(role="owner"))
     page = browser.get("/dashboard").get_data(as_text=True)
     assert f"webhooks look broken since {since} UTC" in page and OFF in page
+    assert set(browser.get("/healthz").json["detail"]) == {store.slug, bare.slug}  # signed in: the detail too
 
 
-def test_webhooks_working_again_clear_the_warning(polled_store, poll, db_session, client, drain, day_ago,
+def test_webhooks_working_again_clear_the_warning(polled_store, poll, db_session, client, drain, day_ago, make,
                                                   woocommerce_api):
     store = polled_store("woocommerce")
     poll(day_ago)
@@ -188,7 +196,7 @@ def test_webhooks_working_again_clear_the_warning(polled_store, poll, db_session
     now.advance(INTERVAL + 1)
     poll(now)
     assert state(db_session, store).missed_since is None
-    assert store.slug not in client.get("/healthz").json.get("detail", {})
+    assert store.slug not in health_detail(client, make.token(role="admin"))
 
 
 def test_watermark_advances_and_survives_a_restart(polled_store, poll, db_session, database_url, twilio_server,
@@ -233,7 +241,7 @@ def test_a_store_without_credentials_is_not_polled(make, poll, db_session, clien
     poll(Clock())
     assert woocommerce_api.requests == []
     assert state(db_session, store).error == OFF and state(db_session, store).watermark is None
-    assert client.get("/healthz").json["detail"] == {store.slug: OFF}
+    assert health_detail(client, make.token(role="admin")) == {store.slug: OFF}
 
 
 def test_a_store_another_worker_is_polling_is_skipped(polled_store, poll, db_session, database_url, day_ago,
