@@ -81,6 +81,8 @@ def test_agent_and_token(cli, make, db_session):
     assert memberships(db_session, agent) == {(acme.id, "owner")}
     assert other.id not in store_ids_for(db_session, agent)
     assert token not in db_session.scalar(select(Agent.password_hash))
+    # the app's own cost (werkzeug's default scrypt): the factories' agents use a cheap one
+    assert agent.password_hash.startswith("scrypt:32768:8:1$")
 
 
 def memberships(session, agent) -> set:
