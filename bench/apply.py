@@ -90,7 +90,8 @@ def _bench_database(label: str, url: str, count: int, profile: str | None) -> fl
     ours = applied / wall
     print(f"{label}: bare insert of {count} customer+order+conversation+text row sets: {bare:.2f} s "
           f"({count / bare:,.0f}/s)", flush=True)
-    print(f"{label}: apply job: {applied} deliveries in {wall:.2f} s ({ours:,.0f}/s), CPU {cpu / applied * 1000:.2f} ms "
+    print(f"{label}: apply job: {applied} deliveries in {wall:.2f} s ({ours:,.0f}/s), "
+          f"CPU {cpu / applied * 1000:.2f} ms "
           f"and {sent[0] / applied:.1f} SQL statements per delivery; {texts} texts queued", flush=True)
     ratio = ours / (count / bare)
     print(f"RATIO apply_{label} {ratio:.3f}", flush=True)

@@ -19,6 +19,7 @@ from smsdesk.models import (
     Store,
     utcnow,
 )
+from smsdesk.services import preload
 
 INBOUND = "inbound"
 FAILED_STATUSES = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
@@ -28,18 +29,21 @@ def touch_conversation(session: Session, *, store_id: int, customer_id: int, at:
     """The conversation for this customer at this store (created when new), marked active at ``at``."""
     conversation = _find(session, store_id, customer_id)
     if conversation is None:
+        conversation = Conversation(store_id=store_id, customer_id=customer_id, last_message_at=at)
         try:
-            with session.begin_nested():
-                conversation = Conversation(store_id=store_id, customer_id=customer_id, last_message_at=at)
-                session.add(conversation)
+            preload.insert(session, conversation)
         except IntegrityError:  # created concurrently
             conversation = _find(session, store_id, customer_id)
+        preload.remember(session, "conversation", store_id, customer_id, row=conversation)
     assert conversation is not None  # it exists now: we or the concurrent writer created it
     conversation.last_message_at = max(conversation.last_message_at, at)
     return conversation
 
 
 def _find(session: Session, store_id: int, customer_id: int) -> Conversation | None:
+    found = preload.known(session, "conversation", store_id, customer_id)
+    if found is not preload.UNKNOWN:
+        return found
     return session.scalar(
         select(Conversation).where(Conversation.store_id == store_id, Conversation.customer_id == customer_id)
     )
