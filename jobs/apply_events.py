@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from smsdesk.events import CustomerDataRequested, CustomerRedacted, Event, ShopRedacted, decode
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.platforms.payload import read_phone
-from smsdesk.services import audit, customers, preload
+from smsdesk.services import audit, conversations, customers, preload
 from smsdesk.services.events import apply_event
 from smsdesk.services.orders import KIND_FOR_STATUS, stage_key
 
@@ -38,6 +38,7 @@ BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.5}
 # webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
 # worker that re-locks at once would keep it out for as long as there is a backlog.
 SQLITE_PAUSE = 0.025
+FIRST_CHUNK = 4  # deliveries read (and their rows loaded) first in a batch; each next chunk twice as many
 CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
 ERASING = (CustomerRedacted, ShopRedacted, CustomerDataRequested)  # privacy events: no preloaded rows for them
 MAX_ATTEMPTS = 5  # tries before a delivery whose events raise becomes "failed"
@@ -61,13 +62,24 @@ def apply_events(sessions: sessionmaker[Session], *, clock: Callable[[], datetim
 
 
 def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) -> int:
-    """Apply one store's due deliveries (at most ``limit``, for about ``seconds``); returns how many."""
+    """Apply one store's due deliveries (at most ``limit``, for about ``seconds``); returns how many.
+
+    They are read in growing chunks (FIRST_CHUNK, then twice as many each time), each chunk's rows
+    loaded together: a short batch (SQLite's) reads and loads little more than it applies."""
     store = lock_next_store(session, now=now)
     if store is None:
         return 0
-    deliveries = list(session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.store_id == store.id, *_due(now)).order_by(WebhookDelivery.id).limit(limit)))
-    return _apply_in_turn(session, store, deliveries, now=now, deadline=time.monotonic() + seconds)
+    deadline, done, after, size = time.monotonic() + seconds, 0, 0, FIRST_CHUNK
+    while done < limit:
+        chunk = list(session.scalars(select(WebhookDelivery).where(
+            WebhookDelivery.store_id == store.id, WebhookDelivery.id > after, *_due(now))
+            .order_by(WebhookDelivery.id).limit(min(size, limit - done))))
+        applied = _apply_in_turn(session, store, chunk, now=now, deadline=deadline, first=done == 0)
+        done += applied
+        if applied < size or time.monotonic() > deadline:
+            return done
+        after, size = chunk[-1].id, size * 2
+    return done
 
 
 def lock_next_store(session: Session, *, now: datetime) -> Store | None:
@@ -88,19 +100,21 @@ def _due(now: datetime) -> list:
 
 
 def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, now: datetime,
-                   deadline: float) -> int:
+                   deadline: float, first: bool) -> int:
     """Apply the deliveries in order, each in a savepoint, with the rows they name loaded together
     (services/preload.py). One that raises is rolled back and applied alone without preloading
     (a row another process inserted meanwhile then just works; an event that raises again is
-    recorded with its error), and the rest of the batch goes on."""
+    recorded with its error), and the rest of the batch goes on. Past ``deadline`` it stops
+    (though the ``first`` chunk of a batch applies at least one)."""
     events = {delivery.id: _events(delivery) for delivery in deliveries}
-    for done, delivery in enumerate(deliveries):
-        if done and time.monotonic() > deadline:
-            return done
+    done = 0
+    for delivery in deliveries:
+        if (done or not first) and time.monotonic() > deadline:
+            break
         erases = any(isinstance(event, ERASING) for event in events[delivery.id] or ())
         if erases:
             preload.forget(session)  # it deletes rows the batch may have loaded
-        elif not preload.active(session):
+        elif done == 0 or not preload.active(session):
             _preload(session, store, [events[d.id] for d in deliveries[done:]])
         try:
             with session.begin_nested():
@@ -110,7 +124,9 @@ def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDeliv
             _apply_alone(session, store, delivery, now=now)
         if erases:
             preload.forget(session)
-    return len(deliveries)
+        done += 1
+    conversations.touch_changed(session)
+    return done
 
 
 def _events(delivery: WebhookDelivery) -> list[Event] | None:

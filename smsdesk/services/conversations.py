@@ -121,7 +121,9 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
                for row in (*session.new, *session.dirty)
                if isinstance(row, Order | Customer) and (row in session.new or session.is_modified(row))}
     changed.discard(None)
-    if changed:
+    if changed and preload.active(session):  # a batch touches them once, at its end (touch_changed)
+        session.info.setdefault(TOUCHES, set()).update(changed)
+    elif changed:
         # Core, on the flush's connection: an ORM bulk update can't run inside a flush.
         session.connection().execute(
             update(Conversation).where(Conversation.customer_id.in_(changed)).values(updated_at=utcnow()))
@@ -130,6 +132,19 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
     if failed:  # the list marks a conversation whose latest text to the customer failed
         session.connection().execute(
             update(Conversation).where(Conversation.id.in_(failed)).values(updated_at=utcnow()))
+
+
+TOUCHES = "smsdesk.list_touches"  # session.info: customers whose conversations a batch changed
+
+
+def touch_changed(session: Session) -> None:
+    """Mark the conversations of the customers and orders a batch of events changed, in one
+    UPDATE (outside a batch each flush does it for its own changes)."""
+    session.flush()
+    changed = session.info.pop(TOUCHES, None)
+    if changed:
+        session.execute(update(Conversation).where(Conversation.customer_id.in_(changed))
+                        .values(updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _newly_failed(message: Message) -> bool:
