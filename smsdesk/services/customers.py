@@ -23,12 +23,16 @@ def find_customer(session: Session, *, store_id: int, phone: str) -> Customer | 
     return session.scalar(select(Customer).where(Customer.store_id == store_id, Customer.phone == phone))
 
 
-def get_or_create_customer(session: Session, *, store_id: int, phone: str) -> Customer:
-    """The customer for this phone at this store, created when new (race-safe)."""
+def get_or_create_customer(session: Session, *, store_id: int, phone: str,
+                           info: CustomerInfo | None = None) -> Customer:
+    """The customer for this phone at this store, created when new (race-safe; with the names
+    and email of ``info`` when given)."""
     customer = find_customer(session, store_id=store_id, phone=phone)
     if customer is not None:
         return customer
     customer = Customer(store_id=store_id, phone=phone)
+    if info is not None:
+        _update(customer, info)
     if is_suppressed(session, store_id=store_id, phone=phone):  # opted out, then erased
         customer.opted_out, customer.opted_out_at = True, utcnow()
     try:
@@ -88,7 +92,7 @@ def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, sour
     Returns the contact customer; None when the event has no usable phone."""
     customer = None
     if info.phone:
-        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone), info)
+        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone, info=info), info)
     for statement in info.consents:
         own = customer is not None and customer.phone == statement.phone
         holder = customer if own else _other_number(session, store_id=store_id, info=info, statement=statement)

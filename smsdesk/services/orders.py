@@ -171,13 +171,18 @@ def _move_order(order: Order, status: str) -> None:
 def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: Customer | None) -> Order:
     order = _find_order(session, store.id, info.external_id)
     if order is None:
-        order = Order(store_id=store.id, external_id=info.external_id, status="new")
-        try:
+        order = _fill(Order(store_id=store.id, external_id=info.external_id, status="new"), info, customer)
+        try:  # filled first: one INSERT, no UPDATE after it
             preload.insert(session, order)
         except IntegrityError:  # the same order raced us from another delivery: it exists now
             order = session.scalars(select(Order).where(Order.store_id == store.id,
                                                         Order.external_id == info.external_id)).one()
         preload.remember(session, "order", store.id, info.external_id, row=order)
+    return _fill(order, info, customer)
+
+
+def _fill(order: Order, info: OrderInfo, customer: Customer | None) -> Order:
+    """Copy what the event says about the order (and its customer) onto it."""
     for attr, limit in FIELD_LIMITS.items():
         value = getattr(info, attr)
         if value:
