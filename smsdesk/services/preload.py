@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Message, Order, Store, Template
@@ -52,13 +53,21 @@ def forget(session: Session) -> None:
     session.info.pop(KEY, None)
 
 
+class Conflict(Exception):
+    """A row another process inserted after the batch was loaded: the job applies the delivery
+    again on its own, without preloading."""
+
+
 def insert(session: Session, row: object) -> None:
     """Insert ``row`` now (it gets its id). Outside a batch a savepoint guards it, so a duplicate
-    raises IntegrityError with the transaction still usable; in a batch a duplicate fails the
-    batch, which is then applied one delivery at a time."""
+    raises IntegrityError with the transaction still usable; in a batch a duplicate raises
+    Conflict (the callers' IntegrityError fallbacks would read the batch's stale answers)."""
     if active(session):
         session.add(row)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
         return
     with session.begin_nested():
         session.add(row)

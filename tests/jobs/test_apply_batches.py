@@ -9,6 +9,8 @@ from sqlalchemy import event, func, select, update
 from jobs.apply_events import apply_batch, apply_events
 from smsdesk.models import Conversation, Customer, Message, Order, WebhookDelivery, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services import preload
+from smsdesk.services.customers import get_or_create_customer
 from tests.factories import shopify_order
 from tests.jobs.test_apply_events import count, statuses
 from tests.webhooks.payloads import UNPACED
@@ -111,3 +113,18 @@ def test_a_malformed_payload_is_still_refused_at_the_door(client, store, db_sess
     response = post(client, store, shopify_order(id=None), "orders/create")
     assert response.status_code == 400 and response.json["error"] == "bad_payload"
     assert db_session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+def test_a_row_inserted_by_another_process_after_the_batch_loaded_is_a_conflict_then_found(sessions, store):
+    with sessions.begin() as session:
+        preload.remember_all(session, {("customer", store.id, phone(1)): None})  # loaded: no such customer
+        with sessions.begin() as other:  # a customer texting in, committed meanwhile
+            other.add(Customer(store_id=store.id, phone=phone(1)))
+        with pytest.raises(preload.Conflict), session.begin_nested():
+            get_or_create_customer(session, store_id=store.id, phone=phone(1))
+        preload.forget(session)  # what the job does before applying the delivery alone
+        with session.begin_nested():
+            found = get_or_create_customer(session, store_id=store.id, phone=phone(1))
+        assert found.id is not None
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1
