@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) -> float:
     """Alternate bare and smsdesk runs; returns the median of the rounds' smsdesk/bare ratios."""
-    _fresh_database(url)
+    fresh_database(url)
     ratios = []
     with _Servers(url) as servers:
         for round_no in range(1, plan["rounds"] + 1):
@@ -135,7 +135,7 @@ def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) ->
     return ratio
 
 
-def _fresh_database(url: str) -> None:
+def fresh_database(url: str) -> None:
     """An empty migrated database with one Shopify store."""
     target = make_url(url)
     if target.get_backend_name() == "postgresql":

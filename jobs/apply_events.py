@@ -14,15 +14,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from smsdesk.events import decode
+from smsdesk.events import CustomerDataRequested, CustomerRedacted, Event, ShopRedacted, decode
 from smsdesk.models import Store, WebhookDelivery, utcnow
-from smsdesk.services import audit
+from smsdesk.platforms.payload import read_phone
+from smsdesk.services import audit, conversations, customers, preload
 from smsdesk.services.events import apply_event
+from smsdesk.services.orders import KIND_FOR_STATUS, stage_key
 
 log = logging.getLogger(__name__)
 BATCH = 200  # deliveries read per transaction at most
@@ -30,12 +33,14 @@ BATCH = 200  # deliveries read per transaction at most
 # On SQLite webhooks wait for the write lock meanwhile, so this bounds what a batch adds to a
 # webhook's answer time; on PostgreSQL webhooks never wait for it, and the bound only keeps
 # row locks (customers, orders) short for agents and Twilio callbacks.
-BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.25}
+BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.5}
 # Seconds a SQLite worker waits after each batch before it takes the write lock again: a
 # webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
 # worker that re-locks at once would keep it out for as long as there is a backlog.
 SQLITE_PAUSE = 0.025
+FIRST_CHUNK = 4  # deliveries read (and their rows loaded) first in a batch; each next chunk twice as many
 CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
+ERASING = (CustomerRedacted, ShopRedacted, CustomerDataRequested)  # privacy events: no preloaded rows for them
 MAX_ATTEMPTS = 5  # tries before a delivery whose events raise becomes "failed"
 RETRY_BASE = 2.0  # seconds before the second try; doubled per try
 
@@ -57,19 +62,24 @@ def apply_events(sessions: sessionmaker[Session], *, clock: Callable[[], datetim
 
 
 def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) -> int:
-    """Apply one store's due deliveries (at most ``limit``, for about ``seconds``); returns how many."""
+    """Apply one store's due deliveries (at most ``limit``, for about ``seconds``); returns how many.
+
+    They are read in growing chunks (FIRST_CHUNK, then twice as many each time), each chunk's rows
+    loaded together: a short batch (SQLite's) reads and loads little more than it applies."""
     store = lock_next_store(session, now=now)
     if store is None:
         return 0
-    deliveries = list(session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.store_id == store.id, *_due(now)).order_by(WebhookDelivery.id).limit(limit)))
-    try:
-        with session.begin_nested():
-            return _apply_in_turn(session, store, deliveries, deadline=time.monotonic() + seconds)
-    except Exception:  # one of them raised: apply them one by one, so only that one is held back
-        for delivery in deliveries:
-            _apply_alone(session, store, delivery, now=now)
-        return len(deliveries)
+    deadline, done, after, size = time.monotonic() + seconds, 0, 0, FIRST_CHUNK
+    while done < limit:
+        chunk = list(session.scalars(select(WebhookDelivery).where(
+            WebhookDelivery.store_id == store.id, WebhookDelivery.id > after, *_due(now))
+            .order_by(WebhookDelivery.id).limit(min(size, limit - done))))
+        applied = _apply_in_turn(session, store, chunk, now=now, deadline=deadline, first=done == 0)
+        done += applied
+        if applied < size or time.monotonic() > deadline:
+            return done
+        after, size = chunk[-1].id, size * 2
+    return done
 
 
 def lock_next_store(session: Session, *, now: datetime) -> Store | None:
@@ -89,19 +99,63 @@ def _due(now: datetime) -> list:
     return [WebhookDelivery.status == "received", WebhookDelivery.next_attempt_at <= now]
 
 
-def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, deadline: float) -> int:
-    for done, delivery in enumerate(deliveries):
-        if done and time.monotonic() > deadline:
-            return done
-        apply_delivery(session, store, delivery)
-    return len(deliveries)
+def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, now: datetime,
+                   deadline: float, first: bool) -> int:
+    """Apply the deliveries in order, each in a savepoint, with the rows they name loaded together
+    (services/preload.py). One that raises is rolled back and applied alone without preloading
+    (a row another process inserted meanwhile then just works; an event that raises again is
+    recorded with its error), and the rest of the batch goes on. Past ``deadline`` it stops
+    (though the ``first`` chunk of a batch applies at least one)."""
+    events = {delivery.id: _events(delivery) for delivery in deliveries}
+    done = 0
+    for delivery in deliveries:
+        if (done or not first) and time.monotonic() > deadline:
+            break
+        erases = any(isinstance(event, ERASING) for event in events[delivery.id] or ())
+        if erases:
+            preload.forget(session)  # it deletes rows the batch may have loaded
+        elif done == 0 or not preload.active(session):
+            _preload(session, store, [events[d.id] for d in deliveries[done:]])
+        try:
+            with session.begin_nested():
+                apply_delivery(session, store, delivery, events=events[delivery.id])
+        except Exception:
+            preload.forget(session)  # it may remember rows of the rolled-back savepoint
+            _apply_alone(session, store, delivery, now=now)
+        if erases:
+            preload.forget(session)
+        done += 1
+    conversations.touch_changed(session)
+    return done
 
 
-def apply_delivery(session: Session, store: Store, delivery: WebhookDelivery) -> None:
-    """Apply the delivery's events and mark it processed (in the caller's transaction)."""
-    for data in delivery.events or []:
-        apply_event(session, store=store, event=decode(data), source=delivery.source,
-                    delivery_id=delivery.delivery_id)
+def _events(delivery: WebhookDelivery) -> list[Event] | None:
+    """The delivery's events with their phones read; None when they can't be decoded (applying
+    it then raises, and that is recorded)."""
+    try:
+        return [replace(event, customer=read_phone(event.customer)) for event in map(decode, delivery.events or [])]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _preload(session: Session, store: Store, batch: list[list[Event] | None]) -> None:
+    """Load what these events name: customers of their phones, their orders and order texts, templates."""
+    events = [event for events in batch for event in events or ()]
+    phones = {phone for event in events for phone in (event.customer.phone, *(c.phone for c in event.customer.consents))
+              if phone}
+    order_ids = {event.order.external_id for event in events if hasattr(event, "order")}
+    kinds = set(KIND_FOR_STATUS.values())
+    customers.preload_customers(session, store_id=store.id, phones=phones)
+    preload.load(session, store, order_ids=order_ids,
+                 dedupe_keys={stage_key(store.id, order_id, kind) for order_id in order_ids for kind in kinds})
+
+
+def apply_delivery(session: Session, store: Store, delivery: WebhookDelivery, *,
+                   events: list[Event] | None = None) -> None:
+    """Apply the delivery's events (``events``: already decoded) and mark it processed (in the
+    caller's transaction)."""
+    for event in [decode(data) for data in delivery.events or []] if events is None else events:
+        apply_event(session, store=store, event=event, source=delivery.source, delivery_id=delivery.delivery_id)
     delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
 
 

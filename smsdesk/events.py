@@ -37,6 +37,25 @@ class SmsConsent:
 
 
 @dataclass(frozen=True)
+class PhoneCandidate:
+    """A phone as a payload gave it, not read yet, with the country of the address it came with."""
+
+    raw: str | None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class UnreadPhones:
+    """The payload's phones in order of preference, and the countries a national number is read
+    in after its own (the store's last). The webhook request keeps them as given (reading numbers
+    costs milliseconds, and a bad one is no reason to refuse the webhook); the apply job reads
+    them (``smsdesk.platforms.payload.read_phone``) into ``phone`` / ``phone_problem``."""
+
+    candidates: tuple[PhoneCandidate, ...] = ()
+    countries: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
 class CustomerInfo:
     phone: str | None = None  # E.164 of a number that can receive texts, else None
     # Why ``phone`` is None: NO_PHONE, INVALID_NUMBER or LANDLINE; None when the payload
@@ -46,6 +65,7 @@ class CustomerInfo:
     last_name: str = ""
     email: str = ""
     consents: tuple[SmsConsent, ...] = ()  # empty: the payload said nothing about SMS consent
+    unread: UnreadPhones | None = None  # phones still to read into ``phone`` (None: read, or none given)
 
     def granted_phones(self) -> list[str]:
         """The numbers this payload says consented to SMS marketing."""

@@ -3,11 +3,12 @@ platform's mapping shares, so each rule (how a phone is picked, how long an id m
 unreadable amount is) exists once."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from smsdesk.events import CartItem, CustomerInfo
+from smsdesk.events import CartItem, CustomerInfo, PhoneCandidate, UnreadPhones
 from smsdesk.services.phones import first_textable
 
 
@@ -62,14 +63,31 @@ def require_id(payload: dict, key: str, limit: int = MAX_ID_LENGTH) -> str:
     return value
 
 
+MAX_PHONE_LENGTH = 250  # characters of a raw phone kept to read later (phonenumbers refuses longer input)
+
+
 def customer_from(*, phones: list[tuple[Any, Any]], countries: list[Any], default_country: str,
                   first_name: Any = "", last_name: Any = "", email: Any = "") -> CustomerInfo:
-    """Build CustomerInfo from candidate (phone, its address's country) pairs: the first that
-    can receive texts wins, a national number read in its own country, then in each of
-    ``countries`` (billing and shipping), then the store's. None of them: phone_problem says why."""
-    check = first_textable(phones, countries=[*countries, default_country])
-    return CustomerInfo(phone=check.phone, phone_problem=check.problem, first_name=text(first_name),
-                        last_name=text(last_name), email=text(email))
+    """Build CustomerInfo from candidate (phone, its address's country) pairs, unread: the apply
+    job's ``read_phone`` picks the first that can receive texts, a national number read in its
+    own country, then in each of ``countries`` (billing and shipping), then the store's."""
+    unread = UnreadPhones(candidates=tuple(PhoneCandidate(_raw(phone), _raw(country)) for phone, country in phones),
+                          countries=tuple(_raw(country) for country in [*countries, default_country]))
+    return CustomerInfo(first_name=text(first_name), last_name=text(last_name), email=text(email), unread=unread)
+
+
+def _raw(value: Any) -> str | None:
+    """A payload value kept as text to read later (what ``str`` makes of it, as the reader would)."""
+    return None if value is None else str(value)[:MAX_PHONE_LENGTH]
+
+
+def read_phone(info: CustomerInfo) -> CustomerInfo:
+    """``info`` with its unread phones read: ``phone`` the first that can receive texts, else
+    ``phone_problem`` says why none can (NO_PHONE when the payload gave none)."""
+    if info.unread is None:
+        return info
+    check = first_textable(((c.raw, c.country) for c in info.unread.candidates), countries=info.unread.countries)
+    return replace(info, phone=check.phone, phone_problem=check.problem, unread=None)
 
 
 MAX_CART_ITEMS = 100  # line items kept per checkout; reminders only name the first one

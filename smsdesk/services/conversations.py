@@ -19,6 +19,7 @@ from smsdesk.models import (
     Store,
     utcnow,
 )
+from smsdesk.services import preload
 
 INBOUND = "inbound"
 FAILED_STATUSES = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
@@ -28,18 +29,21 @@ def touch_conversation(session: Session, *, store_id: int, customer_id: int, at:
     """The conversation for this customer at this store (created when new), marked active at ``at``."""
     conversation = _find(session, store_id, customer_id)
     if conversation is None:
+        conversation = Conversation(store_id=store_id, customer_id=customer_id, last_message_at=at)
         try:
-            with session.begin_nested():
-                conversation = Conversation(store_id=store_id, customer_id=customer_id, last_message_at=at)
-                session.add(conversation)
+            preload.insert(session, conversation)
         except IntegrityError:  # created concurrently
             conversation = _find(session, store_id, customer_id)
+        preload.remember(session, "conversation", store_id, customer_id, row=conversation)
     assert conversation is not None  # it exists now: we or the concurrent writer created it
     conversation.last_message_at = max(conversation.last_message_at, at)
     return conversation
 
 
 def _find(session: Session, store_id: int, customer_id: int) -> Conversation | None:
+    found = preload.known(session, "conversation", store_id, customer_id)
+    if found is not preload.UNKNOWN:
+        return found
     return session.scalar(
         select(Conversation).where(Conversation.store_id == store_id, Conversation.customer_id == customer_id)
     )
@@ -117,7 +121,9 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
                for row in (*session.new, *session.dirty)
                if isinstance(row, Order | Customer) and (row in session.new or session.is_modified(row))}
     changed.discard(None)
-    if changed:
+    if changed and preload.active(session):  # a batch touches them once, at its end (touch_changed)
+        session.info.setdefault(TOUCHES, set()).update(changed)
+    elif changed:
         # Core, on the flush's connection: an ORM bulk update can't run inside a flush.
         session.connection().execute(
             update(Conversation).where(Conversation.customer_id.in_(changed)).values(updated_at=utcnow()))
@@ -126,6 +132,19 @@ def _touch_for_list_changes(session: Session, _context, _instances) -> None:
     if failed:  # the list marks a conversation whose latest text to the customer failed
         session.connection().execute(
             update(Conversation).where(Conversation.id.in_(failed)).values(updated_at=utcnow()))
+
+
+TOUCHES = "smsdesk.list_touches"  # session.info: customers whose conversations a batch changed
+
+
+def touch_changed(session: Session) -> None:
+    """Mark the conversations of the customers and orders a batch of events changed, in one
+    UPDATE (outside a batch each flush does it for its own changes)."""
+    session.flush()
+    changed = session.info.pop(TOUCHES, None)
+    if changed:
+        session.execute(update(Conversation).where(Conversation.customer_id.in_(changed))
+                        .values(updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _newly_failed(message: Message) -> bool:

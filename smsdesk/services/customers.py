@@ -9,32 +9,57 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.events import CustomerInfo, SmsConsent
-from smsdesk.models import Customer, Suppression, utcnow
-from smsdesk.services import audit
+from smsdesk.models import Conversation, Customer, Suppression, utcnow
+from smsdesk.services import audit, preload
 from smsdesk.services.consent import record_consent
 
 NAME_LIMITS = {"first_name": 100, "last_name": 100, "email": 255}  # models.Customer
 
 
 def find_customer(session: Session, *, store_id: int, phone: str) -> Customer | None:
+    found = preload.known(session, "customer", store_id, phone)
+    if found is not preload.UNKNOWN:
+        return found
     return session.scalar(select(Customer).where(Customer.store_id == store_id, Customer.phone == phone))
 
 
-def get_or_create_customer(session: Session, *, store_id: int, phone: str) -> Customer:
-    """The customer for this phone at this store, created when new (race-safe)."""
+def get_or_create_customer(session: Session, *, store_id: int, phone: str,
+                           info: CustomerInfo | None = None) -> Customer:
+    """The customer for this phone at this store, created when new (race-safe; with the names
+    and email of ``info`` when given)."""
     customer = find_customer(session, store_id=store_id, phone=phone)
     if customer is not None:
         return customer
+    customer = Customer(store_id=store_id, phone=phone)
+    if info is not None:
+        _update(customer, info)
+    if is_suppressed(session, store_id=store_id, phone=phone):  # opted out, then erased
+        customer.opted_out, customer.opted_out_at = True, utcnow()
     try:
-        with session.begin_nested():
-            customer = Customer(store_id=store_id, phone=phone)
-            if is_suppressed(session, store_id=store_id, phone=phone):  # opted out, then erased
-                customer.opted_out, customer.opted_out_at = True, utcnow()
-            session.add(customer)
+        preload.insert(session, customer)
     except IntegrityError:  # another request created it between our select and insert
-        customer = find_customer(session, store_id=store_id, phone=phone)
-    assert customer is not None  # it exists now: we or the concurrent writer created it
+        found = find_customer(session, store_id=store_id, phone=phone)
+        assert found is not None  # it exists now: the concurrent writer created it
+        return found
+    preload.remember(session, "customer", store_id, phone, row=customer)
+    preload.remember(session, "conversation", store_id, customer.id, row=None)  # a new customer has none
     return customer
+
+
+def preload_customers(session: Session, *, store_id: int, phones: set[str]) -> None:
+    """Load the customers of ``phones`` with their conversations, and whether each number
+    without a customer is suppressed, for a batch of events (services/preload.py)."""
+    customers = {c.phone: c for c in session.scalars(
+        select(Customer).where(Customer.store_id == store_id, Customer.phone.in_(phones)))}
+    rows: dict[tuple, object] = {("customer", store_id, phone): customers.get(phone) for phone in phones}
+    conversations = {c.customer_id: c for c in session.scalars(select(Conversation).where(
+        Conversation.store_id == store_id, Conversation.customer_id.in_([c.id for c in customers.values()])))}
+    rows.update({("conversation", store_id, c.id): conversations.get(c.id) for c in customers.values()})
+    hashes = {phone_hash(store_id, phone): phone for phone in phones - customers.keys()}
+    suppressed = set(session.scalars(select(Suppression.phone_hash).where(
+        Suppression.store_id == store_id, Suppression.phone_hash.in_(hashes))))
+    rows.update({("suppressed", store_id, phone): digest in suppressed for digest, phone in hashes.items()})
+    preload.remember_all(session, rows)
 
 
 def phone_hash(store_id: int, phone: str) -> str:
@@ -52,6 +77,9 @@ def suppress(session: Session, customer: Customer) -> None:
 
 
 def is_suppressed(session: Session, *, store_id: int, phone: str) -> bool:
+    found = preload.known(session, "suppressed", store_id, phone)
+    if found is not preload.UNKNOWN:
+        return found
     digest = phone_hash(store_id, phone)
     return session.scalar(select(Suppression.id).where(Suppression.store_id == store_id,
                                                        Suppression.phone_hash == digest)) is not None
@@ -64,7 +92,7 @@ def upsert_customer(session: Session, *, store_id: int, info: CustomerInfo, sour
     Returns the contact customer; None when the event has no usable phone."""
     customer = None
     if info.phone:
-        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone), info)
+        customer = _update(get_or_create_customer(session, store_id=store_id, phone=info.phone, info=info), info)
     for statement in info.consents:
         own = customer is not None and customer.phone == statement.phone
         holder = customer if own else _other_number(session, store_id=store_id, info=info, statement=statement)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk import events
 from smsdesk.models import Store
+from smsdesk.platforms.payload import read_phone
 from smsdesk.services import checkouts, orders, privacy
 
 # Each handler takes its own event type; the table keys them by that type.
@@ -29,8 +30,12 @@ def apply_event(session: Session, *, store: Store, event: events.Event, source: 
     """Apply one event; applying the same event twice changes nothing.
 
     ``delivery_id`` (the webhook delivery the event came in) is kept on every consent the
-    event records, so each consent row names its evidence.
+    event records, so each consent row names its evidence. The event's phones are read here
+    (``read_phone``), not in the webhook request.
     """
+    customer = read_phone(event.customer)
     if delivery_id:
-        event = replace(event, customer=event.customer.from_delivery(delivery_id))
+        customer = customer.from_delivery(delivery_id)
+    if customer is not event.customer:
+        event = replace(event, customer=customer)
     HANDLERS[type(event)](session, store=store, event=event, source=source)

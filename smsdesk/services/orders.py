@@ -16,7 +16,7 @@ from smsdesk.events import (
 )
 from smsdesk.models import Customer, Order, Shipment, Store
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, no_text, shipments
+from smsdesk.services import audit, checkouts, no_text, preload, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.links import text_link
@@ -171,13 +171,18 @@ def _move_order(order: Order, status: str) -> None:
 def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: Customer | None) -> Order:
     order = _find_order(session, store.id, info.external_id)
     if order is None:
-        try:
-            with session.begin_nested():
-                order = Order(store_id=store.id, external_id=info.external_id, status="new")
-                session.add(order)
+        order = _fill(Order(store_id=store.id, external_id=info.external_id, status="new"), info, customer)
+        try:  # filled first: one INSERT, no UPDATE after it
+            preload.insert(session, order)
         except IntegrityError:  # the same order raced us from another delivery: it exists now
             order = session.scalars(select(Order).where(Order.store_id == store.id,
                                                         Order.external_id == info.external_id)).one()
+        preload.remember(session, "order", store.id, info.external_id, row=order)
+    return _fill(order, info, customer)
+
+
+def _fill(order: Order, info: OrderInfo, customer: Customer | None) -> Order:
+    """Copy what the event says about the order (and its customer) onto it."""
     for attr, limit in FIELD_LIMITS.items():
         value = getattr(info, attr)
         if value:
@@ -193,6 +198,9 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
 
 
 def _find_order(session: Session, store_id: int, external_id: str) -> Order | None:
+    found = preload.known(session, "order", store_id, external_id)
+    if found is not preload.UNKNOWN:
+        return found
     return session.scalar(select(Order).where(Order.store_id == store_id, Order.external_id == external_id))
 
 
@@ -220,7 +228,12 @@ def _text_stage(session: Session, *, store: Store, order: Order, customer: Custo
     stage), or record on the order why there is none (``info``: what the event said about the phone)."""
     kind = KIND_FOR_STATUS[status]
     _queue(session, store=store, order=order, customer=customer, kind=kind, info=info,
-           key=f"order:{store.id}:{order.external_id}:{kind}", package=None)
+           key=stage_key(store.id, order.external_id, kind), package=None)
+
+
+def stage_key(store_id: int, external_id: str, kind: str) -> str:
+    """The dedupe key of an order's text of one ``kind`` about the whole order."""
+    return f"order:{store_id}:{external_id}:{kind}"
 
 
 def _queue(session: Session, *, store: Store, order: Order, customer: Customer | None, kind: str, key: str,

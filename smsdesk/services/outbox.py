@@ -19,7 +19,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import audit
+from smsdesk.services import audit, preload
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import resolve_template
@@ -27,6 +27,9 @@ from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_me
 
 
 def find_by_dedupe_key(session: Session, key: str) -> Message | None:
+    found = preload.known(session, "text", key)
+    if found is not preload.UNKNOWN:
+        return found
     return session.scalar(select(Message).where(Message.dedupe_key == key))
 
 
@@ -85,10 +88,11 @@ def enqueue_text(
         checkout_id=checkout_id, agent_id=agent_id,
     )
     try:
-        with session.begin_nested():
-            session.add(message)
+        preload.insert(session, message)
     except IntegrityError:  # the same event raced us to the same dedupe_key
         return None
+    if dedupe_key:
+        preload.remember(session, "text", dedupe_key, row=message)
     return message
 
 

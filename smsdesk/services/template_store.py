@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Template
+from smsdesk.services import preload
 from smsdesk.services.template_kinds import KINDS, KindSpec
 from smsdesk.services.templates import validate_template
 
@@ -23,7 +24,9 @@ class ResolvedTemplate:
 def resolve_template(session: Session, *, store_id: int, kind: str) -> ResolvedTemplate:
     """The template a store uses for ``kind`` right now."""
     spec = KINDS[kind]
-    row = session.scalar(select(Template).where(Template.store_id == store_id, Template.kind == kind))
+    row = preload.known(session, "template", store_id, kind)
+    if row is preload.UNKNOWN:
+        row = session.scalar(select(Template).where(Template.store_id == store_id, Template.kind == kind))
     if row is None:
         return ResolvedTemplate(spec, spec.default_body, spec.default_enabled, spec.default_delay_minutes, False)
     return ResolvedTemplate(spec, row.body, row.enabled, row.delay_minutes, True)

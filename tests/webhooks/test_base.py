@@ -1,10 +1,11 @@
-"""The phone every adapter picks (webhooks/base.customer_from, smsdesk.services.phones):
-billing and shipping countries both tried, the store's last; labels read; landlines and
-invalid numbers give no phone but a reason."""
+"""The phone every adapter picks (platforms/payload.customer_from, read by the apply job's
+read_phone; smsdesk.services.phones): billing and shipping countries both tried, the store's
+last; labels read; landlines and invalid numbers give no phone but a reason."""
 import pytest
 
 from smsdesk.models import Store
 from smsdesk.platforms.bigcommerce.mapping import fetch_events
+from smsdesk.platforms.payload import read_phone
 from smsdesk.reasons import Reason
 from tests.factories import shopify_order
 from tests.webhooks.payloads import (
@@ -26,7 +27,7 @@ def shopify(phone, *, billing, shipping, store):
                             billing_address={"phone": None, "country_code": billing},
                             shipping_address={"phone": None, "country_code": shipping})
     [event] = ShopifyAdapter().parse(Store(country=store), "orders/create", payload)
-    return event.customer
+    return read_phone(event.customer)
 
 
 def woocommerce(phone, *, billing, shipping, store):
@@ -34,14 +35,14 @@ def woocommerce(phone, *, billing, shipping, store):
     payload = woo_order(billing=dict(woo_order()["billing"], phone="", country=billing),
                         shipping=dict(woo_order()["shipping"], phone=phone, country=shipping))
     [event] = WooCommerceAdapter().parse(Store(country=store), "order.created", payload)
-    return event.customer
+    return read_phone(event.customer)
 
 
 def generic(phone, *, billing, shipping, store):
     """smsdesk's own JSON names one country per customer: the shipping one here."""
     data = generic_event("order.placed", order={"id": "1"}, customer={"phone": phone, "country": shipping})["data"]
     [event] = GenericAdapter().parse(Store(country=store), "order.placed", {"data": data})
-    return event.customer
+    return read_phone(event.customer)
 
 
 class BigCommerceOrder:

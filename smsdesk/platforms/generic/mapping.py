@@ -24,6 +24,7 @@ from smsdesk.platforms.payload import (
     BadPayload,
     cart_items,
     customer_from,
+    read_phone,
     require_id,
     text,
 )
@@ -71,6 +72,9 @@ def customer_info(store: Store, data: dict, *, required: bool = True) -> Custome
     info = customer_from(phones=[(customer.get("phone"), customer.get("country"))], countries=[],
                          default_country=store.country, first_name=customer.get("first_name"),
                          last_name=customer.get("last_name"), email=customer.get("email"))
+    if not isinstance(customer.get("sms_marketing_consent"), bool):
+        return info  # its phone is read by the apply job
+    info = read_phone(info)  # a consent belongs to a number: read it now
     return replace(info, consents=sms_consent(customer, phone=info.phone))
 
 

@@ -7,6 +7,7 @@ import pytest
 from smsdesk.events import OrderCancelled, OrderPlaced, ShipmentUpdated
 from smsdesk.models import utcnow
 from smsdesk.platforms.http import ApiError, Credentials
+from smsdesk.platforms.payload import read_phone
 from smsdesk.platforms.shopify import api as shopify_api_module
 from smsdesk.platforms.shopify.api import ShopifyClient
 from smsdesk.platforms.shopify.poll import poll
@@ -80,7 +81,7 @@ def test_poll_reads_orders_as_their_webhooks_would(shopify_api):
     first, second = polled.changes
     assert polled.complete and first.key == f"order:7@{iso(start + timedelta(minutes=1))}"
     placed, delivered = first.events
-    assert isinstance(placed, OrderPlaced) and placed.customer.phone == "+15125550120"
+    assert isinstance(placed, OrderPlaced) and read_phone(placed.customer).phone == "+15125550120"
     assert isinstance(delivered, ShipmentUpdated)
     assert (delivered.status, delivered.shipment_id, delivered.tracking.number) == ("delivered", "70", "1Z2345")
     assert [type(e) for e in second.events] == [OrderCancelled]

@@ -1,0 +1,130 @@
+"""jobs/apply_events.py in batches: many deliveries in one transaction with their rows loaded
+together (services/preload.py), each text once, a bad delivery held back alone; and phones read
+by the job, not by the webhook request."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from jobs.apply_events import apply_batch, apply_events
+from smsdesk.models import Conversation, Customer, Message, Order, WebhookDelivery, utcnow
+from smsdesk.reasons import Reason
+from smsdesk.services import preload
+from smsdesk.services.customers import get_or_create_customer
+from tests.factories import shopify_order
+from tests.jobs.test_apply_events import count, statuses
+from tests.webhooks.payloads import UNPACED
+from tests.webhooks.test_shopify import STORE, post
+
+ORDERS = 24
+SHOPPERS = 8  # every shopper orders ORDERS / SHOPPERS times
+
+
+@pytest.fixture
+def sessions(app_applying_later):
+    return app_applying_later.extensions["smsdesk.sessions"]
+
+
+@pytest.fixture
+def store(make):
+    return make.store(name=STORE, rate_per_second=UNPACED)
+
+
+def phone(n: int) -> str:
+    return f"+1502459{n % SHOPPERS:04d}"
+
+
+def order(n: int, **changes) -> dict:
+    return shopify_order(**{"id": 7000 + n, "order_number": 2000 + n, "name": f"#{2000 + n}", "phone": phone(n),
+                            **changes})
+
+
+def test_a_batch_applies_many_deliveries_in_one_transaction_and_texts_each_order_once(
+        client, sessions, store, db_session):
+    for n in range(ORDERS):
+        post(client, store, order(n), "orders/create")
+    post(client, store, order(3), "orders/create")  # a platform's retry under a new event id
+    statements = []
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with sessions.begin() as session:
+        assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == ORDERS + 1
+    assert statuses(db_session) == ["processed"] * (ORDERS + 1)
+    assert count(db_session, Order) == ORDERS and count(db_session, Customer) == SHOPPERS
+    assert count(db_session, Conversation) == SHOPPERS
+    keys = db_session.scalars(select(Message.dedupe_key)).all()
+    assert sorted(keys) == sorted(f"order:{store.id}:{7000 + n}:order_confirmed" for n in range(ORDERS))
+    # Rows are looked up per chunk, not per delivery: well under the ~30 statements a delivery took alone.
+    assert len(statements) < 16 * (ORDERS + 1)
+    assert apply_events(sessions) == 0
+
+
+def test_a_bad_delivery_in_the_middle_is_held_back_and_the_rest_of_its_batch_applies(
+        client, sessions, store, db_session):
+    for n in range(6):
+        post(client, store, order(n), "orders/create")
+    poisoned = db_session.scalars(select(WebhookDelivery.id).order_by(WebhookDelivery.id)).all()[2]
+    db_session.execute(update(WebhookDelivery).where(WebhookDelivery.id == poisoned)
+                       .values(events=[{"type": "OrderPlaced", "order": {"external_id": "x"}}]))
+    db_session.commit()
+
+    with sessions.begin() as session:
+        assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == 6
+    assert statuses(db_session) == ["processed", "processed", "received", "processed", "processed", "processed"]
+    broken = db_session.get_one(WebhookDelivery, poisoned)
+    assert (broken.attempts, broken.error) == (1, "internal error: TypeError")
+    assert count(db_session, Message) == 5 and count(db_session, Order) == 5
+
+
+def test_an_erasure_in_a_batch_is_not_undone_by_rows_loaded_before_it(client, sessions, store, db_session):
+    post(client, store, order(0), "orders/create")
+    post(client, store, {"shop_id": 1, "shop_domain": store.domain, "customer": {"id": 1, "phone": phone(0)},
+                         "orders_to_redact": []}, "customers/redact")
+    post(client, store, order(8), "orders/create")  # the same shopper (phone) again, after the erasure
+
+    with sessions.begin() as session:
+        assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == 3
+    assert statuses(db_session)[1:] == ["processed", "processed"]
+    customers = db_session.scalars(select(Customer).where(Customer.phone == phone(0))).all()
+    assert len(customers) == 1  # created anew for the later order
+    later = db_session.scalar(select(Message).where(Message.dedupe_key == f"order:{store.id}:7008:order_confirmed"))
+    assert later is not None and later.customer_id == customers[0].id
+
+
+def test_a_phone_that_cannot_be_read_is_accepted_at_the_door_and_the_order_says_why_no_text(
+        client, sessions, store, db_session):
+    unreadable = order(0, phone="555-555-SHIP", sms_marketing_phone=None,
+                       billing_address=dict(shopify_order()["billing_address"], phone=None),
+                       shipping_address=dict(shopify_order()["shipping_address"], phone="12"),
+                       customer=dict(shopify_order()["customer"], phone=None, default_address={}))
+    response = post(client, store, unreadable, "orders/create")
+    assert response.status_code == 200 and response.json == {"status": "accepted"}
+    [recorded] = db_session.scalar(select(WebhookDelivery.events))
+    # The request kept the phones as given; it read none of them.
+    assert recorded["customer"]["phone"] is None and recorded["customer"]["phone_problem"] is None
+    assert [c["raw"] for c in recorded["customer"]["unread"]["candidates"]][:1] == ["555-555-SHIP"]
+
+    assert apply_events(sessions) == 1
+    assert count(db_session, Message) == 0
+    assert db_session.scalar(select(Order.no_text_reason)) == Reason.INVALID_NUMBER
+
+
+def test_a_malformed_payload_is_still_refused_at_the_door(client, store, db_session):
+    response = post(client, store, shopify_order(id=None), "orders/create")
+    assert response.status_code == 400 and response.json["error"] == "bad_payload"
+    assert db_session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
+
+def test_a_row_inserted_by_another_process_after_the_batch_loaded_is_a_conflict_then_found(sessions, store):
+    with sessions.begin() as session:
+        preload.remember_all(session, {("customer", store.id, phone(1)): None})  # loaded: no such customer
+        with sessions.begin() as other:  # a customer texting in, committed meanwhile
+            other.add(Customer(store_id=store.id, phone=phone(1)))
+        with pytest.raises(preload.Conflict), session.begin_nested():
+            get_or_create_customer(session, store_id=store.id, phone=phone(1))
+        preload.forget(session)  # what the job does before applying the delivery alone
+        with session.begin_nested():
+            found = get_or_create_customer(session, store_id=store.id, phone=phone(1))
+        assert found.id is not None
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1
