@@ -28,6 +28,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",  # inbox URLs name conversations: never send them to other sites
 }
 HSTS = "max-age=31536000"  # a year; only when public_url is https (browsers ignore it over http anyway)
+# Routes that take a picture (MMS) take up to [media] max_bytes more than server.max_body_bytes.
+UPLOAD_ENDPOINTS = frozenset({"web.send_reply", "api.send", "web.simulator_reply"})
 
 
 def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None,
@@ -42,6 +44,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
+    app.before_request(_upload_limit)  # before CSRF protection reads the form
     for subsystem in (crypto, db, sms, webhooks, api, web, jobs.scheduler):
         subsystem.init_app(app)
     if config.server.secret_key == INSECURE_SECRET and config.sms.provider == "twilio":
@@ -60,6 +63,13 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _upload_limit() -> None:
+    """A reply may carry a picture: its route reads a larger body (the picture is checked itself)."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        config = current_app.config["SMSDESK"]
+        request.max_content_length = config.server.max_body_bytes + config.media.max_bytes
 
 
 def healthz():

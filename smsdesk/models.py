@@ -393,6 +393,7 @@ class Message(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
+    media_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # pictures (MMS)
     validity_seconds: Mapped[int | None]
     slot_at: Mapped[datetime | None]  # send slot reserved under the sender's rate limit (sender_slots)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -488,3 +489,7 @@ class CatchUpState(Base):
     missed_since: Mapped[datetime | None]
     missed_changes: Mapped[int] = mapped_column(Integer, default=0)
 
+
+# Pictures of MMS texts live in their own module (models.py is long); imported here so the
+# one metadata always holds their table.
+import smsdesk.media_models  # noqa: E402,F401  (imports Base from here: keep this line last)
