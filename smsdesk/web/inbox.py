@@ -185,7 +185,7 @@ def conversation(conversation_id: int):
         stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
         conversation=current, agents=assignable_agents(session, current.store_id),
         canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS, waiting=_waiting(),
-        push=_push_seconds() > 0)
+        push=_push_seconds() > 0, media_max_bytes=current_app.config["SMSDESK"].media.max_bytes)
 
 
 @bp.get("/inbox/<int:conversation_id>/thread")
