@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.after_request(_security_headers)
     app.config["SMSDESK_HSTS"] = config.server.public_url.lower().startswith("https://")
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(Exception, _server_error)
     return app
 
@@ -102,6 +103,18 @@ def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
     return web.error_page(exc.name, exc.description or "", exc.code)
+
+
+def _too_large(exc: HTTPException):
+    """A body past the limit; on a route that takes a picture, say how large a picture may be
+    (as JSON to a page's script that asks for it, like the reply's other refusals)."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        return _http_error(exc)
+    limit = current_app.config["SMSDESK"].media.max_bytes
+    message = f"The picture is too large: pictures can be at most {limit / 1024 / 1024:.1f} MB."
+    if _wants_json() or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify({"ok": False, "error": "too_large", "message": message, "status": "error"}), 413
+    return web.error_page("Picture too large", message, 413)
 
 
 def _server_error(exc: Exception):
