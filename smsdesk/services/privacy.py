@@ -37,8 +37,8 @@ from smsdesk.models import (
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.customers import suppress
-from smsdesk.services.phones import normalize_phone
 from smsdesk.services.media import erase_for_customer
+from smsdesk.services.phones import normalize_phone
 from smsdesk.services.queries import consent_dict, iso, message_dict, order_dict
 
 ERASED_PREFIX = "erased:"
