@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session, undefer
 
 from smsdesk.media_models import MessageMedia
@@ -178,7 +178,11 @@ def preview(body: str, media_count: int) -> str:
 
 def erase_for_customer(session: Session, customer_id: int) -> int:
     """Delete every picture of a customer's texts (erasure); returns how many."""
-    ids = select(Message.id).where(Message.customer_id == customer_id).scalar_subquery()
-    result = session.execute(delete(MessageMedia).where(MessageMedia.message_id.in_(ids))
+    return erase_of(session, select(Message.id).where(Message.customer_id == customer_id))
+
+
+def erase_of(session: Session, message_ids: Select) -> int:
+    """Delete the pictures of the texts ``message_ids`` selects (erasure, retention); returns how many."""
+    result = session.execute(delete(MessageMedia).where(MessageMedia.message_id.in_(message_ids.scalar_subquery()))
                              .execution_options(synchronize_session=False))
     return result.rowcount  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
