@@ -11,6 +11,8 @@ from tests.support.live import serving
 from tests.support.pictures import png
 from tests.web import test_browser as live
 from tests.web.test_browser_inbox import LAPTOP, PHONE, assert_no_horizontal_scroll, open_page
+from tests.web.test_browser_owner import _page as axe_page
+from tests.web.test_browser_owner import _violations
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -63,4 +65,12 @@ def test_a_photo_in_and_a_picture_out(chromium, engine, database_url, twilio_ser
         assert page.input_value("input[name=picture]") == ""  # forgotten after sending
         assert_no_horizontal_scroll(page, "a thread with pictures both ways")
         assert errors == [], "\n".join(errors)
+        thread_url = page.url
+        context.close()
+
+        context, page, errors = axe_page(chromium, "phone" if viewport is PHONE else "desktop")  # CSP off for axe
+        live.log_in(page, url, owner)
+        page.goto(thread_url)
+        page.locator('img[alt="Photo sent to the customer"]').wait_for()
+        assert _violations(page) == []
         context.close()
