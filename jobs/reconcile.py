@@ -4,7 +4,7 @@ Reconcile first reclaims the row (its own owner id and a new lease generation), 
 worker that held it can no longer pass the fence and send it. Then the provider is asked
 whether it has the text (to + body, since the attempt began): if so the row becomes
 ``sent`` with that sid, otherwise it goes back to the queue. If the provider cannot answer,
-the row is looked up again later; after ``sending.MAX_LOOKUPS`` failed lookups it ends
+the row is looked up again later; after ``send_outcomes.MAX_LOOKUPS`` failed lookups it ends
 ``failed`` with reason ``outcome_unknown``.
 
 A match whose sid already belongs to another of our messages is not this text (the same
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.models import Customer, Message
-from smsdesk.services import sending
+from smsdesk.services import send_outcomes, sending
 from smsdesk.sms.base import SendError, SentMessage, SmsProvider
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _reconcile_one(sessions: sessionmaker[Session], provider: SmsProvider, row: 
     except SendError as exc:
         log.warning("reconcile %s: lookup failed (%s)", row.claim.message_id, exc.message)
         with sessions.begin() as session:
-            sending.record_lookup_failed(session, row.claim, error=exc.message)
+            send_outcomes.record_lookup_failed(session, row.claim, error=exc.message)
         return 0
     with sessions.begin() as session:
         return resolve(session, row, found)
@@ -93,10 +93,10 @@ def resolve(session: Session, row: Stranded, found: SentMessage | None) -> int:
         found = None
     if found is not None:
         log.info("reconcile %s: found at the provider as %s", row.claim.message_id, found.sid)
-        sending.mark_sent(session, row.claim.message_id, found, source="reconcile")
+        send_outcomes.mark_sent(session, row.claim.message_id, found, source="reconcile")
     else:
         log.info("reconcile %s: not at the provider; back to the queue", row.claim.message_id)
-        sending.mark_retry(session, row.claim, error="not found at the provider after an interrupted send")
+        send_outcomes.mark_retry(session, row.claim, error="not found at the provider after an interrupted send")
     return 1
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk import db
 from smsdesk.models import utcnow
-from smsdesk.services import delivery, rate_limit, send_batch, sending
+from smsdesk.services import delivery, rate_limit, send_batch, send_outcomes, sending
 from smsdesk.services.send_batch import Call
 from smsdesk.sms.base import (
     AmbiguousSendError,
@@ -179,7 +179,7 @@ def _not_prepared(sessions: sessionmaker[Session], claim: sending.Claim, exc: Ex
     reason, detail = send_batch.not_prepared(claim, exc)
     try:
         with sessions.begin() as session:
-            sending.record_not_prepared(session, claim, reason=reason, detail=detail)
+            send_outcomes.record_not_prepared(session, claim, reason=reason, detail=detail)
     except Exception:
         log.exception("message %s: could not record why it was not prepared", claim.message_id)
 
@@ -232,12 +232,12 @@ def _record(session: Session, answers: list[Answer]) -> None:
 
 def _record_error(session: Session, call: Call, exc: Exception) -> None:
     if isinstance(exc, NotStarted):
-        sending.put_back(session, call.claim)
+        send_outcomes.put_back(session, call.claim)
     elif isinstance(exc, RetryableSendError):
         _slow_down(session, call.outgoing, exc)
-        sending.mark_retry(session, call.claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
+        send_outcomes.mark_retry(session, call.claim, error=exc.message, retry_after=exc.retry_after, code=exc.code)
     elif isinstance(exc, PermanentSendError):
-        sending.mark_failed(session, call.claim, error=exc.message, code=exc.code)
+        send_outcomes.mark_failed(session, call.claim, error=exc.message, code=exc.code)
     else:  # AmbiguousSendError, or a bug: the text may be out
         _ambiguous(session, call.claim, exc)
 
@@ -258,7 +258,7 @@ def callback_url(base: str | None, message_id: int) -> str | None:
 def _slow_down(session: Session, outgoing: sending.Outgoing, exc: RetryableSendError) -> None:
     """A rate limit or a full sender queue pauses the whole sender, not just this text."""
     if exc.code in sending.SLOW_DOWN_CODES or exc.http_status == 429:
-        pause = exc.retry_after if exc.retry_after is not None else sending.BACKOFF_BASE
+        pause = exc.retry_after if exc.retry_after is not None else send_outcomes.BACKOFF_BASE
         rate_limit.slow_sender(session, sender_key=outgoing.sender.key, seconds=pause)
 
 
@@ -271,4 +271,4 @@ def _ambiguous(session: Session, claim: sending.Claim, exc: Exception) -> None:
         error = f"unexpected {type(exc).__name__}"
         log.error("message %s: unexpected error around the provider call; reconcile will decide",
                   claim.message_id, exc_info=exc)
-    sending.mark_ambiguous(session, claim, error=error, settle=AMBIGUOUS_SETTLE)
+    send_outcomes.mark_ambiguous(session, claim, error=error, settle=AMBIGUOUS_SETTLE)

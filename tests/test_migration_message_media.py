@@ -8,8 +8,7 @@ from alembic import command
 from sqlalchemy import insert, inspect, text
 
 from smsdesk import db
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Customer, Direction, Message, MessageStatus
+from smsdesk.models import Customer, Direction, Message, MessageMedia, MessageStatus
 from tests.support.pictures import png
 from tests.test_migration_search_docs import STORE
 

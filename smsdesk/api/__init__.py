@@ -12,7 +12,7 @@ from smsdesk.models import Role
 from smsdesk.services.access import NoAccess, NotAllowed, is_owner_somewhere, store_for
 from smsdesk.services.auth import find_token, needs_touch, touch_token
 from smsdesk.services.paging import BadPage, parse_limit, parse_since
-from smsdesk.services.untrusted import MAX_DB_INT, UntrustedInput, parse_json, unstorable
+from smsdesk.services.untrusted import UntrustedInput, parse_json, unstorable
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -107,13 +107,6 @@ def page_args() -> tuple[int, str | None, datetime | None]:
     since = request.args.get("since")
     return parse_limit(request.args.get("limit")), request.args.get("cursor"), \
         parse_since(since) if since is not None else None
-
-
-def id_or_404(value: int, what: str) -> int:
-    """A path id, or a JSON 404 past what an Integer primary key holds (the database would fail)."""
-    if value > MAX_DB_INT:
-        raise NotFound(f"no {what} {value}")
-    return value
 
 
 @bp.errorhandler(NoAccess)

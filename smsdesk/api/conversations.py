@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from smsdesk.api import bp, error, id_or_404, json_body, page_args, store_or_404
+from smsdesk.api import bp, error, json_body, page_args, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
@@ -38,8 +38,9 @@ def index():
 
 
 def _load(conversation_id: int) -> Conversation:
-    """The conversation, or a JSON 404 (also for another store's)."""
-    return conversation_for(get_session(), g.agent, id_or_404(conversation_id, "conversation"))
+    """The conversation, or a JSON 404 (also for another store's; ids past the database's integer
+    range never get here: the app's int converter answers 404 for them)."""
+    return conversation_for(get_session(), g.agent, conversation_id)
 
 
 @bp.get("/conversations/<int:conversation_id>")

@@ -16,7 +16,7 @@ from smsdesk.enums import ConsentLevel, ConsentSource, ConsentState, Conversatio
 from smsdesk.models import Platform
 from smsdesk.reasons import Reason
 from smsdesk.services import paging
-from smsdesk.services.templates import KINDS
+from smsdesk.services.template_kinds import KINDS
 
 PATH = "/api/openapi.json"
 JSON = "application/json"

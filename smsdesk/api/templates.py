@@ -11,8 +11,9 @@ from smsdesk.api import NotFound, bp, error, json_body, owner_required, store_or
 from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.segments import non_gsm_characters, segment_info
+from smsdesk.services.template_kinds import KINDS
 from smsdesk.services.template_store import ResolvedTemplate, resolve_template, save_template
-from smsdesk.services.templates import KINDS, MAX_BODY_LENGTH, TemplateError, render_preview, sample_context
+from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_preview, sample_context
 
 PREVIEW_CAP = MAX_BODY_LENGTH  # a preview never shows more than one whole SMS can carry
 

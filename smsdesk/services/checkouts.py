@@ -4,7 +4,7 @@ A reminder is an outbox row like any other text (DESIGN §1): ``cart_reminder_1`
 scheduled ``delay_minutes`` after the checkout's last activity, and each update moves
 that same row (new ``due_at``, body re-rendered with the latest cart) instead of adding
 one. ``cart_reminder_2`` is created only when the first one was actually sent
-(``reminder_sent``, called from ``sending.mark_sent``), due its own delay after that send,
+(``reminder_sent``, called from ``send_outcomes.mark_sent``), due its own delay after that send,
 so it can never go out alone or before the first. A purchase (checkout completed, an order
 with the checkout's token, or any order by the same customer at the store) completes the
 checkout and cancels its pending reminders. Consent, opt-outs, quiet hours and caps are

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Direction, Message, MessageStatus, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
-from smsdesk.services.sending import UNSUBSCRIBED, opt_out_unsubscribed, record_conflict
+from smsdesk.services.send_outcomes import UNSUBSCRIBED, opt_out_unsubscribed, record_conflict
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session, undefer
 
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Conversation, Direction, Message
+from smsdesk.models import Conversation, Direction, Message, MessageMedia
 
 # Twilio's own limit per message; [media] max_bytes may lower it.
 TWILIO_MAX_BYTES = 5 * 1024 * 1024

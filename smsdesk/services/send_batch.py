@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from smsdesk.db import claim_loaded
 from smsdesk.models import Customer, Message, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import rate_limit, sending
+from smsdesk.services import rate_limit, send_outcomes, sending
 from smsdesk.services.stores import sender_of
 from smsdesk.sms.base import SentMessage
 
@@ -87,7 +87,7 @@ def _admit(session: Session, claim: sending.Claim, loaded: tuple[Message, Custom
         raise  # the transaction is broken: the batch is rolled back as a whole
     except Exception as exc:  # one text's bad data or store must not stop the others
         reason, detail = not_prepared(claim, exc)
-        sending.record_not_prepared(session, claim, reason=reason, detail=detail)
+        send_outcomes.record_not_prepared(session, claim, reason=reason, detail=detail)
         return None
 
 
@@ -101,10 +101,10 @@ def not_prepared(claim: sending.Claim, exc: Exception) -> tuple[Reason, str]:
 
 
 def record_sent_many(session: Session, sent: dict[int, SentMessage]) -> None:
-    """``sending.mark_sent`` for many texts (message id -> the provider's answer), locked in one query."""
+    """``send_outcomes.mark_sent`` for many texts (message id -> the provider's answer), locked in one query."""
     held = set(session.scalars(select(Message.provider_sid)
                                .where(Message.provider_sid.in_({answer.sid for answer in sent.values()}))))
     messages = session.scalars(select(Message).where(Message.id.in_(sent)).order_by(Message.id)
                                .with_for_update().execution_options(populate_existing=True))
     for message in messages:
-        sending.record_sent(session, message, sent[message.id], maybe_held=sent[message.id].sid in held)
+        send_outcomes.record_sent(session, message, sent[message.id], maybe_held=sent[message.id].sid in held)

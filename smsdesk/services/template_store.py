@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Template
-from smsdesk.services.templates import KINDS, KindSpec, validate_template
+from smsdesk.services.template_kinds import KINDS, KindSpec
+from smsdesk.services.templates import validate_template
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from smsdesk.api.templates import preview_dict, template_dict, template_error_di
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store
 from smsdesk.services.access import store_for, stores_for
+from smsdesk.services.template_kinds import KINDS, VARIABLES
 from smsdesk.services.template_store import resolve_template, save_template
 from smsdesk.services.template_test import SendTestRefused, phone_hint, readable, send_template_test
-from smsdesk.services.templates import KINDS, VARIABLES, TemplateError
+from smsdesk.services.templates import TemplateError
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
 

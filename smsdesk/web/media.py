@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app
 
 from smsdesk.db import end_read, get_session, write_begins_with_insert
-from smsdesk.media_models import MessageMedia
+from smsdesk.models import MessageMedia
 from smsdesk.services import media as service
 from smsdesk.services.access import NoAccess, conversation_for
 from smsdesk.web import bp

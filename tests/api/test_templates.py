@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from smsdesk.models import AuditEvent, Message, Order
 from smsdesk.reasons import Reason
-from smsdesk.services.templates import KINDS
+from smsdesk.services.template_kinds import KINDS
 from tests.webhooks.payloads import GENERIC_SECRET, as_body, generic_event, generic_headers
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from jobs.reconcile import Stranded, reconcile, resolve
 from smsdesk.models import AuditEvent, Message, MessageStatus, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import sending
+from smsdesk.services import send_outcomes, sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.base import Sender
 from smsdesk.sms.twilio_provider import create_provider
@@ -128,7 +128,7 @@ def test_lookup_failure_keeps_the_row_for_the_next_run(app, make, db_session):
 
 def test_gives_up_after_the_last_attempt(app, make, db_session):
     message = stranded(db_session, make.store())
-    db_session.execute(update(Message).values(attempts=sending.MAX_ATTEMPTS))
+    db_session.execute(update(Message).values(attempts=send_outcomes.MAX_ATTEMPTS))
     db_session.commit()
 
     run(app)
@@ -142,14 +142,14 @@ def test_outcome_that_stays_unknown_ends_failed_with_a_visible_reason(app, make,
     provider = create_provider(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN, api_base=unreachable_url())
     sessions = app.extensions["smsdesk.sessions"]
 
-    for _ in range(sending.MAX_LOOKUPS):
+    for _ in range(send_outcomes.MAX_LOOKUPS):
         assert reconcile(sessions, provider) == 0
         db_session.execute(update(Message).values(claimed_until=utcnow() - timedelta(seconds=1)))  # skip the wait
         db_session.commit()
 
     row = stored(db_session, message.id)
     assert (row.status.value, row.reason, row.reconcile_tries) == ("failed", Reason.OUTCOME_UNKNOWN,
-                                                                   sending.MAX_LOOKUPS)
+                                                                   send_outcomes.MAX_LOOKUPS)
     assert "could not connect" in row.reason_detail
     audit = db_session.scalar(select(AuditEvent).where(AuditEvent.message_id == message.id))
     assert (audit.action, audit.reason, audit.source) == ("send_failed", "outcome_unknown", "reconcile")
@@ -163,4 +163,4 @@ def test_lookup_failure_waits_before_the_next_lookup(app, make, db_session):
 
     row = stored(db_session, message.id)
     assert (row.status.value, row.reason, row.reconcile_tries) == ("sending", Reason.AMBIGUOUS, 1)
-    assert row.claimed_until >= utcnow() + timedelta(seconds=sending.LOOKUP_RETRY_MIN - 0.5)
+    assert row.claimed_until >= utcnow() + timedelta(seconds=send_outcomes.LOOKUP_RETRY_MIN - 0.5)

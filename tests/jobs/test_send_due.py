@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from jobs.send_due import AMBIGUOUS_SETTLE, send_due
 from smsdesk.models import AuditEvent, Customer, Message, MessageStatus, SenderSlot, utcnow
-from smsdesk.services import rate_limit, sending
+from smsdesk.services import rate_limit, send_outcomes, sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.twilio_provider import create_provider
 from tests.conftest import PUBLIC_URL, TWILIO_SID, TWILIO_TOKEN
@@ -119,7 +119,7 @@ def test_connection_refused_is_retried(app, make, db_session):
 
 def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session):
     message = queue(db_session, make.store())
-    db_session.execute(update(Message).values(attempts=sending.MAX_ATTEMPTS - 1))
+    db_session.execute(update(Message).values(attempts=send_outcomes.MAX_ATTEMPTS - 1))
     db_session.commit()
     twilio_server.fail_next(503)
 
@@ -127,7 +127,7 @@ def test_retries_are_bounded_then_failed(drain, twilio_server, make, db_session)
 
     row = stored(db_session, message.id)
     assert row.status.value == "failed" and row.reason == "gave_up" and row.reason_detail.startswith("after ")
-    assert row.attempts == sending.MAX_ATTEMPTS
+    assert row.attempts == send_outcomes.MAX_ATTEMPTS
 
 
 @pytest.mark.parametrize("code, reason", [
@@ -256,7 +256,7 @@ def test_claim_skips_rows_not_yet_due(app, make, db_session):
 
 @pytest.mark.parametrize("attempts", [1, 2, 3, 5, 8, 12])
 def test_backoff_grows_exponentially_with_full_jitter(attempts):
-    ceiling = min(sending.BACKOFF_CAP, sending.BACKOFF_BASE * 2 ** (attempts - 1))
-    samples = [sending.backoff(attempts) for _ in range(200)]
+    ceiling = min(send_outcomes.BACKOFF_CAP, send_outcomes.BACKOFF_BASE * 2 ** (attempts - 1))
+    samples = [send_outcomes.backoff(attempts) for _ in range(200)]
     assert all(0 <= s <= ceiling for s in samples)
     assert max(samples) > ceiling / 2 and min(samples) < ceiling / 2  # spread out, not fixed

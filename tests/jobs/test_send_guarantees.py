@@ -14,7 +14,7 @@ from jobs.reconcile import reconcile
 from jobs.send_due import send_due, send_one
 from smsdesk.models import AuditEvent, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import sending
+from smsdesk.services import send_outcomes, sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.base import SentMessage
 from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
@@ -122,14 +122,14 @@ def test_bad_store_settings_end_failed_after_the_attempts(drain, twilio_server, 
     db_session.execute(update(Store).values(rate_per_second=1e-300))
     db_session.commit()
 
-    for _ in range(sending.MAX_ATTEMPTS):
+    for _ in range(send_outcomes.MAX_ATTEMPTS):
         drain()
         db_session.execute(update(Message).values(due_at=utcnow()))  # skip the backoff
         db_session.commit()
 
     row = stored(db_session, message.id)
     assert (row.status, row.reason, row.attempts) == (MessageStatus.FAILED, Reason.BAD_STORE_SETTINGS,
-                                                      sending.MAX_ATTEMPTS)
+                                                      send_outcomes.MAX_ATTEMPTS)
     assert twilio_server.requests == []
 
 
@@ -197,7 +197,7 @@ def post_status(client, message_id: int, sid: str, status: str):
 
 def conflicts(db_session, message_id: int) -> int:
     return db_session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.message_id == message_id, AuditEvent.action == sending.CONFLICT_ACTION))
+        AuditEvent.message_id == message_id, AuditEvent.action == send_outcomes.CONFLICT_ACTION))
 
 
 def test_callback_naming_another_sid_is_refused_and_recorded_once(client, drain, twilio_server, make, db_session):
@@ -211,7 +211,7 @@ def test_callback_naming_another_sid_is_refused_and_recorded_once(client, drain,
     row = stored(db_session, message.id)
     assert (row.status, row.provider_sid) == (MessageStatus.SENT, own_sid)
     assert conflicts(db_session, message.id) == 1
-    audit = db_session.scalar(select(AuditEvent).where(AuditEvent.action == sending.CONFLICT_ACTION))
+    audit = db_session.scalar(select(AuditEvent).where(AuditEvent.action == send_outcomes.CONFLICT_ACTION))
     assert (audit.reason, audit.detail["sid"]) == (Reason.CONFLICTING_CALLBACK.value, "SM" + "9" * 32)
 
 
@@ -224,7 +224,7 @@ def test_callback_that_named_a_text_wrongly_gives_way_to_the_provider_answer(app
         sending.claim_due(session, limit=10)
     assert post_status(client, message.id, "SM" + "8" * 32, "queued").status_code == 200
     with sessions.begin() as session:
-        sending.mark_sent(session, message.id, SentMessage(sid="SM" + "7" * 32, status="queued"))
+        send_outcomes.mark_sent(session, message.id, SentMessage(sid="SM" + "7" * 32, status="queued"))
 
     row = stored(db_session, message.id)
     assert (row.status, row.provider_sid, row.claimed_until) == (MessageStatus.SENT, "SM" + "7" * 32, None)

@@ -17,7 +17,7 @@ from smsdesk.events import (
 )
 from smsdesk.models import AuditEvent, Checkout, ConsentSource, Conversation, Customer, Message, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import checkouts, sending
+from smsdesk.services import checkouts, send_outcomes, sending
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.events import apply_event
 from smsdesk.services.template_store import save_template
@@ -84,7 +84,7 @@ def _send(sessions, provider, claims, now) -> int:
         answer = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
                                validity_period=outgoing.validity_seconds)
         with sessions.begin() as session:
-            sending.mark_sent(session, claim.message_id, answer)
+            send_outcomes.mark_sent(session, claim.message_id, answer)
         sent += 1
     return sent
 

@@ -12,7 +12,7 @@ from smsdesk.models import Consent, ConsentLevel, ConsentSource, ConsentState, C
 from smsdesk.services.consent import record_consent
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.inbound import handle_inbound
-from smsdesk.services.sending import opt_out_unsubscribed
+from smsdesk.services.send_outcomes import opt_out_unsubscribed
 
 PHONE, OTHER = "+12125550123", "+12125550199"
 T0 = datetime(2025, 6, 10, 14, 0, tzinfo=timezone.utc)

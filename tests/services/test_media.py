@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from jobs.retention import purge_message_bodies
 from smsdesk.enums import Direction, MessageStatus
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Customer, Message, utcnow
+from smsdesk.models import Customer, Message, MessageMedia, utcnow
 from smsdesk.services.media import MediaRefused, add_picture, check_image, preview, sniff
 from smsdesk.services.privacy import erase_customer
 from tests.support.pictures import GIF, HTML_AS_PNG, PDF, padded_png, png

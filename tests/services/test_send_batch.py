@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from jobs.send_due import Answer, call_provider, record_answers, send_due
 from smsdesk.models import Customer, Message, MessageStatus, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import send_batch, sending
+from smsdesk.services import send_batch, send_outcomes, sending
 from smsdesk.services.outbox import enqueue_text
 from smsdesk.sms.base import SentMessage
 
@@ -107,13 +107,13 @@ def test_an_answer_that_cannot_be_recorded_leaves_only_its_own_text_to_reconcile
     texts = queue_texts(make, db_session, make.store(rate_per_second=1000), 3)
     _, calls = claim_batch(sessions, limit=3)
     answers = [Answer(call, sent=SentMessage(sid=f"SM{i:032d}", status="queued")) for i, call in enumerate(calls)]
-    record_sent = sending.record_sent
+    record_sent = send_outcomes.record_sent
 
     def breaks_on_the_second(session, message, sent, **kwargs):
         if message.id == texts[1].id:
             raise RuntimeError("a bug that only this answer triggers")
         record_sent(session, message, sent, **kwargs)
-    monkeypatch.setattr(sending, "record_sent", breaks_on_the_second)
+    monkeypatch.setattr(send_outcomes, "record_sent", breaks_on_the_second)
 
     record_answers(sessions, answers)
 

@@ -7,11 +7,9 @@ import time
 import pytest
 
 from smsdesk.services.segments import segment_info
+from smsdesk.services.template_kinds import KINDS, VARIABLES, KindSpec
 from smsdesk.services.templates import (
-    KINDS,
     MAX_BODY_LENGTH,
-    VARIABLES,
-    KindSpec,
     TemplateError,
     build_context,
     empty_context,

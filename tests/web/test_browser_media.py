@@ -11,8 +11,7 @@ from tests.support.live import serving
 from tests.support.pictures import png
 from tests.web import test_browser as live
 from tests.web.test_browser_inbox import LAPTOP, PHONE, assert_no_horizontal_scroll, open_page
-from tests.web.test_browser_owner import _page as axe_page
-from tests.web.test_browser_owner import _violations
+from tests.web.test_browser_owner import _page as axe_page, _violations
 
 pytestmark = pytest.mark.browser
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

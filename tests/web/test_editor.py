@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.models import Message, Template
-from smsdesk.services.templates import KINDS
+from smsdesk.services.template_kinds import KINDS
 
 
 def test_lists_every_kind_and_the_variables(browser, owner, make):

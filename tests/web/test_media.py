@@ -7,8 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Conversation
+from smsdesk.models import Conversation, MessageMedia
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN
 from tests.support.pictures import HTML_AS_PNG, PDF, png
 from tests.webhooks.test_twilio import post_signed

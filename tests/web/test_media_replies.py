@@ -7,8 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Message
+from smsdesk.models import Message, MessageMedia
 from tests.conftest import PUBLIC_URL
 from tests.support.pictures import GIF, HTML_AS_PNG, padded_png, png
 from tests.web.test_inbox import conversation_id, text_in

@@ -7,8 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Conversation, Message
+from smsdesk.models import Conversation, Message, MessageMedia
 from tests.support.pictures import HTML_AS_PNG, png
 from tests.web.test_simulator import app  # noqa: F401 - the simulator provider's app
 

@@ -3,8 +3,7 @@ only URLs of our Twilio account at Twilio's host are kept, and odd NumMedia neve
 import pytest
 from sqlalchemy import select
 
-from smsdesk.media_models import MessageMedia
-from smsdesk.models import Message
+from smsdesk.models import Message, MessageMedia
 from tests.conftest import TWILIO_SID
 from tests.factories import inbound_sms
 from tests.support.pictures import png

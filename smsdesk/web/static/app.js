@@ -345,7 +345,15 @@
     flash.setAttribute("role", category === "error" ? "alert" : "status");
     flash.textContent = message;
     holder.append(flash);
-    setTimeout(() => flash.remove(), category === "error" ? 8000 : 4000);
+    fade(flash, category === "error" ? 8000 : 4000);
+  }
+
+  /* A flash goes by itself after a while, or at once when tapped: at phone width it lies over
+     the thread's header. A page's own error flashes stay until tapped. */
+  function fade(flash, after) {
+    flash.title = "Dismiss";
+    flash.addEventListener("click", () => flash.remove());
+    if (after) setTimeout(() => flash.remove(), after);
   }
 
   /* A draft is kept per conversation for this tab's session, and dropped once it is sent. */
@@ -498,6 +506,7 @@
     localizeTimes(document);
     // Bar heights come as data (the CSP allows no inline style attributes); CSSOM is allowed.
     document.querySelectorAll("[data-height]").forEach((el) => { el.style.height = el.dataset.height + "%"; });
+    document.querySelectorAll(".flashes .flash").forEach((el) => fade(el, el.classList.contains("error") ? 0 : 6000));
     document.querySelectorAll("[data-poll-url]").forEach(startPolling);
     document.querySelectorAll("[data-changes-url]").forEach(startListUpdates);
     document.addEventListener("click", (e) => {

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from smsdesk.models import Base, utcnow
+from smsdesk.models.base import Base, utcnow
 
 
 class MessageMedia(Base):
