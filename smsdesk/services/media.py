@@ -98,6 +98,15 @@ def add_picture(session: Session, message: Message, data: bytes, *, max_bytes: i
     return media
 
 
+def copy_pictures(session: Session, source: Message, target: Message) -> None:
+    """A text sent again (a retry) goes with its pictures, each at an address of its own."""
+    query = (select(MessageMedia).where(MessageMedia.message_id == source.id, MessageMedia.content.is_not(None))
+             .order_by(MessageMedia.position).options(undefer(MessageMedia.content)))
+    for media in session.scalars(query):
+        assert media.content is not None  # selected so
+        add_picture(session, target, media.content, max_bytes=len(media.content))
+
+
 def media_of(session: Session, message_ids: list[int]) -> dict[int, list[MessageMedia]]:
     """The pictures of these texts (one query, no bytes loaded), in order."""
     found: dict[int, list[MessageMedia]] = {}

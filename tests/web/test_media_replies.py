@@ -22,7 +22,7 @@ def upload(content: bytes, name: str = "parcel.png"):
 
 def replies(db_session) -> list[Message]:
     db_session.fresh()
-    return db_session.scalars(select(Message).where(Message.kind == "agent_reply")).all()
+    return db_session.scalars(select(Message).where(Message.kind == "agent_reply").order_by(Message.id)).all()
 
 
 def test_a_reply_with_a_picture_reaches_twilio_as_media_url(browser, agent, make, db_session, drain, twilio_server,
@@ -137,3 +137,22 @@ def test_customers_pictures_and_made_up_tokens_are_not_public(client, make, db_s
     assert client.get(f"/media/{inbound_token}").status_code == 404
     assert client.get("/media/" + "A" * 43).status_code == 404
     assert client.get("/media/" + "A" * 500).status_code == 404
+
+
+def test_a_retried_picture_goes_again_with_its_picture(browser, agent, make, db_session, drain, twilio_server):
+    from tests.webhooks.test_twilio import post_signed
+
+    store = make.store()
+    text_in(browser.client, store)
+    cid = conversation_id(db_session)
+    browser.post(f"/inbox/{cid}/reply", {"body": "Label", "picture": upload(png())}, content_type="multipart/form-data")
+    drain()
+    post_signed(browser.client, "/webhooks/twilio/status",
+                {"MessageSid": twilio_server.messages[-1]["sid"], "MessageStatus": "undelivered", "ErrorCode": "30003"})
+    [failed] = replies(db_session)
+    assert browser.post(f"/inbox/{cid}/messages/{failed.id}/retry", headers=JSON).get_json()["ok"] is True
+    failed_again, queued = replies(db_session)  # the copy waits for its sender's next slot
+    assert (queued.status.value, queued.media_count, queued.body) == ("queued", 1, "Label")
+    pictures = {m.message_id: m for m in db_session.scalars(select(MessageMedia))}
+    assert pictures[queued.id].token != pictures[failed.id].token  # an address of its own
+    assert pictures[queued.id].content == png()
