@@ -1,4 +1,4 @@
-"""Retention: message bodies older than ``retention.message_body_days`` (when set) are erased;
+"""Retention: message bodies (and pictures) older than ``retention.message_body_days`` (when set) are erased;
 webhook payloads (and the events taken from them) hold customers' names,
 addresses and phones; keep them only as long as they are useful for debugging a delivery,
 then drop them (the delivery row, its status and error stay, so dedupe and the
@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.enums import PENDING_STATUSES, MessageStatus
 from smsdesk.models import Message, WebhookDelivery, utcnow
+from smsdesk.services.media import erase_of
 from smsdesk.services.privacy import ERASED_BODY
 
 PAYLOAD_RETENTION = timedelta(days=30)
@@ -40,12 +41,13 @@ def purge_message_bodies(sessions: sessionmaker[Session], *, days: int, now: dat
     if days <= 0:
         return 0
     cutoff = (now or utcnow()) - timedelta(days=days)
+    done = (Message.created_at < cutoff, Message.status.not_in([*PENDING_STATUSES, MessageStatus.SENDING]))
     with sessions.begin() as session:
         result = session.execute(
             update(Message)
-            .where(Message.created_at < cutoff, Message.body != ERASED_BODY,
-                   Message.status.not_in([*PENDING_STATUSES, MessageStatus.SENDING]))
+            .where(*done, Message.body != ERASED_BODY)
             .values(body=ERASED_BODY)
             .execution_options(synchronize_session=False)
         )
+        erase_of(session, select(Message.id).where(*done, Message.media_count > 0))  # pictures go with the words
     return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult

@@ -30,6 +30,11 @@ def status_callback_url(app: Flask) -> str:
     return app.config["SMSDESK"].server.public_url.rstrip("/") + "/webhooks/twilio/status"
 
 
+def media_base_url(app: Flask) -> str:
+    """Where Twilio fetches the pictures agents attach (web/media.py: /media/<token>)."""
+    return app.config["SMSDESK"].server.public_url.rstrip("/") + "/media"
+
+
 def create_scheduler(app: Flask) -> BackgroundScheduler:
     """The scheduler with its jobs registered under fixed ids (not started)."""
     config = app.config["SMSDESK"]
@@ -41,7 +46,7 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
     lease = config.scheduler.lease_seconds
     scheduler.add_job(send_due, "interval", args=(sessions, provider),
                       kwargs={"status_callback": callback, "lease": lease,
-                              "concurrency": config.scheduler.concurrency},
+                              "concurrency": config.scheduler.concurrency, "media_base": media_base_url(app)},
                       seconds=config.scheduler.interval_seconds, id="send_due")
     # A stranded text waits at most a lease plus half a lease before reconcile looks it up.
     scheduler.add_job(reconcile, "interval", args=(sessions, provider), kwargs={"lease": lease},

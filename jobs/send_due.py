@@ -57,7 +57,7 @@ class Answer:
 
 
 def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_callback: str | None,
-             lease: float = sending.LEASE, concurrency: int = CONCURRENCY) -> int:
+             lease: float = sending.LEASE, concurrency: int = CONCURRENCY, media_base: str = "") -> int:
     """Drain due messages until none are left; returns how many provider calls were made."""
     owner = sending.worker_id()
     calls = 0
@@ -73,7 +73,8 @@ def send_due(sessions: sessionmaker[Session], provider: SmsProvider, *, status_c
             recorded = recorder.recorded
             claimed, batch = _claim(sessions, limit=idle, lease=lease, owner=owner) if ready else (0, [])
             for call in batch:
-                future = pool.submit(call_provider, provider, call, status_callback=status_callback)
+                future = pool.submit(call_provider, provider, call, status_callback=status_callback,
+                                     media_base=media_base)
                 future.add_done_callback(recorder.take)
                 running.add(future)
             if not running:
@@ -183,7 +184,7 @@ def _not_prepared(sessions: sessionmaker[Session], claim: sending.Claim, exc: Ex
         log.exception("message %s: could not record why it was not prepared", claim.message_id)
 
 
-def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | None) -> Answer:
+def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | None, media_base: str = "") -> Answer:
     """Wait for the text's rate slot, hand it to the provider; never raises."""
     outgoing = call.outgoing
     now = utcnow()
@@ -193,7 +194,8 @@ def call_provider(provider: SmsProvider, call: Call, *, status_callback: str | N
     try:
         sent = provider.send(outgoing.to, outgoing.body, sender=outgoing.sender,
                              status_callback=callback_url(status_callback, outgoing.message_id),
-                             validity_period=outgoing.validity_seconds)
+                             validity_period=outgoing.validity_seconds,
+                             media_urls=[f"{media_base}/{token}" for token in outgoing.media_tokens])
     except Exception as exc:  # recorded by the job's thread
         return Answer(call, error=exc)
     return Answer(call, sent=sent)

@@ -33,6 +33,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",  # inbox URLs name conversations: never send them to other sites
 }
 HSTS = "max-age=31536000"  # a year; only when public_url is https (browsers ignore it over http anyway)
+# Routes that take a picture (MMS) take up to [media] max_bytes more than server.max_body_bytes.
+UPLOAD_ENDPOINTS = frozenset({"web.send_reply", "api.send", "web.simulator_reply"})
 
 
 def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None,
@@ -47,6 +49,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.config.update(SMSDESK=config, SECRET_KEY=config.server.secret_key,
                       MAX_CONTENT_LENGTH=config.server.max_body_bytes, JSON_SORT_KEYS=False)
+    app.before_request(_upload_limit)  # before CSRF protection reads the form
     for subsystem in (crypto, db, sms, webhooks, api, web, jobs.scheduler):
         subsystem.init_app(app)
     if config.server.secret_key == INSECURE_SECRET and config.sms.provider == "twilio":
@@ -55,6 +58,7 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.after_request(_security_headers)
     app.config["SMSDESK_HSTS"] = config.server.public_url.lower().startswith("https://")
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(413, _too_large)
     app.register_error_handler(Exception, _server_error)
     return app
 
@@ -65,6 +69,13 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_DB_INT, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _upload_limit() -> None:
+    """A reply may carry a picture: its route reads a larger body (the picture is checked itself)."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        config = current_app.config["SMSDESK"]
+        request.max_content_length = config.server.max_body_bytes + config.media.max_bytes
 
 
 def healthz():
@@ -112,6 +123,18 @@ def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
     return web.error_page(exc.name, exc.description or "", exc.code)
+
+
+def _too_large(exc: HTTPException):
+    """A body past the limit; on a route that takes a picture, say how large a picture may be
+    (as JSON to a page's script that asks for it, like the reply's other refusals)."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        return _http_error(exc)
+    limit = current_app.config["SMSDESK"].media.max_bytes
+    message = f"The picture is too large: pictures can be at most {limit / 1024 / 1024:.1f} MB."
+    if _wants_json() or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify({"ok": False, "error": "too_large", "message": message, "status": "error"}), 413
+    return web.error_page("Picture too large", message, 413)
 
 
 def _server_error(exc: Exception):

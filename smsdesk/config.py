@@ -86,6 +86,13 @@ class CatchUpConfig:
 
 
 @dataclass
+class MediaConfig:
+    # Pictures (MMS): the largest picture an agent may attach or smsdesk fetches from Twilio.
+    # Twilio takes at most 5 MB per message (and carriers often less for non-images).
+    max_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -95,6 +102,7 @@ class Config:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     catch_up: CatchUpConfig = field(default_factory=CatchUpConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
 
     def section(self, name: str) -> Any:
         return getattr(self, name)
@@ -238,6 +246,8 @@ def _check(config: Config) -> None:
         raise ConfigError("retention.message_body_days: must be 0 (keep) or a number of days")
     if config.catch_up.interval_seconds <= 0 or config.catch_up.settle_seconds < 0:
         raise ConfigError("catch_up: interval_seconds must be above 0 and settle_seconds at least 0")
+    if config.media.max_bytes <= 0:
+        raise ConfigError("media.max_bytes: must be positive")
     if not config.server.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"server.public_url: expected an http(s) URL, got {config.server.public_url!r}")
 

@@ -223,7 +223,7 @@ def make(db_session):
 @pytest.fixture
 def drain(app):
     """Run the sender job once, as the scheduler would; returns provider calls made."""
-    from jobs.scheduler import status_callback_url
+    from jobs.scheduler import media_base_url, status_callback_url
     from jobs.send_due import send_due
 
     def run() -> int:
@@ -231,5 +231,5 @@ def drain(app):
         # One call at a time: tests read the texts in the order they were queued. Concurrent
         # sending is what tests/jobs/test_many_workers.py and test_send_guarantees.py exercise.
         return send_due(app.extensions["smsdesk.sessions"], app.extensions["smsdesk.provider"],
-                        status_callback=status_callback_url(app), concurrency=1)
+                        status_callback=status_callback_url(app), concurrency=1, media_base=media_base_url(app))
     return run

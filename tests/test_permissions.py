@@ -25,10 +25,12 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.app import create_app
-from smsdesk.models import CannedReply, Conversation
+from smsdesk.models import CannedReply, Conversation, Message
 from smsdesk.services.auth import create_token, end_sessions, remove_agent, revoke_token
 from smsdesk.services.inbound import handle_inbound
+from smsdesk.services.media import add_picture
 from tests.conftest import app_settings
+from tests.support.pictures import png
 
 PERSONAS = ("own", "agent", "other", "none", "removed", "revoked", "logged_out", "admin")
 DENIED = ("removed", "revoked", "logged_out")
@@ -45,12 +47,14 @@ PUBLIC = {
     ("webhooks.receive_by_header", "POST"), ("webhooks.receive_by_slug", "POST"),
     ("twilio_webhooks.inbound_sms", "POST"), ("twilio_webhooks.status_callback", "POST"),
     ("openapi", "GET"),  # the API's own description (tests/api/test_openapi.py), no data in it
+    # An agent's attachment for Twilio to fetch: the unguessable token is the key (tests/web/test_media.py)
+    ("web.public_media", "GET"),
 }
 
 
 @dataclass(frozen=True)
 class Route:
-    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {email}; ``own``
+    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {email}; ``own``
     is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
     the other store's ids, ``none`` to a user of no store."""
 
@@ -92,6 +96,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.inbox_list", "GET"): Route("GET", "/inbox/list?status=all&store={store}", 200, other=200, none=200),
     ("web.conversation", "GET"): Route("GET", "/inbox/{conversation}", 200),
     ("web.thread", "GET"): Route("GET", "/inbox/{conversation}/thread", 200),
+    ("web.conversation_media", "GET"): Route("GET", "/inbox/{conversation}/media/{media}", 200),
     ("web.send_reply", "POST"): Route("POST", "/inbox/{conversation}/reply", 302, form={"body": "hi"}),
     ("web.assign", "POST"): Route("POST", "/inbox/{conversation}/assign", 302, form={"agent_id": "me"}),
     # no such text in the own conversation: 302 back with a message; another store's conversation: 404
@@ -136,12 +141,15 @@ def _tenant(make, db_session, *, name: str, first: str, last: str, said: str, ca
     store = make.store(name=name)
     customer = make.customer(store, first_name=first, last_name=last)
     handle_inbound(db_session, store=store, customer=customer, body=said, provider_sid=f"SMtest{store.id:026d}")
+    db_session.flush()
+    picture = add_picture(db_session, db_session.scalar(select(Message).where(Message.store_id == store.id)), png(),
+                          max_bytes=10**6)
     row = CannedReply(store_id=store.id, title=canned, body=canned)
     db_session.add(row)
     db_session.commit()
     conversation = db_session.scalar(select(Conversation).where(Conversation.store_id == store.id))
     return {"store": store.slug, "conversation": conversation.id, "customer": customer.id, "canned": row.id,
-            "phone": customer.phone}
+            "phone": customer.phone, "media": picture.id}
 
 
 @pytest.fixture
@@ -248,7 +256,7 @@ def test_matrix(client, db_session, world, key, persona):
     assert response.status_code == expected(route, persona, api), response.get_data(as_text=True)[:500]
     if persona in DENIED and not api:
         assert "/login" in response.headers["Location"]
-    _assert_nothing_leaks(response.get_data(as_text=True), persona)
+    _assert_nothing_leaks(response.get_data().decode("utf-8", "replace"), persona)  # pictures are bytes
 
 
 def _assert_nothing_leaks(body: str, persona: str) -> None:

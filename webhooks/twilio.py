@@ -14,6 +14,7 @@ from smsdesk.models import Store
 from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.delivery import apply_status
 from smsdesk.services.inbound import handle_inbound
+from smsdesk.services.media import MAX_PER_MESSAGE, InboundMedia
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.untrusted import clean_text, small_int
 from webhooks import http_error, refuse
@@ -66,9 +67,28 @@ def inbound_sms():
         log.warning("inbound SMS %s: unusable From number", sid)
         return twiml()
     customer = get_or_create_customer(session, store_id=store.id, phone=phone)
-    answer_text = handle_inbound(session, store=store, customer=customer, body=body, provider_sid=sid)
+    answer_text = handle_inbound(session, store=store, customer=customer, body=body, provider_sid=sid,
+                                 media=inbound_media(form, sid))
     session.commit()
     return twiml(answer_text)
+
+
+def inbound_media(form: dict[str, str], sid: str) -> list[InboundMedia]:
+    """The pictures of an MMS (``NumMedia``, ``MediaUrl{i}``, ``MediaContentType{i}``). Only URLs of
+    our Twilio account at Twilio's API host are kept: a webhook must never make us fetch elsewhere."""
+    count = small_int(form.get("NumMedia", "0") or "0")
+    if count is None or count > MAX_PER_MESSAGE:
+        log.warning("inbound SMS %s: NumMedia is not 0-%d; its pictures are ignored", sid, MAX_PER_MESSAGE)
+        return []
+    fetcher = current_app.extensions["smsdesk.media_fetcher"]
+    items = []
+    for i in range(count):
+        url = form.get(f"MediaUrl{i}", "")
+        if not fetcher.accepts(url):
+            log.warning("inbound SMS %s: MediaUrl%d is not a Twilio media URL of this account; ignored", sid, i)
+            continue
+        items.append(InboundMedia(url=url, content_type=form.get(f"MediaContentType{i}", "")))
+    return items
 
 
 def find_store(session, *, to: str, service_sid: str | None) -> Store | None:

@@ -1,7 +1,7 @@
 """Conversations: the reply queue, a thread, replying, assigning, closing."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from smsdesk.api import bp, error, json_body, page_args, store_or_404
 from smsdesk.db import get_session
@@ -10,6 +10,7 @@ from smsdesk.services import conversations as service
 from smsdesk.services.access import conversation_for, may_be_assigned, store_ids_for
 from smsdesk.services.auth import find_agent
 from smsdesk.services.conversation_list import ConversationFilters, changed_conversations, list_conversations
+from smsdesk.services.media import MediaRefused, read_picture
 from smsdesk.services.queries import conversation_detail, conversation_summary
 from smsdesk.services.replies import CustomerErased, CustomerOptedOut, InvalidReply, reply
 
@@ -49,12 +50,24 @@ def show(conversation_id: int):
     return conversation_detail(get_session(), conversation, limit=limit, cursor=cursor, since=since)
 
 
+def _reply_fields() -> tuple[object, bytes | None]:
+    """The reply's body, and its picture when sent as multipart/form-data (``body``, ``picture``)."""
+    if request.mimetype == "multipart/form-data":
+        return request.form.get("body", ""), read_picture(request.files.get("picture"))
+    return json_body().get("body"), None
+
+
 @bp.post("/conversations/<int:conversation_id>/messages")
 def send(conversation_id: int):
+    """Queue a reply: JSON ``{"body"}``, or multipart with a ``picture`` (an MMS; the body may be empty)."""
     session = get_session()
     conversation = _load(conversation_id)
+    body, picture = _reply_fields()
     try:
-        message = reply(session, conversation=conversation, agent=g.agent, body=json_body().get("body"))
+        message = reply(session, conversation=conversation, agent=g.agent, body=body, picture=picture,
+                        max_picture_bytes=current_app.config["SMSDESK"].media.max_bytes)
+    except MediaRefused as exc:
+        return error("too_large" if exc.status == 413 else "unsupported_media", str(exc), exc.status)
     except CustomerErased as exc:
         return error("customer_erased", str(exc), 409)
     except CustomerOptedOut as exc:

@@ -58,7 +58,12 @@ SCHEMAS: dict[str, Any] = {
                   "no_text_reason": nullable({"enum": values(Reason)}), "no_text_reason_label": TEXT_OR_NULL},
                  {"item_count": nullable(INTEGER), "items": {"type": "array"},
                   "shipments": {"type": "array", "items": ref("Package")}}),
-    "LastMessage": obj({"body": STRING, "direction": {"enum": values(Direction)}, "at": nullable(TIME)}),
+    "LastMessage": obj({"body": STRING, "direction": {"enum": values(Direction)}, "at": nullable(TIME)},
+                       {"media_count": INTEGER, "preview": STRING}),  # preview: the body, or "📷 Photo"
+    # A picture of an MMS (no bytes here: agents see them in the inbox); ``shown``: an image type
+    # the inbox shows (JPEG, PNG, GIF, WebP), ``error``: why it can't be shown.
+    "Media": obj({"id": INTEGER, "content_type": STRING, "size": nullable(INTEGER), "shown": BOOLEAN,
+                  "error": TEXT_OR_NULL}),
     "ConversationSummary": obj({
         "id": INTEGER, "store": STRING, "customer_phone": STRING, "customer_name": STRING, "opted_out": BOOLEAN,
         "marketing_consent": BOOLEAN, "status": {"enum": values(ConversationStatus)}, "assigned_to": TEXT_OR_NULL,
@@ -69,7 +74,8 @@ SCHEMAS: dict[str, Any] = {
                     "reason": nullable({"enum": values(Reason)}), "reason_label": TEXT_OR_NULL,
                     "reason_detail": TEXT_OR_NULL, "reason_text": TEXT_OR_NULL, "retryable": BOOLEAN,
                     "created_at": nullable(TIME), "sent_at": nullable(TIME),
-                    "segments": INTEGER, "encoding": STRING}, {"due_at": nullable(TIME)}),
+                    "segments": INTEGER, "encoding": STRING},
+                   {"due_at": nullable(TIME), "media": {"type": "array", "items": ref("Media")}}),
     "Consent": obj({"state": {"enum": values(ConsentState)}, "level": {"enum": values(ConsentLevel)},
                     "source": {"enum": values(ConsentSource)}, "platform_state": TEXT_OR_NULL,
                     "collected_from": TEXT_OR_NULL, "delivery_id": TEXT_OR_NULL, "at": nullable(TIME),
@@ -98,7 +104,7 @@ SCHEMAS: dict[str, Any] = {
                            "conversations": {"type": "array"}, "messages": {"type": "array", "items": ref("Message")},
                            "webhook_deliveries": {"type": "array"}}),
     "Erasure": obj({"erased": obj({key: INTEGER for key in (
-        "customers", "orders", "checkouts", "consents", "messages", "cancelled", "deliveries")})}),
+        "customers", "orders", "checkouts", "consents", "messages", "cancelled", "deliveries", "pictures")})}),
 }
 
 
@@ -162,10 +168,15 @@ PATHS: dict[str, Any] = {
         "A conversation with a page of its messages (newest first), orders and consent history",
         answer("The conversation", DETAIL), parameters=[CONVERSATION_ID, *PAGING])},
     "/api/conversations/{conversation_id}/messages": {"post": operation(
-        "Reply to the customer (queued; compliance applies)",
+        "Reply to the customer (queued; compliance applies). With a picture: multipart/form-data with "
+        "`body` (may be empty) and `picture` (JPEG, PNG, GIF or WebP, at most [media] max_bytes: 413 when "
+        "larger, 415 when not such an image); it goes as one MMS",
         answer("Queued", obj({"message": obj({"id": INTEGER, "status": {"enum": values(MessageStatus)}})})),
-        status="202", parameters=[CONVERSATION_ID], errors=("409", "422"),
-        body=body_of(obj({"body": STRING})))},
+        status="202", parameters=[CONVERSATION_ID], errors=("409", "413", "415", "422"),
+        body={"required": True, "content": {
+            JSON: {"schema": obj({"body": STRING})},
+            "multipart/form-data": {"schema": obj({}, {"body": STRING,
+                                                        "picture": {"type": "string", "format": "binary"}})}}})},
     "/api/conversations/{conversation_id}/assign": {"post": operation(
         "Assign to an agent by email, or unassign with null", SUMMARY, parameters=[CONVERSATION_ID],
         errors=("422",), body=body_of(obj({"email": TEXT_OR_NULL})))},

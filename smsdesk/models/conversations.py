@@ -101,6 +101,9 @@ class Message(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     segments: Mapped[int] = mapped_column(Integer, default=1)
     encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
+    # Pictures (MMS). Only a server default: an INSERT that leaves it out (older code, a database
+    # migrated up to an earlier revision in tests) stays valid; read back after the flush.
+    media_count: Mapped[int] = mapped_column(Integer, server_default="0")
     validity_seconds: Mapped[int | None]
     slot_at: Mapped[datetime | None]  # send slot reserved under the sender's rate limit (sender_slots)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)

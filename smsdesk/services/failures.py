@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Agent, Conversation, Direction, Message
 from smsdesk.reasons import Reason
 from smsdesk.services.conversations import FAILED_STATUSES
+from smsdesk.services.media import copy_pictures
 from smsdesk.services.outbox import enqueue_text
 
 # Failures a later attempt can cure: the phone was off, a queue or the carrier had a passing
@@ -66,4 +67,6 @@ def retry(session: Session, *, conversation: Conversation, message_id: int, agen
                          body=message.body, marketing=message.marketing, validity_seconds=message.validity_seconds,
                          order_id=message.order_id, checkout_id=message.checkout_id, agent_id=agent.id)
     assert again is not None  # only a dedupe key makes enqueue_text decline, and a retry has none
+    if message.media_count:
+        copy_pictures(session, message, again)
     return again

@@ -11,6 +11,7 @@ from smsdesk.reasons import Reason
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
+from smsdesk.services.media import InboundMedia, add_inbound
 from smsdesk.services.outbox import cancel_pending, enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import build_context, render_message
@@ -41,8 +42,10 @@ def keyword(body: str) -> str | None:
     return None
 
 
-def handle_inbound(session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str) -> str | None:
-    """Record the text and act on keywords; returns a reply to send inline (TwiML) or None.
+def handle_inbound(session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str,
+                   media: list[InboundMedia] | None = None) -> str | None:
+    """Record the text (and its pictures) and act on keywords; returns a reply to send inline
+    (TwiML) or None.
 
     NUL and lone surrogates are dropped from the text: it is still the customer's message
     (a phone's odd bytes), and refusing it would lose it."""
@@ -50,6 +53,9 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
     message = receive_inbound(session, store=store, customer=customer, body=body, provider_sid=provider_sid)
     if message is None:
         return None  # a retried webhook: already handled
+    if media:
+        session.flush()  # the pictures point at the text's id
+        add_inbound(session, message, media)
     word = keyword(body)
     if word == "stop":
         _opt_out(session, store=store, customer=customer, message=message)

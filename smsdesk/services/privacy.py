@@ -37,6 +37,7 @@ from smsdesk.models import (
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.customers import suppress
+from smsdesk.services.media import erase_for_customer
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.queries import consent_dict, iso, message_dict, order_dict
 
@@ -59,6 +60,7 @@ class ErasureResult:
     messages: int = 0
     cancelled: int = 0
     deliveries: int = 0
+    pictures: int = 0
 
     def add(self, other: ErasureResult) -> None:
         for key, value in asdict(other).items():
@@ -186,6 +188,7 @@ def _erase_one(session: Session, customer: Customer) -> ErasureResult:
         status=MessageStatus.CANCELLED, reason=Reason.CUSTOMER_ERASED, due_at=None))
     result.messages = _rowcount(session, update(Message).where(Message.customer_id == customer.id).values(
         body=ERASED_BODY, reason_detail=""))
+    result.pictures = erase_for_customer(session, customer.id)  # their photos are personal data too
     customer.phone, customer.first_name, customer.last_name, customer.email = placeholder, "", "", ""
     return result
 

@@ -19,6 +19,7 @@ from smsdesk.models import (
 from smsdesk.services.consent import consent_history
 from smsdesk.services.failures import failed_conversations, failure_text, is_retryable
 from smsdesk.services.links import web_link
+from smsdesk.services.media import media_of, media_summary, preview
 from smsdesk.services.no_text import reason_fields
 from smsdesk.services.paging import DEFAULT_LIMIT, decode_cursor, encode_cursor, next_since
 from smsdesk.services.shipments import is_partial
@@ -37,7 +38,7 @@ def last_messages(session: Session, conversation_ids: list[int]) -> dict[int, Ro
         return {}
     newest = (select(func.max(Message.id)).where(Message.conversation_id.in_(conversation_ids))
               .group_by(Message.conversation_id))
-    query = select(Message.conversation_id, Message.body, Message.direction, Message.created_at)
+    query = select(Message.conversation_id, Message.body, Message.direction, Message.created_at, Message.media_count)
     return {m.conversation_id: m for m in session.execute(query.where(Message.id.in_(newest)))}
 
 
@@ -63,7 +64,8 @@ def summary(conversation: Conversation, last: Row | None, order: Order | None, *
         "status": conversation.status.value,
         "assigned_to": agent.email if agent else None,
         "unread": conversation.unread,
-        "last_message": {"body": last.body, "direction": last.direction.value, "at": iso(last.created_at)}
+        "last_message": {"body": last.body, "direction": last.direction.value, "at": iso(last.created_at),
+                         "media_count": last.media_count, "preview": preview(last.body, last.media_count)}
         if last else None,
         "waiting_since": iso(conversation.waiting_since),
         "latest_order": order_dict(order) if order else None,
@@ -110,7 +112,8 @@ def _packages(session: Session, orders: list[Order]) -> dict[int, list[Shipment]
     return found
 
 
-def message_dict(message: Message) -> dict:
+def message_dict(message: Message, media: list | None = None) -> dict:
+    """A text; ``media``: its pictures (services/media.py), listed without their bytes."""
     data = {
         "id": message.id, "direction": message.direction.value, "kind": message.kind, "body": message.body,
         "status": message.status.value, "error_code": message.error_code,
@@ -119,7 +122,7 @@ def message_dict(message: Message) -> dict:
         "reason_detail": message.reason_detail or None,
         "reason_text": failure_text(message.reason, message.error_code), "retryable": is_retryable(message),
         "created_at": iso(message.created_at), "sent_at": iso(message.sent_at), "segments": message.segments,
-        "encoding": message.encoding,
+        "encoding": message.encoding, "media": [media_summary(item) for item in media or []],
     }
     if message.status.value == "scheduled":
         data["due_at"] = iso(message.due_at)
@@ -147,7 +150,8 @@ def conversation_detail(session: Session, conversation: Conversation, *, limit: 
                                   .order_by(Order.created_at.desc())))
     packages = _packages(session, orders)
     detail = conversation_summary(session, conversation)
-    detail["messages"] = [message_dict(m) for m in messages]
+    pictures = media_of(session, [m.id for m in messages if m.media_count])
+    detail["messages"] = [message_dict(m, pictures.get(m.id)) for m in messages]
     detail["next_cursor"] = older
     detail["next_since"] = next_since(started)
     detail["orders"] = [order_dict(o, packages[o.id]) for o in orders]

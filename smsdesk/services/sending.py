@@ -37,7 +37,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import compliance, rate_limit, send_outcomes, stores
+from smsdesk.services import compliance, media, rate_limit, send_outcomes, stores
 from smsdesk.services.outbox import too_long
 from smsdesk.sms.base import Sender
 
@@ -84,6 +84,7 @@ class Outgoing:
     validity_seconds: int
     send_at: datetime  # the reserved rate-limit slot; at most SLOT_WAIT ahead
     start_by: datetime  # the call must start by then to end inside the lease (see START_WITHIN)
+    media_tokens: tuple[str, ...] = ()  # pictures (MMS): served at <public_url>/media/<token>
 
 
 _WORKER_IDS: dict[int, str] = {}
@@ -186,7 +187,8 @@ def schedule(session: Session, message: Message, customer: Customer, store: Stor
     renew_claim(message, until=send_at + timedelta(seconds=lease), now=now)
     return Outgoing(message_id=message.id, to=customer.phone, body=message.body, sender=sender,
                     validity_seconds=validity_for(message), send_at=send_at,
-                    start_by=send_at + timedelta(seconds=lease * START_WITHIN))
+                    start_by=send_at + timedelta(seconds=lease * START_WITHIN),
+                    media_tokens=media.tokens_of(session, message.id) if message.media_count else ())
 
 
 def load_claimed(session: Session, claims: list[Claim], now: datetime) -> dict[int, tuple[Message, Customer, Store]]:

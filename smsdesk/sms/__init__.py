@@ -21,4 +21,8 @@ def create_provider(config: Config) -> SmsProvider:
 
 
 def init_app(app) -> None:
+    from smsdesk.sms.twilio_media import create_fetcher
+
     app.extensions["smsdesk.provider"] = create_provider(app.config["SMSDESK"])
+    # Customers' pictures are fetched from Twilio with the account's credentials (services/media.py).
+    app.extensions["smsdesk.media_fetcher"] = create_fetcher(app.config["SMSDESK"])

@@ -1,6 +1,7 @@
 """The one interface every SMS provider implements, and its errors."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -81,8 +82,10 @@ class SmsProvider(Protocol):
         sender: Sender,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        media_urls: Sequence[str] = (),
     ) -> SentMessage:
-        """Hand one text to the provider; raise a ``SendError`` subclass on failure."""
+        """Hand one text to the provider; raise a ``SendError`` subclass on failure. With
+        ``media_urls`` (public addresses of pictures) it is an MMS, billed as one message."""
         ...
 
     def find_sent(self, to: str, body: str, *, sent_after: datetime) -> SentMessage | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import secrets
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 from smsdesk.models import utcnow
@@ -61,7 +62,7 @@ class SimulatorProvider:
             return self.failures.get(phone, SimulatedFailure.NONE)
 
     def send(self, to: str, body: str, *, sender: Sender, status_callback: str | None = None,
-             validity_period: int | None = None) -> SentMessage:
+             validity_period: int | None = None, media_urls: Sequence[str] = ()) -> SentMessage:
         failure = self.failure_of(to)
         if failure is SimulatedFailure.OPTED_OUT:
             raise PermanentSendError(UNSUBSCRIBED_MESSAGE, code=failure.code, http_status=400)
@@ -69,7 +70,8 @@ class SimulatorProvider:
         if failure is not SimulatedFailure.NONE:
             return SentMessage(sid=sid, status="undelivered", error_code=failure.code)
         with self._lock:
-            self.outbox.append({"sid": sid, "to": to, "body": body, "from": sender.key, "at": utcnow()})
+            self.outbox.append({"sid": sid, "to": to, "body": body, "from": sender.key, "at": utcnow(),
+                                "media": list(media_urls)})
         return SentMessage(sid=sid, status="delivered")
 
     def find_sent(self, to: str, body: str, *, sent_after: datetime) -> SentMessage | None:

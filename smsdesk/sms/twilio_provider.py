@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address
 from urllib.parse import urlsplit, urlunsplit
@@ -137,9 +138,15 @@ class TwilioProvider:
         sender: Sender,
         status_callback: str | None = None,
         validity_period: int | None = None,
+        media_urls: Sequence[str] = (),
     ) -> SentMessage:
-        """Create one message at Twilio; raise a ``SendError`` subclass on failure."""
+        """Create one message at Twilio (an MMS with ``media_urls``, which Twilio fetches);
+        raise a ``SendError`` subclass on failure."""
         params = _create_params(to, body, sender, status_callback, validity_period)
+        if media_urls:
+            params["media_url"] = list(media_urls)
+            if not body:
+                del params["body"]  # a picture alone: Twilio takes MediaUrl without a Body
         try:
             message = self._client.messages.create(**params)
         except _API_ERRORS as exc:

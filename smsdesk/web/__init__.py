@@ -26,7 +26,16 @@ def init_app(app: Flask) -> None:
     """Register the pages, CSRF protection and the session cookie settings."""
     from datetime import timedelta
 
-    from smsdesk.web import auth, canned, dashboard, editor, inbox, settings, simulator  # noqa: F401 - register views
+    from smsdesk.web import (  # noqa: F401 - register views
+        auth,
+        canned,
+        dashboard,
+        editor,
+        inbox,
+        media,
+        settings,
+        simulator,
+    )
 
     public_url = app.config["SMSDESK"].server.public_url
     # Secure when served over https: the cookie then never travels in clear text.

@@ -30,6 +30,7 @@ from smsdesk.services.conversation_list import (
     list_conversations,
     waiting_count,
 )
+from smsdesk.services.media import MediaRefused, read_picture
 from smsdesk.services.paging import BadPage, parse_since
 from smsdesk.services.push import inbox_events, push_available
 from smsdesk.services.queries import conversation_detail, thread_changes
@@ -184,7 +185,7 @@ def conversation(conversation_id: int):
         stores=stores_for(session, signed_in_agent()), detail=conversation_detail(session, current),
         conversation=current, agents=assignable_agents(session, current.store_id),
         canned=_canned_for(current.store_id), poll_seconds=POLL_SECONDS, waiting=_waiting(),
-        push=_push_seconds() > 0)
+        push=_push_seconds() > 0, media_max_bytes=current_app.config["SMSDESK"].media.max_bytes)
 
 
 @bp.get("/inbox/<int:conversation_id>/thread")
@@ -217,7 +218,7 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def _done(current: Conversation, message: str, category: str = "ok", *, quiet: bool = False):
+def _done(current: Conversation, message: str, category: str = "ok", *, quiet: bool = False, status: int = 422):
     """After an action: to a page's script, the conversation's changed fragments as JSON (422
     when it was refused); to a plain form post, the conversation again with a flash (none
     when ``quiet``: a sent reply shows in the thread)."""
@@ -234,7 +235,7 @@ def _done(current: Conversation, message: str, category: str = "ok", *, quiet: b
             "assigned_to": detail["assigned_to"], "next_since": detail["next_since"],
             "thread": render_template("_thread.html", **fragments),
             "actions": render_template("_conversation_actions.html", **fragments),
-            "assign": render_template("_assign.html", **fragments)}, 200 if category != "error" else 422
+            "assign": render_template("_assign.html", **fragments)}, 200 if category != "error" else status
 
 
 @bp.post("/inbox/<int:conversation_id>/reply")
@@ -244,10 +245,15 @@ def send_reply(conversation_id: int):
     session = get_session()
     current = _load(conversation_id)
     try:
-        reply(session, conversation=current, agent=signed_in_agent(), body=request.form.get("body", ""))
+        reply(session, conversation=current, agent=signed_in_agent(), body=request.form.get("body", ""),
+              picture=read_picture(request.files.get("picture")),
+              max_picture_bytes=current_app.config["SMSDESK"].media.max_bytes)
     except (CustomerOptedOut, InvalidReply) as exc:
         session.rollback()
         return _done(current, str(exc), "error")
+    except MediaRefused as exc:
+        session.rollback()
+        return _done(current, f"Not sent: {exc}.", "error", status=exc.status)
     session.commit()
     return _done(current, "Reply queued.", quiet=True)
 

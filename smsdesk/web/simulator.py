@@ -13,7 +13,9 @@ from sqlalchemy import select
 from smsdesk.db import get_session
 from smsdesk.models import Customer, Direction, Message, MessageStatus, Store
 from smsdesk.services.access import customer_for, store_ids_for
+from smsdesk.services.conversations import find_inbound
 from smsdesk.services.inbound import handle_inbound
+from smsdesk.services.media import MediaRefused, add_picture, media_of, read_picture
 from smsdesk.sms.simulator import SimulatedFailure
 from smsdesk.web import bp
 from smsdesk.web.auth import login_required, signed_in_agent
@@ -36,6 +38,11 @@ def _phone_messages(customer: Customer) -> list[Message]:
     ))
 
 
+def _pictures(messages: list[Message]) -> dict:
+    """The pictures of the phone's texts (shown through the inbox's picture route)."""
+    return media_of(get_session(), [m.id for m in messages if m.media_count])
+
+
 @bp.get("/simulator")
 @login_required
 def simulator():
@@ -50,8 +57,10 @@ def simulator():
     chosen = request.args.get("customer", type=int)
     current = customer_for(session, signed_in_agent(), chosen) if chosen else next(iter(customers), None)
     provider = current_app.extensions["smsdesk.provider"]
+    messages = _phone_messages(current) if current else []
     return render_template("simulator.html", customers=customers, current=current,
-                           messages=_phone_messages(current) if current else [], Direction=Direction,
+                           messages=messages, pictures=_pictures(messages), Direction=Direction,
+                           media_max_bytes=current_app.config["SMSDESK"].media.max_bytes,
                            failures=list(SimulatedFailure),
                            failure=provider.failure_of(current.phone) if current else SimulatedFailure.NONE)
 
@@ -62,7 +71,8 @@ def simulator_screen(customer_id: int):
     """The phone's screen as a fragment, polled for new texts."""
     _require_simulator()
     customer = customer_for(get_session(), signed_in_agent(), customer_id)
-    return render_template("_phone_screen.html", messages=_phone_messages(customer), Direction=Direction)
+    messages = _phone_messages(customer)
+    return render_template("_phone_screen.html", messages=messages, pictures=_pictures(messages), Direction=Direction)
 
 
 @bp.post("/simulator/<int:customer_id>/reply")
@@ -72,13 +82,23 @@ def simulator_reply(customer_id: int):
     _require_simulator()
     session = get_session()
     customer = customer_for(session, signed_in_agent(), customer_id)
-    body = request.form.get("body", "").strip()
-    if not body or len(body) > MAX_TEXT:
-        flash(f"Type a text of 1 to {MAX_TEXT} characters.", "error")
-    else:
-        sid = SIMULATED_SID_PREFIX + secrets.token_hex(14)
-        handle_inbound(session, store=customer.store, customer=customer, body=body, provider_sid=sid)
-        session.commit()
+    body, picture = request.form.get("body", "").strip(), read_picture(request.files.get("picture"))
+    if (not body and picture is None) or len(body) > MAX_TEXT:
+        flash(f"Type a text of 1 to {MAX_TEXT} characters, or pick a photo.", "error")
+        return redirect(url_for("web.simulator", customer=customer_id))
+    sid = SIMULATED_SID_PREFIX + secrets.token_hex(14)
+    handle_inbound(session, store=customer.store, customer=customer, body=body, provider_sid=sid)
+    message = find_inbound(session, sid)
+    assert message is not None  # recorded just now, under a new sid
+    if picture is not None:  # as Twilio would hold it; here the phone hands it over directly
+        try:
+            add_picture(session, message, picture,
+                        max_bytes=current_app.config["SMSDESK"].media.max_bytes)
+        except MediaRefused as exc:
+            session.rollback()
+            flash(f"Not sent: {exc}.", "error")
+            return redirect(url_for("web.simulator", customer=customer_id))
+    session.commit()
     return redirect(url_for("web.simulator", customer=customer_id))
 
 

@@ -254,7 +254,8 @@ def test_scheduler_hands_lease_and_concurrency_to_the_jobs(app):
     scheduler = create_scheduler(app)
 
     assert scheduler.get_job("send_due").kwargs | {"status_callback": None} == {
-        "status_callback": None, "lease": 9.0, "concurrency": 7}
+        "status_callback": None, "lease": 9.0, "concurrency": 7,
+        "media_base": "https://smsdesk.test/media"}  # where Twilio fetches agents' pictures
     assert scheduler.get_job("reconcile").kwargs == {"lease": 9.0}
     assert 2 * timeout_for_lease(9.0) < 9.0  # connect + read of a live send end inside its lease
 

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from tests.support.twilio_media import serve_media
+
 if TYPE_CHECKING:
     from tests.support.twilio_server import TwilioTestServer
 
@@ -149,7 +151,7 @@ def date_matches(sent: datetime, name: str, wanted: date | datetime) -> bool:
 def _validation_error(form: dict[str, str]) -> tuple[int, int, str] | None:
     if not form.get("To"):
         return 400, 21604, "A 'To' phone number is required."
-    if not form.get("Body"):
+    if not form.get("Body") and not form.get("MediaUrl"):
         return 400, 21602, "Message body is required."
     if not form.get("From") and not form.get("MessagingServiceSid"):
         return 400, 21603, "A 'From' phone number or 'MessagingServiceSid' is required."
@@ -185,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         form = self._read_form()
         app._record(RecordedRequest(self.command, parts.path, query, form, dict(self.headers)))
+        if serve_media(self, parts.path):  # pictures (tests/support/twilio_media.py)
+            return
         many, one = _MESSAGES_PATH.match(parts.path), _MESSAGE_PATH.match(parts.path)
         route = many or one
         if route is None:
@@ -204,7 +208,9 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if "application/x-www-form-urlencoded" not in (self.headers.get("Content-Type") or ""):
             return {}
-        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+        self.media_urls = [value for key, value in pairs if key == "MediaUrl"]  # repeated: one per picture
+        return dict(pairs)
 
     def _create(self, form: dict[str, str]) -> None:
         app = self.server.app
@@ -214,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
             problem = _validation_error(form)
             if problem:
                 return self._error(*problem)
-            accepted = app._accept(form)
+            accepted = app._accept(form, getattr(self, "media_urls", []))
         if failure is not None:
             app._sleep(failure.delay)
         elif accepted is not None:

@@ -46,6 +46,7 @@ from tests.support.twilio_http import (  # the handler and pure helpers; public 
     twilio_error,
     unreachable_url,
 )
+from tests.support.twilio_media import MediaStore, media_url
 
 DEFAULT_AUTH_TOKEN = "test-auth-token"
 # The "From" a messaging-service send reports in callbacks (Twilio picks one from the pool).
@@ -86,6 +87,7 @@ class TwilioTestServer:
         self._stopping = threading.Event()
         self._http = requests.Session()
         self._http.trust_env = False  # callbacks go straight to the receiver, never via a proxy
+        self.media = MediaStore()  # customers' pictures (tests/support/twilio_media.py)
         self._httpd: HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._clear()
@@ -156,6 +158,15 @@ class TwilioTestServer:
         with self._cond:
             return list(self._callbacks)
 
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """Keep a picture a customer sent; returns its URL for an inbound webhook's MediaUrl{i}."""
+        return media_url(self.url, self.account_sid, self.media.add(content, content_type))
+
+    def sent_media(self, sid: str) -> list[str]:
+        """The MediaUrl list of an accepted message."""
+        with self._cond:
+            return list(self._meta[sid]["media_urls"])
+
     def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[dict]:
         """Block until at least ``n`` messages were accepted; TimeoutError otherwise."""
         self._wait(lambda: len(self._messages) >= n, timeout, f"{n} accepted messages")
@@ -170,6 +181,7 @@ class TwilioTestServer:
         """Forget requests, messages, callbacks, queued failures and auto_callbacks."""
         with self._cond:
             self._clear()
+            self.media.clear()
             self.auto_callbacks = []
             self.auto_callback_delay = 0.0
             self.create_delay = 0.0
@@ -288,7 +300,7 @@ class TwilioTestServer:
         expected = (self.account_sid, self.auth_token)
         return path_sid == self.account_sid and decode_basic_auth(header) == expected
 
-    def _accept(self, form: dict[str, str]) -> dict:
+    def _accept(self, form: dict[str, str], media_urls: list[str]) -> dict:
         now = _now()
         sid = "SM" + secrets.token_hex(16)
         base = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
@@ -296,7 +308,7 @@ class TwilioTestServer:
         message = {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
-            "body": form["Body"],
+            "body": form.get("Body", ""),
             "date_created": stamp,
             "date_sent": stamp if self.date_sent_on_accept else None,
             "date_updated": stamp,
@@ -305,8 +317,8 @@ class TwilioTestServer:
             "error_message": None,
             "from": form.get("From") or None,
             "messaging_service_sid": form.get("MessagingServiceSid") or None,
-            "num_media": "0",
-            "num_segments": str(count_segments(form["Body"])),
+            "num_media": str(len(media_urls)),
+            "num_segments": "1" if media_urls else str(count_segments(form["Body"])),
             "price": None,
             "price_unit": "USD",
             "sid": sid,
@@ -320,6 +332,7 @@ class TwilioTestServer:
             "sent": now if self.date_sent_on_accept else None,
             "status_callback": form.get("StatusCallback"),
             "validity_period": form.get("ValidityPeriod"),
+            "media_urls": list(media_urls),
         }
         with self._cond:
             self._messages[sid] = message

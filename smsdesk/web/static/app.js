@@ -300,6 +300,7 @@
         box.value = "";
         drafts.clear(box);
         box.dispatchEvent(new Event("input"));
+        form.dispatchEvent(new Event("smsdesk:sent"));  // attach.js forgets the picture
       }
       if (box) box.focus();
       const list = document.getElementById("conversation-list");
