@@ -37,7 +37,7 @@ from smsdesk.models import (
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.customers import suppress
-from smsdesk.services.media import erase_for_customer
+from smsdesk.services.media import erase_for_customer, export_for_customer
 from smsdesk.services.phones import normalize_phone
 from smsdesk.services.queries import consent_dict, iso, message_dict, order_dict
 
@@ -105,6 +105,7 @@ def export_customer(session: Session, store: Store, customer: Customer) -> dict[
             select(Conversation).where(Conversation.customer_id == customer.id).order_by(Conversation.id))],
         "messages": [message_dict(m) for m in session.scalars(
             select(Message).where(Message.customer_id == customer.id).order_by(Message.id))],
+        "pictures": export_for_customer(session, customer.id),
         "webhook_deliveries": [{"id": d.id, "source": d.source, "delivery_id": d.delivery_id, "topic": d.topic,
                                 "received_at": iso(d.received_at), "payload": d.payload, "events": d.events}
                                for d in _deliveries_mentioning(session, store.id, _needles(session, [customer]))],

@@ -1,6 +1,7 @@
 """services/media.py: what counts as a picture, and pictures going with erasure and retention."""
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from jobs.retention import purge_message_bodies
 from smsdesk.enums import Direction, MessageStatus
 from smsdesk.models import Customer, Message, MessageMedia, utcnow
 from smsdesk.services.media import MediaRefused, add_picture, check_image, preview, sniff
-from smsdesk.services.privacy import erase_customer
+from smsdesk.services.privacy import erase_customer, export_customer
 from tests.support.pictures import GIF, HTML_AS_PNG, PDF, padded_png, png
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
@@ -47,6 +48,16 @@ def _text_with_picture(db_session, store, customer, *, age: timedelta, status=Me
     add_picture(db_session, message, png(), max_bytes=10**6)
     db_session.commit()
     return message
+
+
+def test_export_holds_the_customers_pictures_with_their_bytes(make, db_session):
+    store = make.store()
+    bob, carol = make.customer(store, "+15025550111"), make.customer(store, "+15025550122")
+    sent = _text_with_picture(db_session, store, bob, age=timedelta(0))
+    _text_with_picture(db_session, store, carol, age=timedelta(0))
+    pictures = export_customer(db_session, store, db_session.get(Customer, bob.id))["pictures"]
+    assert [(p["message_id"], p["content_type"], p["size"]) for p in pictures] == [(sent.id, "image/png", len(png()))]
+    assert base64.b64decode(pictures[0]["content_base64"]) == png()
 
 
 def test_erasure_deletes_the_customers_pictures_only(make, db_session):
