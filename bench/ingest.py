@@ -1,8 +1,9 @@
 """Benchmark: a webhook is answered after one durable write, close to the cost of a bare POST.
 
 For each database it starts, under the same gunicorn command (README's production command:
-2 gthread workers of 8 threads), smsdesk (``SMSDESK_SCHEDULER_ENABLED=false``, with one ``smsdesk worker`` process beside it applying
-the recorded events, as README's deployment section runs it) and a bare Flask app whose POST
+2 gthread workers of 8 threads), smsdesk (``SMSDESK_SCHEDULER_ENABLED=false``, with one
+``smsdesk worker`` process beside it applying the recorded events, as README's deployment
+section runs it) and a bare Flask app whose POST
 route reads the body and answers ``{"status": "accepted"}``. ``wrk`` drives both at
 concurrency 8 with signed ~5.5 KB Shopify orders/create webhooks (ORDERS distinct orders,
 every request a new ``X-Shopify-Event-Id``), alternating bare and smsdesk runs so both see the
