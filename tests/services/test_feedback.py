@@ -125,8 +125,8 @@ def test_delivered_event_schedules_the_request_and_it_is_sent_once(db_session, m
     bob = CustomerInfo(phone="+15025550123", first_name="Bob")
     order = OrderInfo(external_id="9001", number="9001")
     before = utcnow()
-    for event in (OrderPlaced(order=order, customer=bob), ShipmentUpdated(order=order, status="delivered", customer=bob),
-                  ShipmentUpdated(order=order, status="delivered", customer=bob)):
+    delivered = ShipmentUpdated(order=order, status="delivered", customer=bob)
+    for event in (OrderPlaced(order=order, customer=bob), delivered, delivered):
         apply_event(db_session, store=store, event=event, source="test")
     db_session.commit()
     [request] = requests(db_session)
