@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Agent, ConversationClose, Direction, Feedback, Message
@@ -42,6 +42,7 @@ LOOKBACK = timedelta(days=7)  # texts before the range tell whether a conversati
 NOT_ANSWERS = frozenset({"feedback_request"})
 ANSWER_KINDS = frozenset(AUTOMATIC_KINDS - NOT_ANSWERS)
 CONSUMED_KEYWORDS = ("stop", "help")  # taken by smsdesk, never for the agents (inbound.py)
+KEYWORD_LENGTH = 40  # characters: a longer text is no keyword, so its body is not read
 
 
 def wall_clock(_store_id: int, start: datetime, end: datetime) -> float:
@@ -168,7 +169,7 @@ def _threads(session: Session, store_id: int, since: datetime, until: datetime) 
     threads: dict[int, list[_Event]] = defaultdict(list)
     texts = session.execute(
         select(Message.conversation_id, Message.created_at, Message.id, Message.direction, Message.kind,
-               Message.body, Message.agent_id)
+               case((func.length(Message.body) <= KEYWORD_LENGTH, Message.body), else_=""), Message.agent_id)
         .where(Message.store_id == store_id, Message.created_at >= since, Message.created_at < until,
                Message.conversation_id.is_not(None),
                or_(Message.direction == Direction.IN, Message.kind.in_((AGENT_REPLY, *AUTOMATIC_KINDS)))))
