@@ -47,7 +47,7 @@ def live_app(world, engine, database_url, twilio_server):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_owner_sets_feedback_requests_and_reads_the_dashboard(chromium, live_app, world, width):  # noqa: F811
-    url, (owner, store) = live_app, world
+    url, (owner, _store) = live_app, world
     context, page, errors = _page(chromium, width)
     log_in(page, url, owner)
     page.goto(url + "/feedback")
