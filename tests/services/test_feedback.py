@@ -286,3 +286,34 @@ def test_a_rating_while_an_agent_is_needed_leaves_the_conversation_waiting(db_se
     conversation = text_in(db_session, store, customer, "5")
     assert ratings(db_session) == [(5, "", False)]
     assert conversation.waiting_since is not None and conversation.status == ConversationStatus.OPEN
+
+
+# -- privacy -------------------------------------------------------------------------------------
+
+def test_export_holds_the_ratings_and_erasure_blanks_comments_keeping_scores(db_session, make):
+    from smsdesk.services.privacy import erase_customer, export_customer
+    from tests.support.privacy import remaining
+    store = make.store()
+    customer = make.customer(store)
+    sent_request(db_session, store, customer)
+    text_in(db_session, store, customer, "2 - left at 12 Elm Lane in the rain")
+    data = export_customer(db_session, store, customer)
+    assert [(f["score"], f["comment"]) for f in data["feedback"]] == [(2, "left at 12 Elm Lane in the rain")]
+    erase_customer(db_session, store, customer, requested_by="test")
+    db_session.commit()
+    assert remaining(db_session, ["12 Elm Lane"]) == []
+    assert ratings(db_session) == [(2, "", True)]
+
+
+def test_retention_blanks_old_comments_with_the_bodies(app, db_session, make):
+    from jobs.retention import purge_message_bodies
+    store = make.store()
+    customer = make.customer(store)
+    sent_request(db_session, store, customer)
+    text_in(db_session, store, customer, "3 box damaged")
+    purge_message_bodies(app.extensions["smsdesk.sessions"], days=7)
+    db_session.fresh()
+    assert ratings(db_session) == [(3, "box damaged", True)]  # recent: kept
+    purge_message_bodies(app.extensions["smsdesk.sessions"], days=7, now=utcnow() + timedelta(days=8))
+    db_session.fresh()
+    assert ratings(db_session) == [(3, "", True)]
