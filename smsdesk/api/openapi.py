@@ -102,7 +102,7 @@ SCHEMAS: dict[str, Any] = {
     "CustomerExport": obj({"store": STRING, "customer": {"type": "object"}, "orders": {"type": "array"},
                            "checkouts": {"type": "array"}, "consents": {"type": "array"},
                            "conversations": {"type": "array"}, "messages": {"type": "array", "items": ref("Message")},
-                           "webhook_deliveries": {"type": "array"}}),
+                           "webhook_deliveries": {"type": "array"}, "feedback": {"type": "array"}}),
     "Erasure": obj({"erased": obj({key: INTEGER for key in (
         "customers", "orders", "checkouts", "consents", "messages", "cancelled", "deliveries", "pictures")})}),
 }

@@ -16,7 +16,7 @@ from smsdesk.events import (
 )
 from smsdesk.models import Customer, Order, Shipment, Store
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, no_text, preload, shipments
+from smsdesk.services import audit, checkouts, feedback, no_text, preload, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.links import text_link
@@ -127,6 +127,8 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
                       was_unnamed=was_unnamed)
     else:
         _ship_order(session, store=store, order=order, customer=customer, event=event)
+    if event.status == "delivered" and order.status == "delivered" and customer is not None:
+        feedback.after_delivered(session, store=store, order=order, customer=customer)  # when the store asks
     return order
 
 
