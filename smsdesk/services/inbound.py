@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services.auto_answers import auto_answer
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
@@ -64,6 +65,8 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
     elif word == "help":
         _answered(session, message)
         return _help(session, store=store, customer=customer)
+    else:
+        auto_answer(session, store=store, customer=customer, message=message)
     return None
 
 

@@ -58,7 +58,7 @@ CONCEPTS: dict[str, dict[str, set[str]]] = {
               "fr": {"suivi", "suivre", "tracabilite"},
               "de": {"sendungsverfolgung", "verfolgen", "trackingnummer", "sendungsnummer", "tracking"}},
     "ship": {"en": {"shipped", "ship", "dispatched", "dispatch", "sent", "mailed", "posted", "shiped"},
-             "es": {"enviado", "enviaron", "enviada", "despachado", "despacharon", "salio", "mandaron", "enviado"},
+             "es": {"enviado", "enviaron", "enviada", "despachado", "despacharon", "salio", "mandaron"},
              "fr": {"expedie", "expediee", "expedier", "expedition", "envoye", "envoyee", "parti", "partie"},
              "de": {"verschickt", "versandt", "versendet", "versand", "unterwegs", "losgeschickt", "raus"}},
     "arrive": {"en": {"arrive", "arriving", "arrived", "come", "coming", "get", "receive", "received",
@@ -113,7 +113,7 @@ _FR_WHERE_NEXT = {"est", "en", "sont"}
 _FILLER = {"please", "pls", "plz", "a", "an", "the", "to", "i", "me", "with", "un", "una", "une", "ein", "einen",
            "einem", "einer", "mit", "por", "favor", "svp", "stp", "merci", "thanks", "now", "ahora", "maintenant",
            "jetzt", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con", "avec",
-           "talk", "speak", "can", "could", "i", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
+           "talk", "speak", "can", "could", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
 STOPWORDS = {"the", "a", "an", "is", "are", "my", "i", "you", "your", "to", "do", "does", "of", "for", "it", "in",
              "on", "me", "and", "or", "can", "what", "how", "hi", "hello", "hey", "please", "pls", "we", "be",
              "there", "this", "that", "have", "has", "with", "el", "la", "los", "las", "de", "mi", "es", "que",
