@@ -66,7 +66,7 @@ CONCEPTS: dict[str, dict[str, set[str]]] = {
                "es": {"llega", "llegar", "llegara", "llego", "recibir", "recibo", "recibire", "entregan"},
                "fr": {"arrive", "arriver", "arrivera", "recevoir", "recevrai", "recu", "livre", "livree", "livrer"},
                "de": {"kommt", "ankommen", "angekommen", "kommen", "erhalten", "bekomme", "geliefert", "da"}},
-    "when": {"en": {"when", "whens"}, "es": {"cuando"}, "fr": {"quand"}, "de": {"wann"}},
+    "when": {"en": {"when", "whens", "wen"}, "es": {"cuando"}, "fr": {"quand"}, "de": {"wann"}},
     "status": {"en": {"status", "update", "updates", "news", "progress", "eta"},
                "es": {"estado", "novedades", "noticias", "estatus"},
                "fr": {"statut", "etat", "nouvelles"},
@@ -90,7 +90,7 @@ VETOES: dict[str, set[str]] = {
     "cancel": {"cancel", "cancelled", "canceled", "cancellation", "cancelar", "cancela", "cancelen", "anular",
                "annuler", "annule", "annulez", "annulation", "stornieren", "storniert", "storno", "stornierung"},
     "stop": {"stop", "stopp", "stoppen", "parar", "deja", "dejen", "arreter", "arretez", "arrete",
-             "aufhoren", "unsubscribe", "keine"},
+             "aufhoren", "unsubscribe", "keine", "dont", "hold"},
     "change": {"change", "modify", "edit", "update my", "cambiar", "modificar", "modifier", "changer",
                "andern", "anderung", "wrong", "address", "direccion", "adresse"},
     "return": {"return", "returns", "refund", "refunded", "exchange", "devolver", "devolucion", "reembolso",
@@ -327,6 +327,9 @@ def similarity(a: Sequence[str], b: Sequence[str]) -> float:
     vocabulary = set(right)
     shared = sum(1 for word in left if fuzzy_in(word, vocabulary) is not None)
     dice = 2 * min(shared, len(right)) / (len(left) + len(right))
+    # Every word of the example question in the text ("a coupon for first orders?" holds "coupon").
+    covered = min(shared, len(right)) / len(right)
+    dice = max(dice, (dice + covered) / 2)
     chars = SequenceMatcher(None, " ".join(left), " ".join(right)).ratio()
     return max(dice, chars if len(left) <= 6 else 0.0)
 
