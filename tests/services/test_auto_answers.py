@@ -96,7 +96,9 @@ def test_an_assigned_conversation_is_answered_but_keeps_waiting(db_session):
     agent = Factory(db_session).agent()
     customer = customer_with(db_session, store, "one")
     first = text_in(db_session, store, customer, "hello?")
-    assign(db_session.get_one(Conversation, first.conversation_id), agent)
+    conversation = db_session.get_one(Conversation, first.conversation_id)
+    assign(conversation, agent)
+    conversation.waiting_since = None  # the agent dealt with it; the conversation stays theirs
     db_session.commit()
     message = text_in(db_session, store, customer, "where is my order")
     assert len(answers_to(db_session, message)) == 1
