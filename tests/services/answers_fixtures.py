@@ -33,8 +33,10 @@ FAQ = {
 TRACKING = "https://track.example.com/1Z999AA10123456784"
 
 
-def answering_store(session, *, order_status: bool = True, faq_on: bool = True, **fields) -> Store:
-    store = Factory(session).store(**fields)
+def answering_store(session, *, make: Factory | None = None, order_status: bool = True, faq_on: bool = True,
+                    **fields) -> Store:
+    """``make``: the test's factory, so its agents hold a role at the store too."""
+    store = (make or Factory(session)).store(**fields)
     faq.save_settings(session, store, {"order_status": "on" if order_status else "",
                                        "faq": "on" if faq_on else "", "handoff_ack": "on"})
     for title, (questions, answer) in FAQ.items():
