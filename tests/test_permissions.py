@@ -54,8 +54,8 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Route:
-    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {faq}, {email}; ``own``
-    is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
+    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {faq}, {email};
+    ``own`` is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
     the other store's ids, ``none`` to a user of no store."""
 
     method: str

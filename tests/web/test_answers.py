@@ -71,16 +71,20 @@ def test_another_stores_entry_is_404(browser, owner, make, db_session):
 
 def test_the_try_box_says_what_would_answer_and_why_not(browser, owner, make, db_session):
     store = answering_store(db_session, make=make)
-    page = browser.post(f"/answers/{store.slug}/try", {"message": "wheres my oder"}).get_data(as_text=True)
+
+    def tried(message: str) -> str:
+        return browser.post(f"/answers/{store.slug}/try", {"message": message}).get_data(as_text=True)
+
+    page = tried("wheres my oder")
     assert 'data-intent="order_status"' in page and "Answered with the order’s status" in page
     assert "confidence 0.95" in page and "&#39;oder&#39; = order" in page
-    page = browser.post(f"/answers/{store.slug}/try", {"message": "whats ur return policy"}).get_data(as_text=True)
+    page = tried("whats ur return policy")
     assert "Answered with “Returns”" in page
-    page = browser.post(f"/answers/{store.slug}/try", {"message": "Where is my order? I want to cancel it"}).get_data(as_text=True)
+    page = tried("Where is my order? I want to cancel it")
     assert "No automatic answer" in page and "(cancel)" in page
-    page = browser.post(f"/answers/{store.slug}/try", {"message": "Do you sell gift cards?"}).get_data(as_text=True)
+    page = tried("Do you sell gift cards?")
     assert "No automatic answer" in page and "no FAQ entry is close enough (closest:" in page
-    page = browser.post(f"/answers/{store.slug}/try", {"message": "Mitarbeiter bitte"}).get_data(as_text=True)
+    page = tried("Mitarbeiter bitte")
     assert "Asks for a person" in page
     response = browser.post(f"/answers/{store.slug}/try", {"message": "  "})
     assert response.status_code == 422 and 'id="e-message"' in response.get_data(as_text=True)
