@@ -16,8 +16,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smsdesk.models import Conversation, Customer, Direction, FaqEntry, Handoff, Message, Order, Store, utcnow
-from smsdesk.services import faq
+from smsdesk.models import (
+    Conversation,
+    Customer,
+    Direction,
+    FaqEntry,
+    Handoff,
+    Message,
+    Order,
+    Shipment,
+    Store,
+    utcnow,
+)
+from smsdesk.services import faq, shipments
 from smsdesk.services.answer_texts import built_in
 from smsdesk.services.intents import Classification, Intent, classify
 from smsdesk.services.orders import order_context
@@ -84,7 +95,7 @@ def auto_answer(session: Session, *, store: Store, customer: Customer, message: 
         pick = pick_order(session, store=store, customer=customer, numbers=result.order_numbers, now=now)
         if pick.order is None or pick.order.status not in ANSWER_STATUS:
             return False
-        context = order_context(store, pick.order, customer)
+        context = order_context(store, pick.order, customer, package=_newest_package(session, pick.order))
         context["answer"] = {"status": ANSWER_STATUS[pick.order.status], "text": ""}
         sent = _enqueue(session, store=store, customer=customer, kind="order_status_answer", context=context,
                         language=result.language, message=message, order_id=pick.order.id)
@@ -96,6 +107,13 @@ def auto_answer(session: Session, *, store: Store, customer: Customer, message: 
     if sent and not agent_working(session, conversation, message):
         _answered(conversation, message)
     return sent
+
+
+def _newest_package(session: Session, order: Order) -> Shipment | None:
+    """The latest package with tracking: its link is the one the customer wants (the order's own
+    tracking columns mirror it, but a platform may only have told of the package)."""
+    tracked = [p for p in shipments.packages_of(session, order) if p.tracking_url or p.tracking_number]
+    return tracked[-1] if tracked else None
 
 
 def _plain_context(store: Store, customer: Customer, *, text: str) -> dict[str, Any]:

@@ -272,3 +272,19 @@ def test_keywords_are_not_answered(db_session):
     for body in ("HELP", "STOP"):
         message = text_in(db_session, store, customer, body)
         assert answers_to(db_session, message) == []
+
+
+def test_the_newest_package_gives_the_tracking_link(db_session):
+    from smsdesk.models import Shipment
+
+    store = answering_store(db_session)
+    customer = customer_with(db_session, store, "none")
+    row = order(db_session, store, customer, "77", tracking_url="")
+    row.tracking_number = ""
+    for n in (1, 2):
+        db_session.add(Shipment(store_id=store.id, order_id=row.id, external_id=f"p{n}", status="shipped",
+                                tracking_company="DHL", tracking_number=f"JD{n}",
+                                tracking_url=f"https://dhl.example/JD{n}"))
+    db_session.commit()
+    [answer] = answers_to(db_session, text_in(db_session, store, customer, "where is my parcel"))
+    assert "with DHL. Track it: https://dhl.example/JD2" in answer.body
