@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from smsdesk.models import Conversation, Handoff, Message, utcnow
 from smsdesk.services import compliance
+from smsdesk.services.answer_texts import BODIES
 from smsdesk.services.auto_answers import pick_order
 from smsdesk.services.conversations import assign
 from smsdesk.services.replies import reply
+from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import save_template
+from smsdesk.services.templates import build_context, render_message, sample_context, validate_template
 from tests.factories import Factory, inbound_sms
 from tests.services.answers_fixtures import (
     TRACKING,
@@ -288,3 +291,15 @@ def test_the_newest_package_gives_the_tracking_link(db_session):
     db_session.commit()
     [answer] = answers_to(db_session, text_in(db_session, store, customer, "where is my parcel"))
     assert "with DHL. Track it: https://dhl.example/JD2" in answer.body
+
+
+@pytest.mark.parametrize("kind, language", [(k, lang) for k in BODIES for lang in BODIES[k]])
+def test_every_built_in_translation_is_a_valid_template_that_reads_well(kind, language):
+    body = BODIES[kind][language]
+    validate_template(body)
+    for status in ("", "shipped", "out_for_delivery", "ready_for_pickup", "delivered", "cancelled", "refunded"):
+        for context in (sample_context(), build_context(store={"name": "Acme Outfitters"}, order={"number": "7"})):
+            context["answer"] = {"status": status, "text": "Free returns."}
+            text = render_message(body, context)
+            assert "  " not in text and "None" not in text and "{" not in text and text[0].isupper(), text
+            assert segment_info(text).segments <= 3, text
