@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from alembic import command
 from sqlalchemy import insert, inspect, select, text
 
-from smsdesk import db
 from smsdesk.models import AnswerSettings, Conversation, Customer, FaqEntry, Handoff
 from tests.test_migration_message_media import _filled_at_0015
 from tests.test_migration_search_docs import STORE

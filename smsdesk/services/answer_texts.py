@@ -1,5 +1,9 @@
 """The built-in automatic answers in Spanish, French and German, written as a native speaker would.
 
+French and German keep to the GSM-7 alphabet (é, è, à, ä, ö, ü, ß are in it; ’, ê, ô, ° are not),
+so they cost what English does; Spanish needs á, í, ó, ú, which makes a text UCS-2 (67 characters a
+segment), accepted rather than writing without accents.
+
 English is the kind's own default (services/template_kinds.py), and a store that edited a kind's
 template gets its own text in every language: the owner's words come first.
 """
@@ -34,19 +38,19 @@ _LANGUAGES = {
         track="Síguelo aquí:", tracking_number="Número de seguimiento:",
         out_for_delivery="está en reparto y debería llegar hoy.", ready="ya está listo para recoger.",
         delivered="fue entregado.", cancelled="fue cancelado.", refunded="fue reembolsado.",
-        confirmed="está confirmado y lo estamos preparando. Te enviaremos el enlace de seguimiento cuando salga.",
+        confirmed="está confirmado y en preparación. Te enviaremos el enlace de seguimiento cuando salga.",
         details="Detalles:", agent="Responde AGENTE para hablar con una persona.",
         handoff="Una persona de {{ store.name }} te responderá aquí en breve."),
     "fr": _Words(
         hi_your="{% if customer.first_name %}Bonjour {{ customer.first_name }}, votre{% else %}Votre{% endif %}",
-        order="commande n° {{ order.number }}", shipped="a été expédiée", shipped_with=" avec",
+        order="commande #{{ order.number }}", shipped="a été expédiée", shipped_with=" avec",
         track="Suivi :", tracking_number="Numéro de suivi :",
-        out_for_delivery="est en cours de livraison et devrait arriver aujourd’hui.",
-        ready="est prête à être retirée.", delivered="a été livrée.", cancelled="a été annulée.",
+        out_for_delivery="est en cours de livraison et devrait arriver aujourd'hui.",
+        ready="est disponible pour le retrait.", delivered="a été livrée.", cancelled="a été annulée.",
         refunded="a été remboursée.",
         confirmed="est confirmée et en préparation. Nous vous enverrons le lien de suivi dès son expédition.",
         details="Détails :", agent="Répondez CONSEILLER pour parler à une personne.",
-        handoff="Un conseiller de {{ store.name }} va vous répondre ici très bientôt."),
+        handoff="Un conseiller de {{ store.name }} va vous répondre ici rapidement."),
     "de": _Words(
         hi_your="{% if customer.first_name %}Hallo {{ customer.first_name }}, Ihre{% else %}Ihre{% endif %}",
         order="Bestellung #{{ order.number }}", shipped="wurde versandt", shipped_with=" mit",
