@@ -54,10 +54,15 @@ class OrderPick:
 
 
 def pick_order(session: Session, *, store: Store, customer: Customer, numbers: tuple[str, ...],
-               now: datetime) -> OrderPick:
-    """The customer's order named by number, else their only recent order; None when unsure."""
+               now: datetime, bare: tuple[str, ...] = ()) -> OrderPick:
+    """The customer's order named by number, else their only recent order; None when unsure.
+
+    ``bare``: numbers said without "#" or "order": one of the customer's order numbers names it,
+    any other (a zip code, a price) names nothing."""
     orders = list(session.scalars(select(Order).where(Order.store_id == store.id, Order.customer_id == customer.id)
                                   .order_by(Order.created_at.desc(), Order.id.desc())))
+    if not numbers:
+        numbers = tuple(n for n in bare if any(_plain(o.number) == n or o.external_id == n for o in orders))
     if numbers:
         named = [o for o in orders if _plain(o.number) in numbers or o.external_id in numbers]
         if len(named) == 1 and len(numbers) == 1:
@@ -92,7 +97,8 @@ def auto_answer(session: Session, *, store: Store, customer: Customer, message: 
     if not result.sure or _handed_off(session, conversation, now):
         return False
     if result.intent is Intent.ORDER_STATUS:
-        pick = pick_order(session, store=store, customer=customer, numbers=result.order_numbers, now=now)
+        pick = pick_order(session, store=store, customer=customer, numbers=result.order_numbers, now=now,
+                          bare=result.bare_numbers)
         if pick.order is None or pick.order.status not in ANSWER_STATUS:
             return False
         context = order_context(store, pick.order, customer, package=_newest_package(session, pick.order))

@@ -38,10 +38,13 @@ class Classification:
     order_numbers: tuple[str, ...] = ()
     faq_entry_id: int | None = None
     matched: tuple[str, ...] = field(default=())
+    # Numbers said without "#" or "order" ("status update on 1042"): an order only if one of the customer's.
+    bare_numbers: tuple[str, ...] = ()
 
     @property
     def sure(self) -> bool:
-        return self.intent is not Intent.NONE and self.confidence >= THRESHOLD
+        needed = FAQ_THRESHOLD if self.intent is Intent.FAQ else THRESHOLD
+        return self.intent is not Intent.NONE and self.confidence >= needed
 
 
 # Concepts: language -> words. Words are already normalized (no accents, no apostrophes).
@@ -57,9 +60,9 @@ CONCEPTS: dict[str, dict[str, set[str]]] = {
               "es": {"seguimiento", "rastreo", "rastrear", "rastreamento"},
               "fr": {"suivi", "suivre", "tracabilite"},
               "de": {"sendungsverfolgung", "verfolgen", "trackingnummer", "sendungsnummer", "tracking"}},
-    "ship": {"en": {"shipped", "ship", "dispatched", "dispatch", "sent", "mailed", "posted", "shiped"},
-             "es": {"enviado", "enviaron", "enviada", "despachado", "despacharon", "salio", "mandaron"},
-             "fr": {"expedie", "expediee", "expedier", "expedition", "envoye", "envoyee", "parti", "partie"},
+    "ship": {"en": {"shipped", "ship", "dispatched", "dispatch", "sent", "mailed", "posted", "shiped", "way"},
+             "es": {"enviado", "enviaron", "enviada", "despachado", "despacharon", "salio", "mandaron", "camino"},
+             "fr": {"expedie", "expediee", "expedier", "expedition", "envoye", "envoyee", "parti", "partie", "route"},
              "de": {"verschickt", "versandt", "versendet", "versand", "unterwegs", "losgeschickt", "raus"}},
     "arrive": {"en": {"arrive", "arriving", "arrived", "come", "coming", "get", "receive", "received",
                       "deliver", "delivered", "here", "expect"},
@@ -73,7 +76,7 @@ CONCEPTS: dict[str, dict[str, set[str]]] = {
                "de": {"status", "stand", "neuigkeiten", "lieferstatus", "bestellstatus"}},
     "it": {"en": {"it", "mine"}, "es": {"lo"}, "fr": {"la", "le"}, "de": {"es"}},
     "person": {"en": {"agent", "human", "person", "someone", "somebody", "representative", "rep", "operator",
-                      "humans", "people"},
+                      "humans", "people", "service", "support"},
                "es": {"agente", "humano", "persona", "alguien", "asesor", "representante", "operador"},
                "fr": {"conseiller", "conseillere", "humain", "personne", "quelquun", "agent", "operateur"},
                "de": {"mitarbeiter", "mitarbeiterin", "mensch", "berater", "jemand", "kundendienst",
@@ -101,7 +104,10 @@ VETOES: dict[str, set[str]] = {
                   "wtf", "joke", "fraud", "roto", "rota", "danado", "perdido", "estafa", "nunca", "queja",
                   "endommage", "casse", "cassee", "perdu", "arnaque", "jamais", "inadmissible", "plainte",
                   "kaputt", "beschadigt", "verloren", "betrug", "nie", "niemals", "frechheit", "beschwerde",
-                  "unverschamt", "sucks", "lawyer", "chargeback", "dispute", "working", "work", "invalid",
+                  "unverschamt", "sucks", "lawyer", "chargeback", "dispute", "working", "doesnt", "isnt", "wont", "invalid",
+                  "but", "pero", "mais", "aber",
+                  "nobody", "noone", "upset", "frustrated", "late", "weeks", "months", "nadie", "semanas",
+                  "meses", "semaines", "mois", "wochen", "monate", "niemand", "paid", "pague", "paye", "bezahlt",
                   "funciona", "marche", "funktioniert"},
     "topic": {"discount", "coupon", "promo", "size", "sizes", "sizing", "stock", "restock", "price", "invoice",
               "receipt", "next", "descuento", "cupon", "talla", "proximo", "rabatt", "gutschein", "grosse",
@@ -112,14 +118,15 @@ VETOES: dict[str, set[str]] = {
 _FR_WHERE_NEXT = {"est", "en", "sont"}
 _FILLER = {"please", "pls", "plz", "a", "an", "the", "to", "i", "me", "with", "un", "una", "une", "ein", "einen",
            "einem", "einer", "mit", "por", "favor", "svp", "stp", "merci", "thanks", "now", "ahora", "maintenant",
-           "jetzt", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con", "avec",
+           "jetzt", "customer", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con", "avec",
            "talk", "speak", "can", "could", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
 STOPWORDS = {"the", "a", "an", "is", "are", "my", "i", "you", "your", "to", "do", "does", "of", "for", "it", "in",
              "on", "me", "and", "or", "can", "what", "how", "hi", "hello", "hey", "please", "pls", "we", "be",
              "there", "this", "that", "have", "has", "with", "el", "la", "los", "las", "de", "mi", "es", "que",
              "un", "una", "y", "en", "por", "hola", "le", "les", "du", "des", "ma", "mon", "est", "je", "vous",
              "bonjour", "et", "der", "die", "das", "ist", "ich", "sie", "und", "ein", "eine", "hallo", "mein",
-             "meine", "zu", "any", "if", "at", "will", "would", "could", "should", "ok", "so"}
+             "meine", "zu", "any", "if", "at", "will", "would", "could", "should", "ok", "so", "whats", "hows", "u",
+             "ur", "get", "got", "know", "tell", "about", "yall", "there", "here", "some"}
 _NUMBER = re.compile(r"(?:#|\b(?:order|orden|pedido|commande|bestellung|no|nr|num|number|numero|nummer)\s*"
                      r"(?:no|nr|num|number|numero|nummer|n)?\s*#?\s*)(\d{3,12})\b")
 
@@ -169,6 +176,8 @@ def _allowed_typos(word: str) -> int:
 NOT_TYPOS = {"there", "these", "those", "other", "older", "border", "trade", "tracks", "hours", "store",
              "shop", "shops", "sheep", "shirt", "where", "after", "water", "cancer", "paquet", "coming", "command",
              "comment", "person", "personal", "human", "status", "dress", "stuck", "pedir", "parcel"}
+# "Hasn't arrived yet", "todavía no llegó", "pas encore reçu", "noch nicht angekommen".
+NOT_YET = {"havent", "hasnt", "didnt", "not", "yet", "todavia", "aun", "encore", "pas", "noch", "nicht"}
 QUESTION_WORDS = {"has", "have", "did", "was", "is", "yet", "already", "ya", "est", "wurde", "ist", "schon",
                   "deja", "fue", "han", "a", "t", "it", "ha", "been"}
 
@@ -279,6 +288,7 @@ def classify_order(text: str, words: Sequence[str]) -> Classification:
     have = {h.concept: h for h in hits}
     language = _language(hits, words)
     rule, confidence = "", 0.0
+    bare = tuple(w for w in words if w.isdigit() and 3 <= len(w) <= 12 and w not in numbers)
     if "where" in have and ("order" in have or ("it" in have and numbers)):
         rule, confidence = "where + order", 0.95
     elif "track" in have and len(words) <= 14:
@@ -288,10 +298,12 @@ def classify_order(text: str, words: Sequence[str]) -> Classification:
         rule, confidence = "shipped? + order", 0.85
     elif "when" in have and ("arrive" in have or "ship" in have) and ("order" in have or "it" in have):
         rule, confidence = "when + arrive/ship + order", 0.85
-    elif "status" in have and ("order" in have or numbers):
+    elif "status" in have and ("order" in have or numbers or bare):
         rule, confidence = "status + order", 0.9
     elif "where" in have and numbers:
         rule, confidence = "where + order number", 0.85
+    elif "arrive" in have and "order" in have and any(w in NOT_YET for w in words):
+        rule, confidence = "not arrived yet + order", 0.8
     if not rule:
         return Classification(Intent.NONE, 0.0, "no order-status phrase", language, numbers)
     used = [h for h in hits if h.concept in ("where", "order", "track", "ship", "when", "arrive", "status")]
@@ -302,7 +314,7 @@ def classify_order(text: str, words: Sequence[str]) -> Classification:
         return Classification(Intent.NONE, 0.0, f"looks like an order question ({rule}) but says {said}: "
                                                 f"for an agent", language, numbers)
     return Classification(Intent.ORDER_STATUS, round(confidence, 2), f"{rule}: {_explain(used)}", language,
-                          numbers, matched=tuple(dict.fromkeys(h.word for h in used)))
+                          numbers, matched=tuple(dict.fromkeys(h.word for h in used)), bare_numbers=bare)
 
 
 @dataclass(frozen=True)
@@ -334,11 +346,33 @@ def similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return max(dice, chars if len(left) <= 6 else 0.0)
 
 
+def _anchors(entries: Sequence[FaqCandidate]) -> dict[int, set[str]]:
+    """Each entry's own words: in its example questions and in no other entry's ("return", "open")."""
+    words = {entry.id: {w for q in entry.questions for w in _content(words_of(q))} for entry in entries}
+    return {entry_id: {w for w in mine if not any(w in other for other_id, other in words.items()
+                                                   if other_id != entry_id)}
+            for entry_id, mine in words.items()}
+
+
+def _anchor_score(words: Sequence[str], anchors: set[str]) -> float:
+    """A short text holding an entry's own word ("How do returns work?" and "return"): the more of the
+    text such words are, the closer; 0.65 for one word of two, below the threshold for one of three."""
+    content = _content(words)
+    if not anchors or not content or len(content) > 6:
+        return 0.0
+    held = sum(1 for word in content if fuzzy_in(word, anchors) is not None)
+    return 0.4 + 0.5 * held / len(content) if held else 0.0
+
+
 def classify_faq(words: Sequence[str], entries: Sequence[FaqCandidate]) -> Classification:
     """The FAQ entry whose example questions the text is most like; none below the threshold or
     when two entries are about as close."""
-    scored = sorted(((max((similarity(words, words_of(q)) for q in entry.questions), default=0.0), entry)
-                     for entry in entries), key=lambda pair: -pair[0])
+    alike = {entry.id: max((similarity(words, words_of(q)) for q in entry.questions), default=0.0)
+             for entry in entries}
+    if max(alike.values(), default=0.0) < FAQ_THRESHOLD:  # no example is close: an entry's own word may be
+        anchors = _anchors(entries)
+        alike = {key: max(score, _anchor_score(words, anchors[key])) for key, score in alike.items()}
+    scored = sorted(((alike[entry.id], entry) for entry in entries), key=lambda pair: -pair[0])
     if not scored or scored[0][0] < FAQ_THRESHOLD:
         best = f" (closest: “{scored[0][1].title}” at {scored[0][0]:.2f})" if scored else ""
         return Classification(Intent.NONE, scored[0][0] if scored else 0.0,
@@ -348,10 +382,12 @@ def classify_faq(words: Sequence[str], entries: Sequence[FaqCandidate]) -> Class
         return Classification(Intent.NONE, round(score, 2), f"ambiguous: “{entry.title}” ({score:.2f}) and "
                                                            f"“{scored[1][1].title}” ({scored[1][0]:.2f})",
                               _language([], words))
-    vetoes = [v for v in _vetoes(words) if v[0] == "complaint"]
+    # A complaint is for an agent; so is changing or cancelling one's own order ("change the size on my order").
+    about_order = any(h.concept == "order" for h in _hits(words))
+    vetoes = [v for v in _vetoes(words) if v[0] == "complaint" or (about_order and v[0] in ("change", "cancel"))]
     if vetoes:
         return Classification(Intent.NONE, 0.0, f"close to “{entry.title}” but says '{vetoes[0][1]}' "
-                                                f"(complaint): for an agent", _language([], words))
+                                                f"({vetoes[0][0]}): for an agent", _language([], words))
     return Classification(Intent.FAQ, round(score, 2), f"close to “{entry.title}” ({score:.2f})",
                           _language([], words), faq_entry_id=entry.id)
 
