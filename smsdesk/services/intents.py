@@ -104,8 +104,8 @@ VETOES: dict[str, set[str]] = {
                   "wtf", "joke", "fraud", "roto", "rota", "danado", "perdido", "estafa", "nunca", "queja",
                   "endommage", "casse", "cassee", "perdu", "arnaque", "jamais", "inadmissible", "plainte",
                   "kaputt", "beschadigt", "verloren", "betrug", "nie", "niemals", "frechheit", "beschwerde",
-                  "unverschamt", "sucks", "lawyer", "chargeback", "dispute", "working", "doesnt", "isnt", "wont", "invalid",
-                  "but", "pero", "mais", "aber",
+                  "unverschamt", "sucks", "lawyer", "chargeback", "dispute", "working", "doesnt", "isnt", "wont",
+                  "invalid", "but", "pero", "mais", "aber",
                   "nobody", "noone", "upset", "frustrated", "late", "weeks", "months", "nadie", "semanas",
                   "meses", "semaines", "mois", "wochen", "monate", "niemand", "paid", "pague", "paye", "bezahlt",
                   "funciona", "marche", "funktioniert"},
@@ -118,15 +118,15 @@ VETOES: dict[str, set[str]] = {
 _FR_WHERE_NEXT = {"est", "en", "sont"}
 _FILLER = {"please", "pls", "plz", "a", "an", "the", "to", "i", "me", "with", "un", "una", "une", "ein", "einen",
            "einem", "einer", "mit", "por", "favor", "svp", "stp", "merci", "thanks", "now", "ahora", "maintenant",
-           "jetzt", "customer", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con", "avec",
-           "talk", "speak", "can", "could", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
+           "jetzt", "customer", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con",
+           "avec", "talk", "speak", "can", "could", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
 STOPWORDS = {"the", "a", "an", "is", "are", "my", "i", "you", "your", "to", "do", "does", "of", "for", "it", "in",
              "on", "me", "and", "or", "can", "what", "how", "hi", "hello", "hey", "please", "pls", "we", "be",
              "there", "this", "that", "have", "has", "with", "el", "la", "los", "las", "de", "mi", "es", "que",
              "un", "una", "y", "en", "por", "hola", "le", "les", "du", "des", "ma", "mon", "est", "je", "vous",
              "bonjour", "et", "der", "die", "das", "ist", "ich", "sie", "und", "ein", "eine", "hallo", "mein",
              "meine", "zu", "any", "if", "at", "will", "would", "could", "should", "ok", "so", "whats", "hows", "u",
-             "ur", "get", "got", "know", "tell", "about", "yall", "there", "here", "some"}
+             "ur", "get", "got", "know", "tell", "about", "yall", "here", "some"}
 _NUMBER = re.compile(r"(?:#|\b(?:order|orden|pedido|commande|bestellung|no|nr|num|number|numero|nummer)\s*"
                      r"(?:no|nr|num|number|numero|nummer|n)?\s*#?\s*)(\d{3,12})\b")
 
