@@ -17,6 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from smsdesk.services.intent_words import (
+    ANGRY,
+    CONCEPTS,
+    FILLER,
+    FR_WHERE_NEXT,
+    NOT_TYPOS,
+    NOT_YET,
+    QUESTION_WORDS,
+    STOPWORDS,
+    VETOES,
+)
+
 THRESHOLD = 0.7  # confidence needed to answer
 FAQ_THRESHOLD = 0.62  # similarity needed for an FAQ entry
 FAQ_MARGIN = 0.08  # the best entry must beat the next one by this much, else it is ambiguous
@@ -47,86 +59,6 @@ class Classification:
         return self.intent is not Intent.NONE and self.confidence >= needed
 
 
-# Concepts: language -> words. Words are already normalized (no accents, no apostrophes).
-CONCEPTS: dict[str, dict[str, set[str]]] = {
-    "where": {"en": {"where", "wheres", "whereabouts", "wher", "whr", "whre"}, "es": {"donde", "dnd"},
-              "fr": {"ou"}, "de": {"wo", "wohin"}},
-    "order": {"en": {"order", "orders", "package", "packages", "parcel", "parcels", "shipment", "delivery",
-                     "stuff", "purchase", "pkg", "pakage", "packet", "ordered", "oder", "ordr", "odrer", "orer"},
-              "es": {"pedido", "pedidos", "paquete", "paquetes", "orden", "envio", "compra"},
-              "fr": {"commande", "commandes", "colis", "livraison", "envoi", "cde"},
-              "de": {"bestellung", "bestellungen", "paket", "pakete", "lieferung", "sendung", "packchen"}},
-    "track": {"en": {"track", "tracking", "trackin", "tracker", "trackingnumber"},
-              "es": {"seguimiento", "rastreo", "rastrear", "rastreamento"},
-              "fr": {"suivi", "suivre", "tracabilite"},
-              "de": {"sendungsverfolgung", "verfolgen", "trackingnummer", "sendungsnummer", "tracking"}},
-    "ship": {"en": {"shipped", "ship", "dispatched", "dispatch", "sent", "mailed", "posted", "shiped", "way"},
-             "es": {"enviado", "enviaron", "enviada", "despachado", "despacharon", "salio", "mandaron", "camino"},
-             "fr": {"expedie", "expediee", "expedier", "expedition", "envoye", "envoyee", "parti", "partie", "route"},
-             "de": {"verschickt", "versandt", "versendet", "versand", "unterwegs", "losgeschickt", "raus"}},
-    "arrive": {"en": {"arrive", "arriving", "arrived", "come", "coming", "get", "receive", "received",
-                      "deliver", "delivered", "here", "expect"},
-               "es": {"llega", "llegar", "llegara", "llego", "recibir", "recibo", "recibire", "entregan"},
-               "fr": {"arrive", "arriver", "arrivera", "recevoir", "recevrai", "recu", "livre", "livree", "livrer"},
-               "de": {"kommt", "ankommen", "angekommen", "kommen", "erhalten", "bekomme", "geliefert", "da"}},
-    "when": {"en": {"when", "whens", "wen"}, "es": {"cuando"}, "fr": {"quand"}, "de": {"wann"}},
-    "status": {"en": {"status", "update", "updates", "news", "progress", "eta"},
-               "es": {"estado", "novedades", "noticias", "estatus"},
-               "fr": {"statut", "etat", "nouvelles"},
-               "de": {"status", "stand", "neuigkeiten", "lieferstatus", "bestellstatus"}},
-    "it": {"en": {"it", "mine"}, "es": {"lo"}, "fr": {"la", "le"}, "de": {"es"}},
-    "person": {"en": {"agent", "human", "person", "someone", "somebody", "representative", "rep", "operator",
-                      "humans", "people", "service", "support"},
-               "es": {"agente", "humano", "persona", "alguien", "asesor", "representante", "operador"},
-               "fr": {"conseiller", "conseillere", "humain", "personne", "quelquun", "agent", "operateur"},
-               "de": {"mitarbeiter", "mitarbeiterin", "mensch", "berater", "jemand", "kundendienst",
-                      "kundenservice"}},
-    "ask": {"en": {"talk", "speak", "chat", "want", "need", "connect", "contact", "call", "real", "live",
-                   "actual", "get", "transfer"},
-            "es": {"hablar", "quiero", "necesito", "real", "contactar", "llamar", "pasame", "comunicar"},
-            "fr": {"parler", "veux", "voudrais", "besoin", "vrai", "vraie", "contacter", "appeler"},
-            "de": {"sprechen", "mochte", "will", "brauche", "echten", "echter", "echte", "reden", "bitte"}},
-}
-
-# Words that mean the text is not a plain "where is it": an agent must read it.
-VETOES: dict[str, set[str]] = {
-    "cancel": {"cancel", "cancelled", "canceled", "cancellation", "cancelar", "cancela", "cancelen", "anular",
-               "annuler", "annule", "annulez", "annulation", "stornieren", "storniert", "storno", "stornierung"},
-    "stop": {"stop", "stopp", "stoppen", "parar", "deja", "dejen", "arreter", "arretez", "arrete",
-             "aufhoren", "unsubscribe", "keine", "dont", "hold"},
-    "change": {"change", "modify", "edit", "update my", "cambiar", "modificar", "modifier", "changer",
-               "andern", "anderung", "wrong", "address", "direccion", "adresse"},
-    "return": {"return", "returns", "refund", "refunded", "exchange", "devolver", "devolucion", "reembolso",
-               "rembourser", "remboursement", "retour", "retourner", "echanger", "zuruckgeben",
-               "zurucksenden", "erstattung", "ruckerstattung", "umtausch", "retoure"},
-    "complaint": {"damaged", "broken", "missing", "ridiculous", "terrible", "awful", "worst", "angry",
-                  "scam", "unacceptable", "disappointed", "horrible", "never", "lost", "stolen", "complaint",
-                  "wtf", "joke", "fraud", "roto", "rota", "danado", "perdido", "estafa", "nunca", "queja",
-                  "endommage", "casse", "cassee", "perdu", "arnaque", "jamais", "inadmissible", "plainte",
-                  "kaputt", "beschadigt", "verloren", "betrug", "nie", "niemals", "frechheit", "beschwerde",
-                  "unverschamt", "sucks", "lawyer", "chargeback", "dispute", "working", "doesnt", "isnt", "wont",
-                  "invalid", "but", "pero", "mais", "aber",
-                  "nobody", "noone", "upset", "frustrated", "late", "weeks", "months", "nadie", "semanas",
-                  "meses", "semaines", "mois", "wochen", "monate", "niemand", "paid", "pague", "paye", "bezahlt",
-                  "funciona", "marche", "funktioniert"},
-    "topic": {"discount", "coupon", "promo", "size", "sizes", "sizing", "stock", "restock", "price", "invoice",
-              "receipt", "next", "descuento", "cupon", "talla", "proximo", "rabatt", "gutschein", "grosse",
-              "nachste", "taille", "reduction", "remise", "facture", "rechnung", "prochaine", "money",
-              "dinero", "argent", "geld"},
-}
-# The "where" of French ("ou") is also "or": it counts only next to "est" / "en" ("ou est", "ou en est").
-_FR_WHERE_NEXT = {"est", "en", "sont"}
-_FILLER = {"please", "pls", "plz", "a", "an", "the", "to", "i", "me", "with", "un", "una", "une", "ein", "einen",
-           "einem", "einer", "mit", "por", "favor", "svp", "stp", "merci", "thanks", "now", "ahora", "maintenant",
-           "jetzt", "customer", "real", "live", "actual", "vrai", "echten", "echter", "echte", "mensch", "de", "con",
-           "avec", "talk", "speak", "can", "could", "need", "want", "quiero", "hablar", "parler", "sprechen", "bitte"}
-STOPWORDS = {"the", "a", "an", "is", "are", "my", "i", "you", "your", "to", "do", "does", "of", "for", "it", "in",
-             "on", "me", "and", "or", "can", "what", "how", "hi", "hello", "hey", "please", "pls", "we", "be",
-             "there", "this", "that", "have", "has", "with", "el", "la", "los", "las", "de", "mi", "es", "que",
-             "un", "una", "y", "en", "por", "hola", "le", "les", "du", "des", "ma", "mon", "est", "je", "vous",
-             "bonjour", "et", "der", "die", "das", "ist", "ich", "sie", "und", "ein", "eine", "hallo", "mein",
-             "meine", "zu", "any", "if", "at", "will", "would", "could", "should", "ok", "so", "whats", "hows", "u",
-             "ur", "get", "got", "know", "tell", "about", "yall", "here", "some"}
 _NUMBER = re.compile(r"(?:#|\b(?:order|orden|pedido|commande|bestellung|no|nr|num|number|numero|nummer)\s*"
                      r"(?:no|nr|num|number|numero|nummer|n)?\s*#?\s*)(\d{3,12})\b")
 
@@ -170,16 +102,6 @@ def distance(a: str, b: str, limit: int) -> int:
 def _allowed_typos(word: str) -> int:
     """Short words must be spelled right ("wo", "ou", "it"); longer ones may have one or two typos."""
     return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
-
-
-# Real words one typo away from a concept word: never read as that typo ("there" is not "where").
-NOT_TYPOS = {"there", "these", "those", "other", "older", "border", "trade", "tracks", "hours", "store",
-             "shop", "shops", "sheep", "shirt", "where", "after", "water", "cancer", "paquet", "coming", "command",
-             "comment", "person", "personal", "human", "status", "dress", "stuck", "pedir", "parcel"}
-# "Hasn't arrived yet", "todavía no llegó", "pas encore reçu", "noch nicht angekommen".
-NOT_YET = {"havent", "hasnt", "didnt", "not", "yet", "todavia", "aun", "encore", "pas", "noch", "nicht"}
-QUESTION_WORDS = {"has", "have", "did", "was", "is", "yet", "already", "ya", "est", "wurde", "ist", "schon",
-                  "deja", "fue", "han", "a", "t", "it", "ha", "been"}
 
 
 def fuzzy_in(word: str, vocabulary: set[str]) -> str | None:
@@ -226,14 +148,16 @@ def _hits(words: Sequence[str]) -> list[_Hit]:
                         break
         for hit in exact:
             if hit.concept == "where" and hit.language == "fr" and (
-                    position + 1 >= len(words) or words[position + 1] not in _FR_WHERE_NEXT):
+                    position + 1 >= len(words) or words[position + 1] not in FR_WHERE_NEXT):
                 continue
             found.append(hit)
     return found
 
 
-def _vetoes(words: Sequence[str]) -> list[tuple[str, str]]:
-    found = []
+
+
+def _vetoes(words: Sequence[str], text: str = "") -> list[tuple[str, str]]:
+    found = [("complaint", m) for m in ANGRY.findall(text)[:1]]
     for word in words:
         for name, vocabulary in VETOES.items():
             matched = word in vocabulary or (len(word) >= 8 and word not in NOT_TYPOS
@@ -272,7 +196,7 @@ def classify_handoff(words: Sequence[str]) -> Classification | None:
     if not people:
         return None
     asks = [h for h in hits if h.concept == "ask"]
-    rest = [w for w in words if w not in _FILLER and not any(h.word == w and h.concept == "person" for h in hits)]
+    rest = [w for w in words if w not in FILLER and not any(h.word == w and h.concept == "person" for h in hits)]
     language = _language(people + asks, words)
     if not rest:
         return Classification(Intent.HANDOFF, 0.95, f"asks for a person: {_explain(people)}", language)
@@ -308,7 +232,7 @@ def classify_order(text: str, words: Sequence[str]) -> Classification:
         return Classification(Intent.NONE, 0.0, "no order-status phrase", language, numbers)
     used = [h for h in hits if h.concept in ("where", "order", "track", "ship", "when", "arrive", "status")]
     confidence -= 0.08 * len({h.word for h in used if h.typo})
-    vetoes = _vetoes(words)
+    vetoes = _vetoes(words, text)
     if vetoes:
         said = ", ".join(f"'{word}' ({name})" for name, word in vetoes)
         return Classification(Intent.NONE, 0.0, f"looks like an order question ({rule}) but says {said}: "
@@ -327,7 +251,9 @@ class FaqCandidate:
 
 
 def _content(words: Sequence[str]) -> list[str]:
-    return [w for w in words if w not in STOPWORDS and not w.isdigit()]
+    """The words that carry meaning, plurals made singular ("sizes" -> "size")."""
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in words if w not in STOPWORDS and not w.isdigit()]
 
 
 def similarity(a: Sequence[str], b: Sequence[str]) -> float:
