@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.models import (
@@ -155,10 +156,13 @@ def _hand_off(session: Session, *, store: Store, customer: Customer, message: Me
     already = _handed_off(session, conversation, now)
     row = session.get(Handoff, conversation.id)
     if row is None:
-        row = Handoff(conversation_id=conversation.id)
-        session.add(row)
-    row.requested_at, row.message_id = now, message.id
-    session.flush()
+        try:
+            with session.begin_nested():  # a concurrent text of the same customer may ask at once
+                session.add(Handoff(conversation_id=conversation.id, requested_at=now, message_id=message.id))
+        except IntegrityError:
+            row = session.get_one(Handoff, conversation.id)
+    if row is not None:
+        row.requested_at, row.message_id = now, message.id
     if already or not ack:
         return False
     return _enqueue(session, store=store, customer=customer, kind="handoff_ack",

@@ -102,3 +102,23 @@ def test_the_thread_marks_an_automatic_answer(browser, owner, make, db_session):
     message = text_in(db_session, store, customer, "where's my package??")
     page = browser.get(f"/inbox/{message.conversation_id}").get_data(as_text=True)
     assert page.count("data-automatic>Automatic</span>") == 1 and "track.example.com" in page
+
+
+def test_a_bad_edit_is_422_and_keeps_the_entry(browser, owner, make, db_session):
+    store = make.store()
+    row = FaqEntry(store_id=store.id, title="Hours", questions=["When are you open?"], answer="9 to 5.")
+    db_session.add(row)
+    db_session.commit()
+    response = browser.post(f"/answers/{store.slug}/entries/{row.id}", ENTRY | {"questions": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Change the entry" in page and 'id="e-questions"' in page
+    db_session.fresh()
+    assert db_session.get_one(FaqEntry, row.id).questions == ["When are you open?"]
+
+
+def test_a_long_try_is_422_and_an_unknown_store_404(browser, owner, make):
+    store = make.store()
+    response = browser.post(f"/answers/{store.slug}/try", {"message": "x" * 1601})
+    assert response.status_code == 422
+    assert browser.post("/answers/no-such-store/try", {"message": "hi"}).status_code == 404
+    assert browser.get("/answers?store=no-such-store").status_code == 404
