@@ -33,10 +33,9 @@ from smsdesk.services import faq, shipments
 from smsdesk.services.answer_texts import built_in
 from smsdesk.services.intents import Classification, Intent, classify
 from smsdesk.services.orders import order_context
-from smsdesk.services.outbox import enqueue_kind, enqueue_text, find_by_dedupe_key
+from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.privacy import is_erased
-from smsdesk.services.template_store import resolve_template
-from smsdesk.services.templates import TemplateError, build_context, render_message
+from smsdesk.services.templates import build_context
 
 RECENT = timedelta(days=60)  # orders a "where is my order" may mean without naming one
 HANDOFF_FOR = timedelta(hours=24)  # a request for a person holds this long unless an agent replies
@@ -134,20 +133,9 @@ def _enqueue(session: Session, *, store: Store, customer: Customer, kind: str, c
              message: Message, order_id: int | None = None) -> bool:
     """Queue the answer once per inbound text: the store's template for ``kind`` (an edited one in every
     language), else the built-in text in the language the question was asked in."""
-    key = f"answer:{message.id}"
-    template = resolve_template(session, store_id=store.id, kind=kind)
-    body = None if template.customized else built_in(kind, language)
-    if body is None:
-        return enqueue_kind(session, store=store, customer=customer, kind=kind, context=context, dedupe_key=key,
-                            order_id=order_id) is not None
-    if not template.enabled or find_by_dedupe_key(session, key) is not None:
-        return False
-    try:
-        text = render_message(body, context)
-    except TemplateError:  # a built-in text is tested; this is only a guard
-        return False
-    return enqueue_text(session, store=store, customer=customer, kind=kind, body=text, dedupe_key=key,
-                        validity_seconds=template.spec.validity_seconds, order_id=order_id) is not None
+    return enqueue_kind(session, store=store, customer=customer, kind=kind, context=context,
+                        dedupe_key=f"answer:{message.id}", order_id=order_id,
+                        default_body=built_in(kind, language)) is not None
 
 
 def _hand_off(session: Session, *, store: Store, customer: Customer, message: Message,
