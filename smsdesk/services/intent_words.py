@@ -72,7 +72,8 @@ VETOES: dict[str, set[str]] = {
     "topic": {"discount", "coupon", "promo", "size", "sizes", "sizing", "stock", "restock", "price", "invoice",
               "receipt", "next", "descuento", "cupon", "talla", "proximo", "rabatt", "gutschein", "grosse",
               "nachste", "taille", "reduction", "remise", "facture", "rechnung", "prochaine", "money",
-              "dinero", "argent", "geld"},
+              "dinero", "argent", "geld", "email", "correo", "courriel", "confirmation", "confirmacion",
+              "bestatigung", "back"},
 }
 # The "where" of French ("ou") is also "or": it counts only next to "est" / "en" ("ou est", "ou en est").
 FR_WHERE_NEXT = {"est", "en", "sont"}
