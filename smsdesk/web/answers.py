@@ -10,18 +10,11 @@ from smsdesk.models import FaqEntry, Role, Store
 from smsdesk.services import faq
 from smsdesk.services.access import stores_for
 from smsdesk.services.intents import THRESHOLD, Classification, classify
-from smsdesk.services.template_kinds import AUTOMATIC_KINDS
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
 from smsdesk.web.editor import owner_store
 
 MAX_TRY = 1600  # characters: one text's limit
-
-
-@bp.app_context_processor
-def _automatic_kinds() -> dict:
-    """The thread marks texts smsdesk sent by itself "Automatic" (_thread.html)."""
-    return {"automatic_kinds": AUTOMATIC_KINDS}
 
 
 def _page(store: Store, *, form: dict | None = None, errors: dict | None = None, editing: int | None = None,

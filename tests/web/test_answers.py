@@ -101,7 +101,7 @@ def test_the_thread_marks_an_automatic_answer(browser, owner, make, db_session):
     customer = customer_with(db_session, store, "one")
     message = text_in(db_session, store, customer, "where's my package??")
     page = browser.get(f"/inbox/{message.conversation_id}").get_data(as_text=True)
-    assert page.count("data-automatic>Automatic</span>") == 1 and "track.example.com" in page
+    assert page.count('class="automatic">Automatic</span>') == 1 and "track.example.com" in page
 
 
 def test_a_bad_edit_is_422_and_keeps_the_entry(browser, owner, make, db_session):

@@ -48,7 +48,7 @@ def test_owner_turns_on_order_answers_and_the_customer_gets_the_link(chromium, l
     page.goto(url + "/inbox")
     page.click(".conversation >> text=Emma Larsen")
     answer = page.locator(".bubble-row.out", has_text=TRACKING)
-    answer.locator("[data-automatic]", has_text="Automatic").wait_for()
+    answer.locator(".automatic", has_text="Automatic").wait_for()
     assert "order #1042 has shipped with UPS" in answer.inner_text()
     assert _violations(page) == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= WIDTHS[width]["width"]
