@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.app import create_app
-from smsdesk.models import CannedReply, Conversation, Message
+from smsdesk.models import CannedReply, Conversation, FaqEntry, Message
 from smsdesk.services.auth import create_token, end_sessions, remove_agent, revoke_token
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.services.media import add_picture
@@ -54,8 +54,8 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Route:
-    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {email}; ``own``
-    is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
+    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {faq}, {email};
+    ``own`` is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
     the other store's ids, ``none`` to a user of no store."""
 
     method: str
@@ -125,6 +125,18 @@ ROUTES: dict[tuple[str, str], Route] = {
                                          form={"delivered_delay_hours": "24", "close_delay_hours": "24"},
                                          **OWNER_ONLY),
     ("web.export_feedback", "GET"): Route("GET", "/feedback/{store}/export.csv", 200, none=403, **OWNER_ONLY),
+    # Automatic answers (smsdesk/web/answers.py): the owner's page
+    ("web.answers", "GET"): Route("GET", "/answers?store={store}", 200, none=403, **OWNER_ONLY),
+    ("web.save_answer_settings", "POST"): Route("POST", "/answers/{store}/settings", 302, none=403,
+                                                form={"order_status": "on"}, **OWNER_ONLY),
+    ("web.add_faq_entry", "POST"): Route("POST", "/answers/{store}/entries", 302, none=403,
+                                         form={"title": "t", "questions": "q?", "answer": "a"}, **OWNER_ONLY),
+    ("web.edit_faq_entry", "POST"): Route("POST", "/answers/{store}/entries/{faq}", 302, none=403,
+                                          form={"title": "t", "questions": "q?", "answer": "a"}, **OWNER_ONLY),
+    ("web.delete_faq_entry", "POST"): Route("POST", "/answers/{store}/entries/{faq}/delete", 302, none=403,
+                                            **OWNER_ONLY),
+    ("web.try_answer", "POST"): Route("POST", "/answers/{store}/try", 200, none=403,
+                                      form={"message": "where is my order"}, **OWNER_ONLY),
     ("web.simulator", "GET"): Route("GET", "/simulator?customer={customer}", 200),
     ("web.simulator_screen", "GET"): Route("GET", "/simulator/{customer}/screen", 200),
     ("web.simulator_reply", "POST"): Route("POST", "/simulator/{customer}/reply", 302, form={"body": "hi"}),
@@ -150,11 +162,12 @@ def _tenant(make, db_session, *, name: str, first: str, last: str, said: str, ca
     picture = add_picture(db_session, db_session.scalar(select(Message).where(Message.store_id == store.id)), png(),
                           max_bytes=10**6)
     row = CannedReply(store_id=store.id, title=canned, body=canned)
-    db_session.add(row)
+    entry = FaqEntry(store_id=store.id, title=f"{canned} FAQ", questions=[said], answer=canned)
+    db_session.add_all([row, entry])
     db_session.commit()
     conversation = db_session.scalar(select(Conversation).where(Conversation.store_id == store.id))
     return {"store": store.slug, "conversation": conversation.id, "customer": customer.id, "canned": row.id,
-            "phone": customer.phone, "media": picture.id}
+            "phone": customer.phone, "media": picture.id, "faq": entry.id}
 
 
 @pytest.fixture

@@ -11,6 +11,11 @@ from smsdesk.enums import (  # re-exported: the models' states live beside them 
     Platform as Platform,
     Role as Role,
 )
+from smsdesk.models.answers import (
+    AnswerSettings as AnswerSettings,
+    FaqEntry as FaqEntry,
+    Handoff as Handoff,
+)
 from smsdesk.models.base import Base as Base, UTCDateTime as UTCDateTime, utcnow as utcnow
 from smsdesk.models.conversations import Conversation as Conversation, Message as Message
 from smsdesk.models.customers import (

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
 from smsdesk.services import feedback
+from smsdesk.services.auto_answers import auto_answer
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
@@ -67,6 +68,8 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
         return _help(session, store=store, customer=customer)
     elif feedback.take_rating(session, customer=customer, message=message):
         return None  # a rating of a feedback request: recorded (services/feedback.py)
+    else:
+        auto_answer(session, store=store, customer=customer, message=message)
     return None
 
 

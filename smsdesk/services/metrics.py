@@ -39,7 +39,7 @@ AUTO_WINDOW = timedelta(minutes=10)  # an automatic answer follows its text at o
 LOOKBACK = timedelta(days=7)  # texts before the range tell whether a conversation was waiting already
 # Automatic, but no answer to what the customer wrote. (The lead adds business hours' away
 # message here at merge: it acknowledges, the text still waits.)
-NOT_ANSWERS = frozenset({"feedback_request"})
+NOT_ANSWERS = frozenset({"feedback_request", "handoff_ack"})  # they ask or acknowledge; the text still waits
 ANSWER_KINDS = frozenset(AUTOMATIC_KINDS - NOT_ANSWERS)
 CONSUMED_KEYWORDS = ("stop", "help")  # taken by smsdesk, never for the agents (inbound.py)
 KEYWORD_LENGTH = 40  # characters: a longer text is no keyword, so its body is not read

@@ -36,11 +36,12 @@ def find_by_dedupe_key(session: Session, key: str) -> Message | None:
 def enqueue_kind(
     session: Session, *, store: Store, customer: Customer, kind: str, context: Mapping[str, Any],
     dedupe_key: str | None, due_at: datetime | None = None, order_id: int | None = None,
-    checkout_id: int | None = None,
+    checkout_id: int | None = None, default_body: str | None = None,
 ) -> Message | None:
     """Render the store's template for ``kind`` and queue it; None if disabled or a duplicate.
 
-    ``due_at`` defaults to now plus the template's delay.
+    ``due_at`` defaults to now plus the template's delay. ``default_body`` replaces the kind's
+    built-in text while the store has not edited it (an automatic answer in the customer's language).
     """
     if dedupe_key and find_by_dedupe_key(session, dedupe_key) is not None:
         return None
@@ -48,7 +49,7 @@ def enqueue_kind(
     if not template.enabled:
         return None
     try:
-        body = render_message(template.body, context)
+        body = render_message(default_body if default_body and not template.customized else template.body, context)
     except TemplateError as exc:  # a template saved before a variable went away: say so, send nothing
         audit.record(session, "template_error", store_id=store.id, customer_id=customer.id,
                      reason=str(exc), detail={"kind": kind})

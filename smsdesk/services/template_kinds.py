@@ -13,6 +13,10 @@ VARIABLES: frozenset[str] = frozenset({
     # One package of the order: partial when it holds fewer units than were ordered.
     "shipment.partial", "shipment.item_count", "shipment.order_item_count", "shipment.items",
     "refund.amount", "refund.partial",
+    # Automatic answers (services/auto_answers.py): the order's stage the answer speaks of
+    # (confirmed, shipped, out_for_delivery, ready_for_pickup, delivered, cancelled, refunded) and
+    # an FAQ entry's answer.
+    "answer.status", "answer.text",
 })
 # Top-level names ("order") and their fields, derived so the two never disagree.
 NAMESPACES: dict[str, tuple[str, ...]] = {}
@@ -153,10 +157,40 @@ _KIND_LIST = (
         "Reply with a number from 1 (poor) to 5 (great).",
         variables=_STORE_VARS + ("customer.first_name", "order.number")),
 )
-KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST}
-
+# Automatic answers to a customer's text (services/auto_answers.py, answer_texts.py): sent at once
+# (an answer later than an hour is no answer), in the thread marked "Automatic".
+_ANSWER_VARS = _TRACKING_VARS + ("answer.status",)
+_ANSWER_KINDS = (
+    KindSpec("order_status_answer", "Automatic answer: order status",
+             "{{ store.name }}: {% if answer.status == 'shipped' %}" + _HI + " order #{{ order.number }} "
+             "has shipped{% if tracking.company %} with {{ tracking.company }}{% endif %}."
+             "{% if tracking.url %} Track it: {{ tracking.url }}{% elif tracking.number %} Tracking number: "
+             "{{ tracking.number }}{% endif %}"
+             "{% elif answer.status == 'out_for_delivery' %}" + _HI + " order #{{ order.number }} is out for "
+             "delivery and should arrive today.{% if tracking.url %} Track it: {{ tracking.url }}{% endif %}"
+             "{% elif answer.status == 'ready_for_pickup' %}" + _HI + " order #{{ order.number }} is ready "
+             "for pickup."
+             "{% elif answer.status == 'delivered' %}" + _HI + " order #{{ order.number }} was delivered."
+             "{% if tracking.url %} Details: {{ tracking.url }}{% endif %}"
+             "{% elif answer.status == 'cancelled' %}" + _HI + " order #{{ order.number }} was cancelled."
+             "{% elif answer.status == 'refunded' %}" + _HI + " order #{{ order.number }} was refunded."
+             "{% else %}" + _HI + " order #{{ order.number }} is confirmed and being prepared. We'll text "
+             "you the tracking link when it ships.{% endif %}"
+             "{% if order.status_url and answer.status not in ('shipped', 'out_for_delivery', 'delivered') %}"
+             " Details: {{ order.status_url }}{% endif %} Reply AGENT for a person.",
+             validity_seconds=KEYWORD_VALIDITY_SECONDS, variables=_ANSWER_VARS),
+    KindSpec("faq_answer", "Automatic answer: FAQ",
+             "{{ store.name }}: {{ answer.text }} Reply AGENT for a person.",
+             validity_seconds=KEYWORD_VALIDITY_SECONDS, variables=_STORE_VARS + ("customer.first_name",
+                                                                                 "answer.text")),
+    KindSpec("handoff_ack", "Automatic answer: a person will reply",
+             "A person from {{ store.name }} will reply here soon.",
+             validity_seconds=KEYWORD_VALIDITY_SECONDS, variables=_STORE_VARS),
+)
+KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST + _ANSWER_KINDS}
 # Texts smsdesk sends on its own in answer to or about a conversation (not order or cart
 # updates): the thread marks them "Automatic". Other features add their kinds here.
 AUTOMATIC_KINDS: frozenset[str] = frozenset({
     "help_reply", "opt_out_confirmation", "opt_in_confirmation", "feedback_request",
+    "order_status_answer", "faq_answer", "handoff_ack",
 })

@@ -63,7 +63,7 @@ def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, A
         shipment={"partial": False, "item_count": 2, "order_item_count": 2,
                   "items": "Wool Mittens, Scarf"},
         refund={"amount": "54.00", "partial": False},
-    )
+    ) | {"answer": {"status": "shipped", "text": "Returns are free within 30 days: acme.example/returns"}}
 
 # --------------------------------------------------------------------------
 # Errors and the sandbox

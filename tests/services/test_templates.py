@@ -7,7 +7,7 @@ import time
 import pytest
 
 from smsdesk.services.segments import segment_info
-from smsdesk.services.template_kinds import KINDS, VARIABLES, KindSpec
+from smsdesk.services.template_kinds import AUTOMATIC_KINDS, KINDS, VARIABLES, KindSpec
 from smsdesk.services.templates import (
     MAX_BODY_LENGTH,
     TemplateError,
@@ -22,6 +22,7 @@ ALL_KINDS = [
     "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
     "delivered", "order_cancelled", "order_refunded", "cart_reminder_1", "cart_reminder_2",
     "help_reply", "opt_out_confirmation", "opt_in_confirmation", "feedback_request",
+    "order_status_answer", "faq_answer", "handoff_ack",  # automatic answers (services/auto_answers.py)
 ]
 CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
 ORDER_KINDS = ALL_KINDS[:7]
@@ -97,6 +98,7 @@ def test_variables():
         "tracking.company", "tracking.url", "cart.recovery_url", "cart.total",
         "cart.item_count", "cart.first_item", "shipment.partial", "shipment.item_count",
         "shipment.order_item_count", "shipment.items", "refund.amount", "refund.partial",
+        "answer.status", "answer.text",
     }
 
 
@@ -115,7 +117,8 @@ def test_default_template_with_sample_data(kind):
     assert "Acme Outfitters" in text
     info = segment_info(text)
     assert info.encoding == "GSM-7"
-    assert info.segments <= (2 if kind == "help_reply" else 1), text
+    # An automatic answer also says how to reach a person ("Reply AGENT for a person.").
+    assert info.segments <= (2 if kind == "help_reply" or kind in AUTOMATIC_KINDS else 1), text
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)

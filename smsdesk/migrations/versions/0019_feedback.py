@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_feedback'
-down_revision = '0016_message_media'
+down_revision = '0017_auto_answers'
 branch_labels = None
 depends_on = None
 
