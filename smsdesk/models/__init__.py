@@ -19,6 +19,7 @@ from smsdesk.models.customers import (
     SearchDoc as SearchDoc,
     Suppression as Suppression,
 )
+from smsdesk.models.desk import ConversationRouting as ConversationRouting, DeskSettings as DeskSettings
 from smsdesk.models.media import MessageMedia as MessageMedia
 from smsdesk.models.orders import Checkout as Checkout, Order as Order, Shipment as Shipment
 from smsdesk.models.people import (
