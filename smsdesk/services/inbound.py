@@ -16,6 +16,7 @@ from smsdesk.services.outbox import cancel_pending, enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import build_context, render_message
 from smsdesk.services.untrusted import clean_text
+from smsdesk.services.waiting import text_waits
 
 # Carrier keyword families (CTIA; Twilio's defaults, plus the French ones Canadian carriers
 # require). Only a message that IS the keyword counts: "don't stop my order" is no opt-out.
@@ -64,6 +65,8 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
     elif word == "help":
         _answered(session, message)
         return _help(session, store=store, customer=customer)
+    else:  # not a keyword: the away message and automatic assignment, if it still waits for an agent
+        text_waits(session, store=store, customer=customer, message=message)
     return None
 
 

@@ -13,6 +13,8 @@ VARIABLES: frozenset[str] = frozenset({
     # One package of the order: partial when it holds fewer units than were ordered.
     "shipment.partial", "shipment.item_count", "shipment.order_item_count", "shipment.items",
     "refund.amount", "refund.partial",
+    # When the team is back, for the away message ("Monday at 9:00 AM"; "" when it never opens).
+    "hours.back_at",
 })
 # Top-level names ("order") and their fields, derived so the two never disagree.
 NAMESPACES: dict[str, tuple[str, ...]] = {}
@@ -74,6 +76,14 @@ def _keyword_kind(kind: str, label: str, body: str) -> KindSpec:
     return KindSpec(kind, label, body, validity_seconds=KEYWORD_VALIDITY_SECONDS,
                     variables=_STORE_VARS)
 
+
+# The away message (services/away.py): one acknowledgement outside business hours.
+_AWAY = KindSpec(
+    "away_message", "Away message (outside business hours)",
+    "{{ store.name }}: Thanks for your message! "
+    "{% if hours.back_at %}Our team is back {{ hours.back_at }} and will reply then."
+    "{% else %}Our team will reply as soon as we can.{% endif %}",
+    validity_seconds=KEYWORD_VALIDITY_SECONDS, variables=_STORE_VARS + ("customer.first_name", "hours.back_at"))
 
 _KIND_LIST = (
     _order_kind(
@@ -144,5 +154,8 @@ _KIND_LIST = (
         "opt_in_confirmation", "Opt-in confirmation (START)",
         "You're resubscribed to {{ store.name }} texts. Msg frequency varies. "
         "Msg & data rates may apply. Reply HELP for help, STOP to opt out."),
+    _AWAY,
 )
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST}
+# Kinds smsdesk sends on its own in answer to a customer's text: the thread marks them "Automatic".
+AUTOMATIC_KINDS: frozenset[str] = frozenset({"away_message"})

@@ -21,7 +21,7 @@ from smsdesk.services.templates import (
 ALL_KINDS = [
     "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
     "delivered", "order_cancelled", "order_refunded", "cart_reminder_1", "cart_reminder_2",
-    "help_reply", "opt_out_confirmation", "opt_in_confirmation",
+    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "away_message",
 ]
 CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
 ORDER_KINDS = ALL_KINDS[:7]
@@ -73,6 +73,7 @@ def test_kind_spec_is_frozen():
         ("help_reply", False, True, 0, 3600),
         ("opt_out_confirmation", False, True, 0, 3600),
         ("opt_in_confirmation", False, True, 0, 3600),
+        ("away_message", False, True, 0, 3600),
     ],
 )
 def test_kind_settings(kind, marketing, enabled, delay, validity):
@@ -85,7 +86,7 @@ def test_kind_settings(kind, marketing, enabled, delay, validity):
 def test_kind_variables_are_known_and_cover_the_default(kind):
     spec = KINDS[kind]
     assert set(spec.variables) <= VARIABLES
-    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart|shipment|refund)\.\w+", spec.default_body))
+    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart|shipment|refund|hours)\.\w+", spec.default_body))
     assert used <= set(spec.variables)
 
 
@@ -96,6 +97,7 @@ def test_variables():
         "tracking.company", "tracking.url", "cart.recovery_url", "cart.total",
         "cart.item_count", "cart.first_item", "shipment.partial", "shipment.item_count",
         "shipment.order_item_count", "shipment.items", "refund.amount", "refund.partial",
+        "hours.back_at",
     }
 
 
