@@ -55,22 +55,23 @@ def offer(session: Session, *, conversation: Conversation, settings: DeskSetting
     return session.get_one(Agent, member.agent_id)
 
 
-def answer_overdue(session: Session, routing: ConversationRouting, *, now: datetime) -> Agent | None:
+def answer_overdue(session: Session, routing: ConversationRouting, *, now: datetime) -> bool:
     """The assignee's answer time is up: if the conversation still waits and is still theirs
-    from routing, it goes back to the queue and is offered to another available agent.
-    Returns that agent, if any. A reply (or closing it) in time keeps it with the assignee."""
+    from routing, it goes back to the queue (True) and is offered to another available agent.
+    A reply (or closing it) in time keeps it with the assignee."""
     routing.answer_due_at = None
     conversation = session.get_one(Conversation, routing.conversation_id)
     settings = settings_for(session, routing.store_id)
     lapsed = routing.assigned_agent_id
     if (settings is None or not settings.assignment or lapsed is None or conversation.waiting_since is None
             or conversation.assigned_agent_id != lapsed):  # off, answered, or assigned by hand since
-        return None
+        return False
     conversation.assigned_agent_id = None
     routing.assigned_agent_id, routing.lapsed_agent_id = None, lapsed
     _audit(session, RETURNED, conversation, RoutingReason.ANSWER_TIMEOUT, lapsed)
-    return offer(session, conversation=conversation, settings=settings, now=now, reason=RoutingReason.REOFFERED,
-                 exclude=(lapsed,))
+    offer(session, conversation=conversation, settings=settings, now=now, reason=RoutingReason.REOFFERED,
+          exclude=(lapsed,))
+    return True
 
 
 def due_routings(session: Session, *, now: datetime, limit: int) -> list[ConversationRouting]:
@@ -86,7 +87,7 @@ def waiting_counts(session: Session, store_id: int) -> dict[int, int]:
     rows = session.execute(select(Conversation.assigned_agent_id, func.count()).where(
         Conversation.store_id == store_id, Conversation.assigned_agent_id.is_not(None),
         Conversation.waiting_since.is_not(None)).group_by(Conversation.assigned_agent_id))
-    return {agent_id: count for agent_id, count in rows.tuples()}
+    return {agent_id: count for agent_id, count in rows.tuples() if agent_id is not None}
 
 
 def _available(settings: DeskSettings, *, now: datetime, exclude: Collection[int]):

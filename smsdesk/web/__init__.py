@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         canned,
         dashboard,
         editor,
+        hours,
         inbox,
         media,
         settings,
