@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from smsdesk.models import Agent, utcnow
 
@@ -35,11 +36,13 @@ def seen_in_request(session: Session, agent: Agent) -> None:
 
     The request's transaction is ended first: on SQLite a reading request began DEFERRED, and one
     whose first statement writes waits for the write lock instead of failing on a stale read."""
-    if not needs_touch(agent):
+    now = utcnow()
+    if not needs_touch(agent, now=now):
         return
     session.commit()
-    touch_seen(session, agent.id)
+    touch_seen(session, agent.id, now=now)
     session.commit()
+    set_committed_value(agent, "last_seen_at", now)  # what the row holds now, without a second write
 
 
 def set_away(agent: Agent, away: bool, *, now: datetime | None = None) -> None:
