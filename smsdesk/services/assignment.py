@@ -41,6 +41,9 @@ def offer(session: Session, *, conversation: Conversation, settings: DeskSetting
           reason: RoutingReason, exclude: Collection[int] = ()) -> Agent | None:
     """Assign the conversation to the available member assigned least recently (not one of
     ``exclude``); None, and it stays in the queue, when nobody is available."""
+    # Locks in one order everywhere (the routing row, then the store's counter; the time-out job
+    # holds routing rows when it gets here), so two workers never wait for each other in a circle.
+    routing = _locked_routing(session, conversation)
     seq = _next_seq(session, settings.store_id)  # also waits for another worker assigning at this store
     member = session.scalar(_available(settings, now=now, exclude=exclude))
     if member is None:
@@ -48,7 +51,6 @@ def offer(session: Session, *, conversation: Conversation, settings: DeskSetting
         return None
     member.last_assigned_seq = seq
     conversation.assigned_agent_id = member.agent_id
-    routing = routing_row(session, conversation)
     routing.assigned_agent_id, routing.assigned_at = member.agent_id, now
     routing.answer_due_at = now + timedelta(minutes=settings.answer_minutes)
     _audit(session, ASSIGNED, conversation, reason, member.agent_id)
@@ -104,6 +106,13 @@ def _available(settings: DeskSettings, *, now: datetime, exclude: Collection[int
     if exclude:
         query = query.where(Membership.agent_id.not_in(list(exclude)))
     return query
+
+
+def _locked_routing(session: Session, conversation: Conversation) -> ConversationRouting:
+    routing = routing_row(session, conversation)
+    session.execute(select(ConversationRouting.conversation_id)
+                    .where(ConversationRouting.conversation_id == conversation.id).with_for_update())
+    return routing
 
 
 def _next_seq(session: Session, store_id: int) -> int:

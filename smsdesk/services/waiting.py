@@ -9,11 +9,15 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, Customer, Message, Store
 from smsdesk.services import assignment, away
+from smsdesk.services.desk_settings import settings_for
 
 
 def text_waits(session: Session, *, store: Store, customer: Customer, message: Message,
                now: datetime | None = None) -> None:
     """Act on an inbound text that waits for an agent (``now``: when it came, by default)."""
+    settings = settings_for(session, store.id)
+    if settings is None or not (settings.away_message or settings.assignment):  # both off: as before
+        return
     conversation = session.get_one(Conversation, message.conversation_id)
     if conversation.waiting_since is None:  # answered automatically after all
         return
