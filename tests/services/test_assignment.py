@@ -3,12 +3,13 @@ round-robin; away, unseen and removed agents and those at their limit are skippe
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from smsdesk.models import AuditEvent, Conversation, ConversationRouting, Membership, utcnow
+from smsdesk.models import AuditEvent, Conversation, ConversationRouting, Customer, Membership, Store, utcnow
 from smsdesk.services.auth import remove_agent
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.services.presence import set_away
@@ -155,3 +156,30 @@ def test_assignment_starts_the_answer_clock(db_session, make):
     routing = db_session.get_one(ConversationRouting, conversation.id)
     assert routing.assigned_agent_id == conversation.assigned_agent_id
     assert before + timedelta(minutes=10) <= routing.answer_due_at <= utcnow() + timedelta(minutes=10)
+
+
+def test_texts_arriving_together_respect_the_limit(app, db_session, make):
+    """Workers assigning at one store at once wait for each other (the store's counter row):
+    no agent ends up over the limit, nobody gets two while another has none."""
+    store = make.store()
+    configure(db_session, store, assignment=True, agent_limit=1)
+    agents = team(make, db_session, store, 2)
+    customers = [make.customer(store, f"+150255502{n:02d}") for n in range(6)]
+    sessions = app.extensions["smsdesk.sessions"]
+    start = threading.Barrier(len(customers))
+
+    def text_in(customer_id: int) -> None:
+        start.wait(timeout=30)  # all at once (SQLite then takes them one by one; PostgreSQL at once)
+        with sessions.begin() as session:
+            handle_inbound(session, store=session.get_one(Store, store.id), customer=session.get_one(
+                Customer, customer_id), body="Hi?", provider_sid=f"SMrace{customer_id}")
+
+    threads = [threading.Thread(target=text_in, args=(customer.id,)) for customer in customers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    db_session.fresh()
+    assigned = list(db_session.scalars(select(Conversation.assigned_agent_id).where(Conversation.store_id == store.id)))
+    assert len(assigned) == 6
+    assert Counter(assigned) == {agents[0].id: 1, agents[1].id: 1, None: 4}
