@@ -50,8 +50,8 @@ def test_upgrade_keeps_the_team_and_the_queue_then_downgrades(tmp_path):
         # What the app writes from then on, with the columns' defaults.
         conn.execute(text("INSERT INTO desk_settings (store_id, schedule, updated_at) "
                           "VALUES (1, '[[0, 540, 1050]]', :at)"), {"at": AT})
-        assert conn.execute(text("SELECT away_message, assignment, agent_limit, answer_minutes, assignment_seq "
-                                 "FROM desk_settings")).one() == (0, 0, 10, 15, 0)
+        assert conn.execute(text("SELECT use_hours, away_message, assignment, agent_limit, answer_minutes, "
+                                 "assignment_seq FROM desk_settings")).one() == (0, 0, 0, 10, 15, 0)
         conn.execute(text("INSERT INTO conversation_routing (conversation_id, store_id, assigned_agent_id, "
                           "answer_due_at) VALUES (1, 1, 2, :at)"),
                      {"at": datetime(2025, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)})

@@ -22,8 +22,10 @@ class DeskSettings(Base):
     __tablename__ = "desk_settings"
 
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
-    # [[weekday 0=Monday, opens minute, closes minute], ...] in the store's time zone; None: no
-    # schedule (always open). services/business_hours.py reads and checks it.
+    # Business hours on: the schedule applies. Off: always open, and the schedule is kept for later.
+    use_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # [[weekday 0=Monday, opens minute, closes minute], ...] in the store's time zone.
+    # services/business_hours.py reads and checks it.
     schedule: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     away_message: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     assignment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

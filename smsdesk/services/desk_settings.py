@@ -65,9 +65,10 @@ def _get_or_add(session: Session, model: type[Row], key: int, **fields: int) -> 
 
 
 def schedule_of(store: Store, row: DeskSettings | None) -> Schedule | None:
-    """The store's schedule in its time zone; None (always open) without one. A stored schedule
-    that no longer checks out (edited by hand) counts as none rather than closing the store."""
-    if row is None or row.schedule is None:
+    """The store's schedule in its time zone; None (always open) without one or with business hours
+    off. A stored schedule that no longer checks out (edited by hand) counts as none rather than
+    closing the store."""
+    if row is None or not row.use_hours or row.schedule is None:
         return None
     try:
         return Schedule.from_rows(store.timezone, row.schedule)
@@ -124,9 +125,9 @@ def day_field(weekday: int) -> str:
 
 def current_values(store: Store, row: DeskSettings | None) -> dict[str, object]:
     """The form as the store's settings are now."""
-    schedule = schedule_of(store, row)
+    schedule = _kept_schedule(store, row)
     values: dict[str, object] = {day_field(day): day_text(schedule, day) for day in range(7)}
-    values |= {"use_hours": schedule is not None,
+    values |= {"use_hours": bool(row and row.use_hours),
                "away_message": bool(row and row.away_message), "assignment": bool(row and row.assignment),
                "agent_limit": str(row.agent_limit if row else DEFAULT_AGENT_LIMIT),
                "answer_minutes": str(row.answer_minutes if row else DEFAULT_ANSWER_MINUTES)}
@@ -146,11 +147,22 @@ def save_form(session: Session, store: Store, form: Mapping[str, str]) -> FormRe
     if result.errors:
         return result
     row = settings_row(session, store.id)
-    row.schedule = Schedule(store.timezone, tuple(intervals)).rows() if values["use_hours"] else None
+    row.use_hours = bool(values["use_hours"])
+    row.schedule = Schedule(store.timezone, tuple(intervals)).rows()  # kept while switched off
     row.away_message, row.assignment = bool(values["away_message"]), bool(values["assignment"])
     row.agent_limit, row.answer_minutes = limit, minutes
     session.flush()
     return result
+
+
+def _kept_schedule(store: Store, row: DeskSettings | None) -> Schedule | None:
+    """The saved schedule, whether business hours are on or off (the form shows it either way)."""
+    if row is None or row.schedule is None:
+        return None
+    try:
+        return Schedule.from_rows(store.timezone, row.schedule)
+    except InvalidSchedule:
+        return None
 
 
 def _submitted(form: Mapping[str, str]) -> dict[str, object]:

@@ -29,6 +29,8 @@ from smsdesk.web.editor import owner_store
 @bp.before_request
 def _record_seen() -> None:
     """A signed-in page or fragment request means the agent is at work (the inbox polls)."""
+    if request.endpoint == "web.static":  # files: no database work for them
+        return
     agent = current_agent()
     if agent is not None:
         seen_in_request(get_session(), agent)

@@ -17,6 +17,7 @@ def configure(session: Session, store: Store, *, hours: dict[str, str] | None = 
     """Set the store's desk settings and commit. ``hours`` maps "mon".."sun" to the owner's
     notation ("09:00-17:30"); None: no business hours (always open), {}: never open."""
     row = settings_row(session, store.id)
+    row.use_hours = hours is not None
     row.schedule = None if hours is None else [
         [i.weekday, i.opens, i.closes] for day, text in hours.items() for i in parse_day(WEEKDAYS.index(day), text)]
     row.away_message, row.assignment = away_message, assignment

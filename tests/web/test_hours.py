@@ -40,17 +40,19 @@ def test_everything_is_saved(browser, owner, make, db_session):
     assert response.status_code == 302 and response.headers["Location"] == f"/hours?store={store.slug}"
     db_session.fresh()
     row = db_session.get_one(DeskSettings, store.id)
-    assert row.schedule == [[0, 540, 1050], [1, 540, 720], [1, 780, 1050], [5, 600, 840]]
+    assert row.use_hours and row.schedule == [[0, 540, 1050], [1, 540, 720], [1, 780, 1050], [5, 600, 840]]
     assert (row.away_message, row.assignment, row.agent_limit, row.answer_minutes) == (True, True, 3, 20)
     page = browser.get(f"/hours?store={store.slug}").get_data(as_text=True)
     assert "Hours and assignment saved." in page and 'value="09:00-12:00, 13:00-17:30"' in page
 
-    # Off again: no schedule (always open), switches off; the numbers are kept.
+    # Off again: business hours off (always open), switches off; the schedule and numbers are kept.
     assert browser.post(f"/hours/{store.slug}", _form(use_hours=None, away_message=None,
                                                       assignment=None)).status_code == 302
     db_session.fresh()
     row = db_session.get_one(DeskSettings, store.id)
-    assert (row.schedule, row.away_message, row.assignment, row.agent_limit) == (None, False, False, 3)
+    assert (row.use_hours, row.away_message, row.assignment, row.agent_limit) == (False, False, False, 3)
+    page = browser.get(f"/hours?store={store.slug}").get_data(as_text=True)
+    assert "Open now (no business hours set: always open)" in page and 'value="09:00-17:30"' in page
 
 
 def test_open_around_the_clock(browser, owner, make):

@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.create_table(
         'desk_settings',
         sa.Column('store_id', sa.Integer(), nullable=False),
+        sa.Column('use_hours', sa.Boolean(), server_default='0', nullable=False),
         sa.Column('schedule', sa.JSON(none_as_null=True), nullable=True),
         sa.Column('away_message', sa.Boolean(), server_default='0', nullable=False),
         sa.Column('assignment', sa.Boolean(), server_default='0', nullable=False),
