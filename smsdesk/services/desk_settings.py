@@ -5,7 +5,7 @@ A store that never saved the page has no row: no schedule (always open), both sw
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -23,6 +23,7 @@ from smsdesk.services.business_hours import (
     day_text,
     is_open,
     next_open,
+    open_seconds_between,
     parse_day,
 )
 
@@ -189,3 +190,17 @@ def _number(values: dict[str, object], key: str, bounds: tuple[int, int], label:
         result.errors[key] = f"the {label} must be a whole number from {low} to {high}"
         return low
     return int(text)
+
+
+def business_elapsed(session: Session) -> Callable[[int, datetime, datetime], float]:
+    """``(store_id, start, end) -> seconds`` of each store's business time (wall-clock time for a
+    store without business hours): the ``elapsed`` the dashboard's response metrics take. Each
+    store's schedule is read once per call of this function."""
+    schedules: dict[int, Schedule | None] = {}
+
+    def elapsed(store_id: int, start: datetime, end: datetime) -> float:
+        if store_id not in schedules:
+            store = session.get_one(Store, store_id)
+            schedules[store_id] = schedule_of(store, settings_for(session, store_id))
+        return open_seconds_between(schedules[store_id], start, end)
+    return elapsed

@@ -18,6 +18,8 @@ from smsdesk.services.business_hours import (
     open_seconds_between,
     parse_day,
 )
+from smsdesk.services.desk_settings import business_elapsed
+from tests.support.desk import OFFICE, configure
 
 UTC = timezone.utc
 HOUR = 3600.0
@@ -217,3 +219,13 @@ def test_a_long_span_is_quick():
         seconds = open_seconds_between(hours, start, start + timedelta(days=365))
     assert time.perf_counter() - started < 2.0
     assert 52 * 46.5 * HOUR < seconds < 53 * 46.5 * HOUR
+
+
+def test_business_elapsed_per_store(make, db_session):
+    """What the dashboard's response metrics take: each store's own hours, wall-clock without."""
+    office_store, plain = make.store(timezone="America/New_York"), make.store()
+    configure(db_session, office_store, hours=OFFICE)
+    elapsed = business_elapsed(db_session)
+    friday_noon, monday_ten = utc(2026, 3, 6, 17), utc(2026, 3, 9, 14)  # across the March change
+    assert elapsed(office_store.id, friday_noon, monday_ten) == 10.5 * HOUR
+    assert elapsed(plain.id, friday_noon, monday_ten) == 69 * HOUR
