@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 from pathlib import Path
 
@@ -25,8 +26,30 @@ def targets(url: str | None, scratch: str, *, sqlite_file: str, postgres_url: st
     and the local PostgreSQL (created when missing)."""
     if url:
         return [(make_url(url).get_backend_name(), url)]
+    postgres_url = _own_database(postgres_url)
     create_postgres_database(postgres_url)
     return [("sqlite", f"sqlite:///{Path(scratch) / sqlite_file}"), ("postgresql", postgres_url)]
+
+
+def _own_database(url: str) -> str:
+    """This run's own database (``<name>_<pid>``), dropped with the ones named after it when the
+    run ends: two runs at once no longer wipe each other's tables."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{os.getpid()}"
+    atexit.register(_drop_databases, parsed.set(database="postgres"), name)
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_databases(admin_url, prefix: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            names = conn.scalars(text("SELECT datname FROM pg_database WHERE datname = :name OR datname LIKE :like"),
+                                 {"name": prefix, "like": f"{prefix}\\_%"}).all()
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def create_postgres_database(url: str) -> None:

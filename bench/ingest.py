@@ -1,8 +1,9 @@
 """Benchmark: a webhook is answered after one durable write, close to the cost of a bare POST.
 
-For each database it starts, under the same gunicorn command (2 sync workers), smsdesk
-(``SMSDESK_SCHEDULER_ENABLED=false``, with one ``smsdesk worker`` process beside it applying
-the recorded events, as README's deployment section runs it) and a bare Flask app whose POST
+For each database it starts, under the same gunicorn command (README's production command:
+2 gthread workers of 8 threads), smsdesk (``SMSDESK_SCHEDULER_ENABLED=false``, with one
+``smsdesk worker`` process beside it applying the recorded events, as README's deployment
+section runs it) and a bare Flask app whose POST
 route reads the body and answers ``{"status": "accepted"}``. ``wrk`` drives both at
 concurrency 8 with signed ~5.5 KB Shopify orders/create webhooks (ORDERS distinct orders,
 every request a new ``X-Shopify-Event-Id``), alternating bare and smsdesk runs so both see the
@@ -57,7 +58,7 @@ QUICK = {"rounds": 1, "seconds": 4}
 WARMUP = 1  # seconds of load before each measured run (imports, pools, page cache)
 WRK_TIMEOUT = 10  # seconds; wrk's default (2 s) would leave slower answers out of p99
 CATCH_UP_LIMIT = 60.0  # seconds the worker may take to apply the backlog after a run
-GUNICORN = [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "--chdir", str(ROOT)]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "8", "--chdir", str(ROOT)]
 LUA = """
 local orders = dofile("%(orders)s")
 local n, prefix = 0, ""

@@ -17,13 +17,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from smsdesk.events import CustomerDataRequested, CustomerRedacted, Event, ShopRedacted, decode
-from smsdesk.models import Store, WebhookDelivery, utcnow
+from smsdesk.events import (
+    CheckoutCompleted,
+    CheckoutUpdated,
+    CustomerDataRequested,
+    CustomerRedacted,
+    Event,
+    OrderPlaced,
+    ShopRedacted,
+    decode,
+)
+from smsdesk.models import Customer, Order, Store, WebhookDelivery, utcnow
 from smsdesk.platforms.payload import read_phone
-from smsdesk.services import audit, conversations, customers, preload
+from smsdesk.services import audit, checkouts, conversations, customers, preload
 from smsdesk.services.events import apply_event
 from smsdesk.services.orders import KIND_FOR_STATUS, stage_key
 
@@ -41,6 +50,7 @@ SQLITE_PAUSE = 0.025
 FIRST_CHUNK = 4  # deliveries read (and their rows loaded) first in a batch; each next chunk twice as many
 CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
 ERASING = (CustomerRedacted, ShopRedacted, CustomerDataRequested)  # privacy events: no preloaded rows for them
+CHECKOUT_EVENTS = (CheckoutUpdated, CheckoutCompleted)  # they create checkouts: none preloaded for orders then
 MAX_ATTEMPTS = 5  # tries before a delivery whose events raise becomes "failed"
 RETRY_BASE = 2.0  # seconds before the second try; doubled per try
 
@@ -107,7 +117,7 @@ def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDeliv
     recorded with its error), and the rest of the batch goes on. Past ``deadline`` it stops
     (though the ``first`` chunk of a batch applies at least one)."""
     events = {delivery.id: _events(delivery) for delivery in deliveries}
-    done = 0
+    done, processed = 0, []
     for delivery in deliveries:
         if (done or not first) and time.monotonic() > deadline:
             break
@@ -118,15 +128,25 @@ def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDeliv
             _preload(session, store, [events[d.id] for d in deliveries[done:]])
         try:
             with session.begin_nested():
-                apply_delivery(session, store, delivery, events=events[delivery.id])
+                _apply_events(session, store, delivery, events=events[delivery.id])
+            processed.append(delivery.id)
         except Exception:
             preload.forget(session)  # it may remember rows of the rolled-back savepoint
             _apply_alone(session, store, delivery, now=now)
         if erases:
             preload.forget(session)
         done += 1
+    _mark_processed(session, processed)
     conversations.touch_changed(session)
     return done
+
+
+def _mark_processed(session: Session, ids: list[int]) -> None:
+    """The chunk's applied deliveries marked processed in one UPDATE (in the batch's transaction,
+    so they commit with what they applied)."""
+    if ids:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+                        .values(status="processed", error="", next_attempt_at=None))
 
 
 def _events(delivery: WebhookDelivery) -> list[Event] | None:
@@ -148,15 +168,30 @@ def _preload(session: Session, store: Store, batch: list[list[Event] | None]) ->
     customers.preload_customers(session, store_id=store.id, phones=phones)
     preload.load(session, store, order_ids=order_ids,
                  dedupe_keys={stage_key(store.id, order_id, kind) for order_id in order_ids for kind in kinds})
+    if any(isinstance(event, CHECKOUT_EVENTS) for event in events):
+        preload.unknown(session, "open_checkouts", store.id)  # a checkout these create would be missed
+        return
+    known = [preload.known(session, "customer", store.id, phone) for phone in phones]
+    known += [preload.known(session, "order", store.id, order_id) for order_id in order_ids]
+    tokens = {event.order.checkout_token for event in events if isinstance(event, OrderPlaced)
+              and event.order.checkout_token}
+    customer_ids = {row.id for row in known if isinstance(row, Customer)}
+    customer_ids |= {row.customer_id for row in known if isinstance(row, Order) and row.customer_id is not None}
+    checkouts.preload_open(session, store_id=store.id, tokens=tokens, customer_ids=customer_ids)
 
 
 def apply_delivery(session: Session, store: Store, delivery: WebhookDelivery, *,
                    events: list[Event] | None = None) -> None:
     """Apply the delivery's events (``events``: already decoded) and mark it processed (in the
     caller's transaction)."""
+    _apply_events(session, store, delivery, events=events)
+    delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
+
+
+def _apply_events(session: Session, store: Store, delivery: WebhookDelivery, *,
+                  events: list[Event] | None = None) -> None:
     for event in [decode(data) for data in delivery.events or []] if events is None else events:
         apply_event(session, store=store, event=event, source=delivery.source, delivery_id=delivery.delivery_id)
-    delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
 
 
 def _apply_alone(session: Session, store: Store, delivery: WebhookDelivery, *, now: datetime) -> None:

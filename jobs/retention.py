@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.enums import PENDING_STATUSES, MessageStatus
-from smsdesk.models import Message, WebhookDelivery, utcnow
+from smsdesk.models import Feedback, Message, WebhookDelivery, utcnow
 from smsdesk.services.media import erase_of
 from smsdesk.services.privacy import ERASED_BODY
 
@@ -50,4 +50,7 @@ def purge_message_bodies(sessions: sessionmaker[Session], *, days: int, now: dat
             .execution_options(synchronize_session=False)
         )
         erase_of(session, select(Message.id).where(*done, Message.media_count > 0))  # pictures go with the words
+        # A rating's comment repeats the customer's text: it goes with it (the score stays).
+        session.execute(update(Feedback).where(Feedback.created_at < cutoff, Feedback.comment != "")
+                        .values(comment="").execution_options(synchronize_session=False))
     return result.rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult

@@ -9,6 +9,7 @@ from smsdesk.models import Conversation
 from smsdesk.services import conversations as service
 from smsdesk.services.access import conversation_for, may_be_assigned, store_ids_for
 from smsdesk.services.auth import find_agent
+from smsdesk.services.closing import close_conversation
 from smsdesk.services.conversation_list import ConversationFilters, changed_conversations, list_conversations
 from smsdesk.services.media import MediaRefused, read_picture
 from smsdesk.services.queries import conversation_detail, conversation_summary
@@ -97,6 +98,9 @@ def assign(conversation_id: int):
 def change_status(conversation_id: int, action: str):
     session = get_session()
     conversation = _load(conversation_id)
-    getattr(service, action)(conversation)
+    if action == "close":
+        close_conversation(session, conversation, agent=g.agent)
+    else:
+        service.reopen(conversation)
     session.commit()
     return conversation_summary(session, conversation)

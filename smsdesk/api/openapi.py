@@ -102,7 +102,7 @@ SCHEMAS: dict[str, Any] = {
     "CustomerExport": obj({"store": STRING, "customer": {"type": "object"}, "orders": {"type": "array"},
                            "checkouts": {"type": "array"}, "consents": {"type": "array"},
                            "conversations": {"type": "array"}, "messages": {"type": "array", "items": ref("Message")},
-                           "webhook_deliveries": {"type": "array"}}),
+                           "webhook_deliveries": {"type": "array"}, "feedback": {"type": "array"}}),
     # The user's presence for automatic assignment: away (no new assignments), last seen, and
     # whether assignment counts them available now (seen lately and not away).
     "Availability": obj({"away": BOOLEAN, "away_since": nullable(TIME), "last_seen_at": nullable(TIME),

@@ -20,6 +20,11 @@ from smsdesk.models.customers import (
     Suppression as Suppression,
 )
 from smsdesk.models.desk import ConversationRouting as ConversationRouting, DeskSettings as DeskSettings
+from smsdesk.models.feedback import (
+    ConversationClose as ConversationClose,
+    Feedback as Feedback,
+    FeedbackSettings as FeedbackSettings,
+)
 from smsdesk.models.media import MessageMedia as MessageMedia
 from smsdesk.models.orders import Checkout as Checkout, Order as Order, Shipment as Shipment
 from smsdesk.models.people import (

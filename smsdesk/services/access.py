@@ -10,7 +10,7 @@ Every page and API call goes through here; queries filter by ``store_ids_for``.
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from smsdesk.enums import STORE_ROLES, Role
 from smsdesk.models import Agent, Conversation, Customer, Membership, Store
@@ -79,7 +79,10 @@ def store_for(session: Session, user: Agent, slug: str, *, role: Role = Role.AGE
 
 def conversation_for(session: Session, user: Agent, conversation_id: int) -> Conversation:
     """The conversation if ``user`` reaches its store, else NoAccess."""
-    conversation = session.get(Conversation, conversation_id)
+    # Its customer and store in the same query: every caller shows them. (Not the agent: an
+    # assignment sets the id, and a loaded relationship would go stale.)
+    conversation = session.get(Conversation, conversation_id,
+                               options=[joinedload(Conversation.customer), joinedload(Conversation.store)])
     if conversation is None or role_at(session, user, conversation.store_id) is None:
         raise NoAccess(f"no conversation {conversation_id}")
     return conversation

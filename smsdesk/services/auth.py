@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from smsdesk.models import Agent, ApiToken, Conversation, Role, Store, utcnow
@@ -99,7 +99,9 @@ def agent_for_token(session: Session, token: str) -> Agent | None:
 
 def find_token(session: Session, token: str) -> ApiToken | None:
     """The token's row; None for an unknown or revoked token or a removed agent."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
+    # The agent in the same query: every API call reads both.
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.agent))
+                         .where(ApiToken.token_hash == _hash(token)))
     if row is None or row.agent.removed_at is not None:
         return None
     return row

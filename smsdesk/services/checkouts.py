@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import no_text
+from smsdesk.services import no_text, preload
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import consenting_customers, upsert_customer
@@ -107,14 +107,31 @@ def order_placed_cancels(session: Session, *, store: Store, order: Order, custom
         bought.append((Checkout.customer_id == customer.id) & (Checkout.started_at <= placed_at))
     if not bought:
         return 0
-    checkouts = list(session.scalars(
-        select(Checkout).where(Checkout.store_id == store.id, Checkout.status == OPEN, or_(*bought))
-    ))
+    loaded = preload.known(session, "open_checkouts", store.id)
+    if loaded is preload.UNKNOWN:
+        checkouts = list(session.scalars(
+            select(Checkout).where(Checkout.store_id == store.id, Checkout.status == OPEN, or_(*bought))))
+    else:  # the same test in memory, over the batch's open checkouts (preload_open)
+        checkouts = [c for c in loaded if c.status == OPEN and (
+            (order.checkout_token and c.token == order.checkout_token)
+            or (customer is not None and c.customer_id == customer.id and c.started_at <= placed_at))]
     for checkout in checkouts:
         same_cart = checkout.token == order.checkout_token
         complete(session, checkout, reason=Reason.ORDER_PLACED,
                  detail=f"order {order.number or order.external_id}" + ("" if same_cart else " by the same customer"))
     return len(checkouts)
+
+
+def preload_open(session: Session, *, store_id: int, tokens: set[str], customer_ids: set[int]) -> None:
+    """Load, for a batch of orders (services/preload.py), the store's open checkouts they may
+    close: those of their checkout tokens or of their customers who already existed. Only for a
+    batch without checkout events (a checkout it creates would be missed)."""
+    found: list[Checkout] = []
+    if tokens or customer_ids:
+        found = list(session.scalars(select(Checkout).where(
+            Checkout.store_id == store_id, Checkout.status == OPEN,
+            or_(Checkout.token.in_(tokens), Checkout.customer_id.in_(customer_ids)))))
+    preload.remember(session, "open_checkouts", store_id, row=found)
 
 
 def complete(session: Session, checkout: Checkout, *, reason: Reason, detail: str = "",

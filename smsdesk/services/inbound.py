@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, Customer, Direction, Message, MessageStatus, Store, utcnow
 from smsdesk.reasons import Reason
+from smsdesk.services import feedback
 from smsdesk.services.consent import withdraw_for_stop
 from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
@@ -65,7 +66,9 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
     elif word == "help":
         _answered(session, message)
         return _help(session, store=store, customer=customer)
-    else:  # not a keyword: the away message and automatic assignment, if it still waits for an agent
+    elif feedback.take_rating(session, customer=customer, message=message):
+        return None  # a rating of a feedback request: recorded (services/feedback.py)
+    else:  # not a keyword nor a rating: the away message and automatic assignment, if it still waits
         text_waits(session, store=store, customer=customer, message=message)
     return None
 

@@ -16,7 +16,7 @@ from smsdesk.events import (
 )
 from smsdesk.models import Customer, Order, Shipment, Store
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, no_text, preload, shipments
+from smsdesk.services import audit, checkouts, feedback, no_text, preload, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.links import text_link
@@ -44,7 +44,8 @@ def order_placed(session: Session, *, store: Store, event: OrderPlaced, source: 
     """Record the order and confirm it; an order that earlier events already moved on gets the
     text for where it is now instead (never "confirmed" after "shipped")."""
     customer = upsert_customer(session, store_id=store.id, info=event.customer, source=source)
-    order = _upsert_order(session, store=store, info=event.order, customer=customer)
+    # A new order is inserted placed already: one INSERT, no UPDATE of its status right after.
+    order = _upsert_order(session, store=store, info=event.order, customer=customer, new_status="placed")
     checkouts.order_placed_cancels(session, store=store, order=order, customer=_customer_of(session, order))
     if STAGES.get(order.status, -1) <= STAGES["placed"]:
         _advance(session, store=store, order=order, customer=customer, status="placed", info=event.customer)
@@ -126,6 +127,8 @@ def shipment_updated(session: Session, *, store: Store, event: ShipmentUpdated, 
                       was_unnamed=was_unnamed)
     else:
         _ship_order(session, store=store, order=order, customer=customer, event=event)
+    if event.status == "delivered" and order.status == "delivered" and customer is not None:
+        feedback.after_delivered(session, store=store, order=order, customer=customer)  # when the store asks
     return order
 
 
@@ -168,10 +171,13 @@ def _move_order(order: Order, status: str) -> None:
         order.status = "shipped" if status == "in_transit" else status
 
 
-def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: Customer | None) -> Order:
+def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: Customer | None,
+                  new_status: str = "new") -> Order:
     order = _find_order(session, store.id, info.external_id)
     if order is None:
-        order = _fill(Order(store_id=store.id, external_id=info.external_id, status="new"), info, customer)
+        # no_text_reason given (None): clearing it after the text is queued then changes nothing to write.
+        order = _fill(Order(store_id=store.id, external_id=info.external_id, status=new_status, no_text_reason=None),
+                      info, customer)
         try:  # filled first: one INSERT, no UPDATE after it
             preload.insert(session, order)
         except IntegrityError:  # the same order raced us from another delivery: it exists now

@@ -48,6 +48,13 @@ def active(session: Session) -> bool:
     return KEY in session.info
 
 
+def unknown(session: Session, *key: Any) -> None:
+    """Stop answering ``key`` from memory (what was loaded under it may be stale now)."""
+    rows = session.info.get(KEY)
+    if rows is not None:
+        rows.pop(key, None)
+
+
 def forget(session: Session) -> None:
     """Stop answering from memory (after a rollback, or before an event that deletes rows)."""
     session.info.pop(KEY, None)

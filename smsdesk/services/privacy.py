@@ -28,6 +28,7 @@ from smsdesk.models import (
     Consent,
     Conversation,
     Customer,
+    Feedback,
     Message,
     Order,
     Shipment,
@@ -106,6 +107,9 @@ def export_customer(session: Session, store: Store, customer: Customer) -> dict[
         "messages": [message_dict(m) for m in session.scalars(
             select(Message).where(Message.customer_id == customer.id).order_by(Message.id))],
         "pictures": export_for_customer(session, customer.id),
+        "feedback": [{"score": f.score, "comment": f.comment, "order_id": f.order_id, "created_at": iso(f.created_at)}
+                     for f in session.scalars(select(Feedback).where(Feedback.customer_id == customer.id)
+                                              .order_by(Feedback.id))],
         "webhook_deliveries": [{"id": d.id, "source": d.source, "delivery_id": d.delivery_id, "topic": d.topic,
                                 "received_at": iso(d.received_at), "payload": d.payload, "events": d.events}
                                for d in _deliveries_mentioning(session, store.id, _needles(session, [customer]))],
@@ -190,6 +194,9 @@ def _erase_one(session: Session, customer: Customer) -> ErasureResult:
     result.messages = _rowcount(session, update(Message).where(Message.customer_id == customer.id).values(
         body=ERASED_BODY, reason_detail=""))
     result.pictures = erase_for_customer(session, customer.id)  # their photos are personal data too
+    # A rating's comment is the customer's words again; the score stays (counts and CSAT).
+    _rowcount(session, update(Feedback).where(Feedback.customer_id == customer.id, Feedback.comment != "").values(
+        comment=""))
     customer.phone, customer.first_name, customer.last_name, customer.email = placeholder, "", "", ""
     return result
 

@@ -73,9 +73,13 @@ def summary(conversation: Conversation, last: Row | None, order: Order | None, *
     }
 
 
-def conversation_summary(session: Session, conversation: Conversation) -> dict:
+def conversation_summary(session: Session, conversation: Conversation, *, orders: list[Order] | None = None) -> dict:
+    """One conversation's list row; ``orders``: all the customer's orders, when already loaded."""
     last = last_messages(session, [conversation.id]).get(conversation.id)
-    order = latest_orders(session, [conversation.customer_id]).get(conversation.customer_id)
+    if orders is None:
+        order = latest_orders(session, [conversation.customer_id]).get(conversation.customer_id)
+    else:
+        order = max(orders, key=lambda o: o.id, default=None)  # latest_orders' choice: the newest id
     return summary(conversation, last, order, failed=bool(failed_conversations(session, [conversation.id])))
 
 
@@ -149,7 +153,7 @@ def conversation_detail(session: Session, conversation: Conversation, *, limit: 
     orders = list(session.scalars(select(Order).where(Order.customer_id == conversation.customer_id)
                                   .order_by(Order.created_at.desc())))
     packages = _packages(session, orders)
-    detail = conversation_summary(session, conversation)
+    detail = conversation_summary(session, conversation, orders=orders)
     pictures = media_of(session, [m.id for m in messages if m.media_count])
     detail["messages"] = [message_dict(m, pictures.get(m.id)) for m in messages]
     detail["next_cursor"] = older

@@ -154,8 +154,20 @@ _KIND_LIST = (
         "opt_in_confirmation", "Opt-in confirmation (START)",
         "You're resubscribed to {{ store.name }} texts. Msg frequency varies. "
         "Msg & data rates may apply. Reply HELP for help, STOP to opt out."),
+    # Asked a set time after a delivery or a closed conversation (services/feedback.py, store
+    # settings on /feedback); the reply's number is recorded as the customer's score.
     _AWAY,
+    KindSpec(
+        "feedback_request", "Feedback request",
+        "{{ store.name }}: " + "{% if customer.first_name %}Hi {{ customer.first_name }}! {% endif %}"
+        "How did we do{% if order.number %} with order #{{ order.number }}{% endif %}? "
+        "Reply with a number from 1 (poor) to 5 (great).",
+        variables=_STORE_VARS + ("customer.first_name", "order.number")),
 )
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST}
-# Kinds smsdesk sends on its own in answer to a customer's text: the thread marks them "Automatic".
-AUTOMATIC_KINDS: frozenset[str] = frozenset({"away_message"})
+
+# Texts smsdesk sends on its own in answer to or about a conversation (not order or cart
+# updates): the thread marks them "Automatic". Other features add their kinds here.
+AUTOMATIC_KINDS: frozenset[str] = frozenset({
+    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "feedback_request", "away_message",
+})

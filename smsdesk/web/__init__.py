@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from smsdesk.services.access import NoAccess, NotAllowed
+from smsdesk.services.template_kinds import AUTOMATIC_KINDS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
         canned,
         dashboard,
         editor,
+        feedback,
         hours,
         inbox,
         media,
@@ -49,6 +51,8 @@ def init_app(app: Flask) -> None:
         if (blueprint.url_prefix or "").startswith(EXEMPT_PREFIXES):
             csrf.exempt(blueprint)
     auth.init_app(app)
+    # The thread marks the texts smsdesk sends on its own (_thread.html).
+    app.jinja_env.globals["automatic_kinds"] = AUTOMATIC_KINDS
     app.register_blueprint(bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("web.inbox")))
     app.register_error_handler(CSRFError, _csrf_error)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from sqlalchemy.orm import Session
 
 from smsdesk.db import get_session
@@ -27,6 +27,8 @@ from smsdesk.services.dashboard import (
     send_queue,
     store_zones,
 )
+from smsdesk.services.desk_settings import business_elapsed
+from smsdesk.services.metrics import BadRange, date_range, section
 from smsdesk.services.no_text import recent_untexted_orders
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
@@ -52,8 +54,17 @@ def dashboard():
     median = median_first_response(session, since=now - timedelta(days=DAYS), store_ids=store_ids)
     totals = {name: sum(row[name] for row in days_rows) for name in SERIES}
     untexted = recent_untexted_orders(session, since=now - timedelta(days=DAYS), store_ids=store_ids)
+    owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
+    try:  # the response metrics (services/metrics.py) cover ?from=..&to=, the last 30 days by default
+        first_day, last_day = date_range(request.args.get("from"), request.args.get("to"), zone=zone,
+                                         today=local_today(zone, now))
+    except BadRange as exc:
+        abort(400, description=str(exc))
+    metrics = section(session, stores={s.id: s.name for s in ([store] if store else owned)},
+                      first_day=first_day, last_day=last_day, zone=zone,
+                      elapsed=business_elapsed(session))  # each store's business hours (/hours)
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
                            waiting=replies_waiting(session, store_ids=store_ids), median=median, span=DAYS,
-                           store=store, stores=stores_for(session, signed_in_agent(), role=Role.OWNER),
+                           store=store, stores=owned, metrics=metrics,
                            untexted=untexted, queue=send_queue(session, store_ids=store_ids), zone=zone,
                            catch_up=warnings(session, store_ids))

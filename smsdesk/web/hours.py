@@ -20,7 +20,6 @@ from smsdesk.services.desk_settings import (
     status_text,
 )
 from smsdesk.services.presence import availability, seen_in_request, set_away
-from smsdesk.services.template_kinds import AUTOMATIC_KINDS
 from smsdesk.web import bp
 from smsdesk.web.auth import current_agent, login_required, owner_required, safe_next, signed_in_agent
 from smsdesk.web.editor import owner_store
@@ -34,11 +33,6 @@ def _record_seen() -> None:
     agent = current_agent()
     if agent is not None:
         seen_in_request(get_session(), agent)
-
-
-@bp.app_context_processor
-def _desk_context() -> dict:
-    return {"automatic_kinds": AUTOMATIC_KINDS}
 
 
 def _page(store: Store, result: FormResult):

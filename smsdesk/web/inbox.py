@@ -23,6 +23,7 @@ from smsdesk.services.access import (
     store_ids_for,
     stores_for,
 )
+from smsdesk.services.closing import close_conversation
 from smsdesk.services.conversation_list import (
     ConversationFilters,
     ConversationPage,
@@ -295,7 +296,10 @@ def change_status(conversation_id: int, action: str):
     """Close or reopen the conversation."""
     session = get_session()
     current = _load(conversation_id)
-    getattr(service, action)(current)
+    if action == "close":
+        close_conversation(session, current, agent=current_agent())
+    else:
+        service.reopen(current)
     session.commit()
     return _done(current, "Conversation closed." if action == "close" else "Conversation reopened.")
 

@@ -21,7 +21,7 @@ from smsdesk.services.templates import (
 ALL_KINDS = [
     "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
     "delivered", "order_cancelled", "order_refunded", "cart_reminder_1", "cart_reminder_2",
-    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "away_message",
+    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "away_message", "feedback_request",
 ]
 CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
 ORDER_KINDS = ALL_KINDS[:7]
@@ -74,6 +74,7 @@ def test_kind_spec_is_frozen():
         ("opt_out_confirmation", False, True, 0, 3600),
         ("opt_in_confirmation", False, True, 0, 3600),
         ("away_message", False, True, 0, 3600),
+        ("feedback_request", False, True, 0, 14400),  # sent when the store asks (/feedback), hours later
     ],
 )
 def test_kind_settings(kind, marketing, enabled, delay, validity):
