@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from jobs.apply_events import apply_events
+from jobs.assignment_timeout import return_unanswered
 from jobs.catch_up import catch_up_stores
 from jobs.fetch_pending import fetch_pending
 from jobs.reconcile import reconcile
@@ -24,6 +25,7 @@ RETENTION_EVERY = 3600.0  # seconds
 # Seconds between looks for stores due a catch-up poll (each store is polled every
 # catch_up.interval_seconds; a look finds the ones due).
 CATCH_UP_EVERY = 30.0
+ASSIGNMENT_TIMEOUT_EVERY = 15.0  # seconds: how late past its answer time a conversation may go back
 
 
 def status_callback_url(app: Flask) -> str:
@@ -57,6 +59,8 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
         every = {"interval": config.catch_up.interval_seconds, "settle": config.catch_up.settle_seconds}
         scheduler.add_job(catch_up_stores, "interval", args=(sessions,), kwargs=every, seconds=CATCH_UP_EVERY,
                           id="catch_up")
+    scheduler.add_job(return_unanswered, "interval", args=(sessions,), seconds=ASSIGNMENT_TIMEOUT_EVERY,
+                      id="assignment_timeout")
     scheduler.add_job(purge_payloads, "interval", args=(sessions,), seconds=RETENTION_EVERY, id="retention")
     scheduler.add_job(purge_message_bodies, "interval", args=(sessions,),
                       kwargs={"days": config.retention.message_body_days}, seconds=RETENTION_EVERY,

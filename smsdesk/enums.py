@@ -68,3 +68,12 @@ class ConsentSource(str, enum.Enum):  # who told us: a shop platform (its webhoo
 class ConversationStatus(str, enum.Enum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class RoutingReason(str, enum.Enum):
+    """Why automatic assignment gave a conversation to someone or took it back (audit trail)."""
+
+    STARTED_WAITING = "started_waiting"  # a new text made the conversation wait: round-robin
+    ANSWER_TIMEOUT = "answer_timeout"  # the assignee did not answer in the store's time: back to the queue
+    REOFFERED = "reoffered"  # given to the next agent after the previous one let it lapse
+    NO_AGENT_AVAILABLE = "no_agent_available"  # nobody seen, present and below the limit: left in the queue

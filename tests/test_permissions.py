@@ -89,6 +89,10 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                **OWNER_ONLY),
     ("api.erase_customer_data", "DELETE"): Route("DELETE", "/api/stores/{store}/customers/{phone}", 200,
                                                  **OWNER_ONLY),
+    # One's own presence for automatic assignment: no store data
+    ("api.show_availability", "GET"): Route("GET", "/api/me/availability", 200, other=200, none=200),
+    ("api.change_availability", "POST"): Route("POST", "/api/me/availability", 200, other=200, none=200,
+                                               json={"away": True}),
     # Pages (session cookie); a list page filtered to another store shows nothing of it.
     ("web.inbox", "GET"): Route("GET", "/inbox?status=all&store={store}", 200, other=200, none=200),
     # Server push: a short stream on PostgreSQL (tests end it after 0.5 s), 404 where pages poll.
@@ -120,6 +124,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("web.settings", "GET"): Route("GET", "/settings?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save_store_settings", "POST"): Route("POST", "/settings/{store}", 302, none=403,
                                                form={"help_text": "x"}, **OWNER_ONLY),
+    ("web.hours", "GET"): Route("GET", "/hours?store={store}", 200, none=403, **OWNER_ONLY),
+    ("web.save_hours", "POST"): Route("POST", "/hours/{store}", 302, none=403,
+                                      form={"day_0": "09:00-17:30", "agent_limit": "5", "answer_minutes": "15"},
+                                      **OWNER_ONLY),
+    ("web.availability_switch", "POST"): Route("POST", "/me/availability", 302, other=302, none=302,
+                                               form={"away": "1"}),
     ("web.feedback", "GET"): Route("GET", "/feedback?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save_feedback", "POST"): Route("POST", "/feedback/{store}", 302, none=403,
                                          form={"delivered_delay_hours": "24", "close_delay_hours": "24"},

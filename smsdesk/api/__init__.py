@@ -138,7 +138,15 @@ def http_error(exc: HTTPException):
 
 
 def init_app(app) -> None:
-    from smsdesk.api import conversations, customers, deliveries, openapi, stores, templates  # noqa: F401 - routes
+    from smsdesk.api import (  # noqa: F401 - routes
+        availability,
+        conversations,
+        customers,
+        deliveries,
+        openapi,
+        stores,
+        templates,
+    )
 
     app.register_blueprint(bp)
     openapi.init_app(app)

@@ -103,6 +103,10 @@ SCHEMAS: dict[str, Any] = {
                            "checkouts": {"type": "array"}, "consents": {"type": "array"},
                            "conversations": {"type": "array"}, "messages": {"type": "array", "items": ref("Message")},
                            "webhook_deliveries": {"type": "array"}, "feedback": {"type": "array"}}),
+    # The user's presence for automatic assignment: away (no new assignments), last seen, and
+    # whether assignment counts them available now (seen lately and not away).
+    "Availability": obj({"away": BOOLEAN, "away_since": nullable(TIME), "last_seen_at": nullable(TIME),
+                         "available": BOOLEAN}),
     "Erasure": obj({"erased": obj({key: INTEGER for key in (
         "customers", "orders", "checkouts", "consents", "messages", "cancelled", "deliveries", "pictures")})}),
 }
@@ -184,6 +188,10 @@ PATHS: dict[str, Any] = {
         "Close the conversation", SUMMARY, parameters=[CONVERSATION_ID])},
     "/api/conversations/{conversation_id}/reopen": {"post": operation(
         "Reopen the conversation", SUMMARY, parameters=[CONVERSATION_ID])},
+    "/api/me/availability": {
+        "get": operation("The user's presence for automatic assignment", answer("Presence", ref("Availability"))),
+        "post": operation("Set oneself away (no new assignments) or back", answer("Presence", ref("Availability")),
+                          body=body_of(obj({"away": BOOLEAN})))},
     "/api/stores/{slug}": {
         "get": operation("A store's settings (never its secrets)", answer("The store", ref("Store")),
                          parameters=[SLUG], owner=True),

@@ -24,6 +24,7 @@ from smsdesk.models.customers import (
     SearchDoc as SearchDoc,
     Suppression as Suppression,
 )
+from smsdesk.models.desk import ConversationRouting as ConversationRouting, DeskSettings as DeskSettings
 from smsdesk.models.feedback import (
     ConversationClose as ConversationClose,
     Feedback as Feedback,

@@ -31,6 +31,10 @@ class Agent(Base):
     # Signed into every session cookie; bumping it ends all of the agent's sessions at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     removed_at: Mapped[datetime | None]  # kept (not deleted) so their past replies keep a name
+    # Presence for automatic assignment (services/presence.py): the latest signed-in request,
+    # written at most once a minute; away_since is set while the agent says they are away.
+    last_seen_at: Mapped[datetime | None]
+    away_since: Mapped[datetime | None]
 
 
 class Membership(Base):
@@ -44,6 +48,9 @@ class Membership(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The store's DeskSettings.assignment_seq at this member's latest automatic assignment
+    # (0: none yet): round-robin gives the next conversation to the lowest.
+    last_assigned_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

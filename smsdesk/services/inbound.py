@@ -18,6 +18,7 @@ from smsdesk.services.outbox import cancel_pending, enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import build_context, render_message
 from smsdesk.services.untrusted import clean_text
+from smsdesk.services.waiting import text_waits
 
 # Carrier keyword families (CTIA; Twilio's defaults, plus the French ones Canadian carriers
 # require). Only a message that IS the keyword counts: "don't stop my order" is no opt-out.
@@ -68,8 +69,10 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
         return _help(session, store=store, customer=customer)
     elif feedback.take_rating(session, customer=customer, message=message):
         return None  # a rating of a feedback request: recorded (services/feedback.py)
-    else:
-        auto_answer(session, store=store, customer=customer, message=message)
+    elif not auto_answer(session, store=store, customer=customer, message=message):
+        # not a keyword, a rating nor answered automatically: the away message and automatic
+        # assignment, if it still waits
+        text_waits(session, store=store, customer=customer, message=message)
     return None
 
 

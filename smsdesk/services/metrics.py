@@ -37,9 +37,9 @@ from smsdesk.services.template_kinds import AUTOMATIC_KINDS
 Elapsed = Callable[[int, datetime, datetime], float]  # (store id, start, end) -> seconds that count
 AUTO_WINDOW = timedelta(minutes=10)  # an automatic answer follows its text at once
 LOOKBACK = timedelta(days=7)  # texts before the range tell whether a conversation was waiting already
-# Automatic, but no answer to what the customer wrote. (The lead adds business hours' away
-# message here at merge: it acknowledges, the text still waits.)
-NOT_ANSWERS = frozenset({"feedback_request", "handoff_ack"})  # they ask or acknowledge; the text still waits
+# Automatic, but no answer to what the customer wrote: they ask or acknowledge (the away message,
+# a hand-off's acknowledgement), and the text still waits for an agent.
+NOT_ANSWERS = frozenset({"feedback_request", "handoff_ack", "away_message"})
 ANSWER_KINDS = frozenset(AUTOMATIC_KINDS - NOT_ANSWERS)
 CONSUMED_KEYWORDS = ("stop", "help")  # taken by smsdesk, never for the agents (inbound.py)
 KEYWORD_LENGTH = 40  # characters: a longer text is no keyword, so its body is not read

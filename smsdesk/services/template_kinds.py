@@ -17,6 +17,8 @@ VARIABLES: frozenset[str] = frozenset({
     # (confirmed, shipped, out_for_delivery, ready_for_pickup, delivered, cancelled, refunded) and
     # an FAQ entry's answer.
     "answer.status", "answer.text",
+    # When the team is back, for the away message ("Monday at 9:00 AM"; "" when it never opens).
+    "hours.back_at",
 })
 # Top-level names ("order") and their fields, derived so the two never disagree.
 NAMESPACES: dict[str, tuple[str, ...]] = {}
@@ -78,6 +80,14 @@ def _keyword_kind(kind: str, label: str, body: str) -> KindSpec:
     return KindSpec(kind, label, body, validity_seconds=KEYWORD_VALIDITY_SECONDS,
                     variables=_STORE_VARS)
 
+
+# The away message (services/away.py): one acknowledgement outside business hours.
+_AWAY = KindSpec(
+    "away_message", "Away message (outside business hours)",
+    "{{ store.name }}: Thanks for your message! "
+    "{% if hours.back_at %}Our team is back {{ hours.back_at }} and will reply then."
+    "{% else %}Our team will reply as soon as we can.{% endif %}",
+    validity_seconds=KEYWORD_VALIDITY_SECONDS, variables=_STORE_VARS + ("customer.first_name", "hours.back_at"))
 
 _KIND_LIST = (
     _order_kind(
@@ -150,6 +160,7 @@ _KIND_LIST = (
         "Msg & data rates may apply. Reply HELP for help, STOP to opt out."),
     # Asked a set time after a delivery or a closed conversation (services/feedback.py, store
     # settings on /feedback); the reply's number is recorded as the customer's score.
+    _AWAY,
     KindSpec(
         "feedback_request", "Feedback request",
         "{{ store.name }}: " + "{% if customer.first_name %}Hi {{ customer.first_name }}! {% endif %}"
@@ -192,5 +203,5 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in _KIND_LIST + _ANSWER_K
 # updates): the thread marks them "Automatic". Other features add their kinds here.
 AUTOMATIC_KINDS: frozenset[str] = frozenset({
     "help_reply", "opt_out_confirmation", "opt_in_confirmation", "feedback_request",
-    "order_status_answer", "faq_answer", "handoff_ack",
+    "order_status_answer", "faq_answer", "handoff_ack", "away_message",
 })

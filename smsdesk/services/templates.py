@@ -50,7 +50,7 @@ def build_context(*, store: Mapping | None = None, customer: Mapping | None = No
 
 def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, Any]]:
     """Realistic data for previews and for validating a template once."""
-    return build_context(
+    context = build_context(
         store={"name": store_name,
                "support_contact": "support@shop.example.com"},
         customer={"first_name": "Emma"},
@@ -64,6 +64,8 @@ def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, A
                   "items": "Wool Mittens, Scarf"},
         refund={"amount": "54.00", "partial": False},
     ) | {"answer": {"status": "shipped", "text": "Returns are free within 30 days: acme.example/returns"}}
+    context["hours"]["back_at"] = "Monday at 9:00 AM"  # the away message's "back" time
+    return context
 
 # --------------------------------------------------------------------------
 # Errors and the sandbox

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         editor,
         feedback,
+        hours,
         inbox,
         media,
         settings,

@@ -27,6 +27,7 @@ from smsdesk.services.dashboard import (
     send_queue,
     store_zones,
 )
+from smsdesk.services.desk_settings import business_elapsed
 from smsdesk.services.metrics import BadRange, date_range, section
 from smsdesk.services.no_text import recent_untexted_orders
 from smsdesk.web import bp
@@ -60,7 +61,8 @@ def dashboard():
     except BadRange as exc:
         abort(400, description=str(exc))
     metrics = section(session, stores={s.id: s.name for s in ([store] if store else owned)},
-                      first_day=first_day, last_day=last_day, zone=zone)
+                      first_day=first_day, last_day=last_day, zone=zone,
+                      elapsed=business_elapsed(session))  # each store's business hours (/hours)
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
                            waiting=replies_waiting(session, store_ids=store_ids), median=median, span=DAYS,
                            store=store, stores=owned, metrics=metrics,

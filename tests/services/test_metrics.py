@@ -16,6 +16,7 @@ from smsdesk.models import (
     Message,
     MessageStatus,
 )
+from smsdesk.services.desk_settings import business_elapsed
 from smsdesk.services.metrics import (
     BadRange,
     Times,
@@ -26,6 +27,7 @@ from smsdesk.services.metrics import (
     response_metrics,
     section,
 )
+from tests.support.desk import WEEKDAYS, configure
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
 DAY = timedelta(days=1)
@@ -205,3 +207,20 @@ def test_section_covers_whole_local_days(db_session, scene):
                   zone="UTC")
     assert got.responses.overall.first_response == Times(5, 1200, 1800)
     assert [w.count for w in got.csat] == [2]
+
+
+def test_business_hours_from_the_hours_page_and_the_away_message(db_session, make):
+    """The store's own schedule (/hours) counts through business_elapsed, and its away message
+    acknowledges without answering: the text still waits for the agent."""
+    store = make.store(timezone="UTC")
+    configure(db_session, store, hours={day: "09:00-17:00" for day in WEEKDAYS[:5]}, away_message=True)
+    agent = make.agent()
+    thread = Thread(db_session, make, store)
+    thread.text(T0 + 8 * H + 30 * M)  # Monday 17:30, after hours
+    thread.reply(T0 + 8 * H + 30 * M, None, kind="away_message")
+    thread.reply(T0 + DAY + 15 * M, agent)  # Tuesday 09:15
+    db_session.commit()
+    result = response_metrics(db_session, stores={store.id: "Shop"}, start=T0, end=T0 + DAY,
+                              elapsed=business_elapsed(db_session))
+    assert (result.inbound, result.automatic) == (1, 0)
+    assert result.overall.first_response.median == 15 * 60

@@ -21,7 +21,7 @@ from smsdesk.services.templates import (
 ALL_KINDS = [
     "order_confirmed", "order_shipped", "out_for_delivery", "ready_for_pickup",
     "delivered", "order_cancelled", "order_refunded", "cart_reminder_1", "cart_reminder_2",
-    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "feedback_request",
+    "help_reply", "opt_out_confirmation", "opt_in_confirmation", "away_message", "feedback_request",
     "order_status_answer", "faq_answer", "handoff_ack",  # automatic answers (services/auto_answers.py)
 ]
 CART_KINDS = ["cart_reminder_1", "cart_reminder_2"]
@@ -74,6 +74,7 @@ def test_kind_spec_is_frozen():
         ("help_reply", False, True, 0, 3600),
         ("opt_out_confirmation", False, True, 0, 3600),
         ("opt_in_confirmation", False, True, 0, 3600),
+        ("away_message", False, True, 0, 3600),
         ("feedback_request", False, True, 0, 14400),  # sent when the store asks (/feedback), hours later
     ],
 )
@@ -87,7 +88,7 @@ def test_kind_settings(kind, marketing, enabled, delay, validity):
 def test_kind_variables_are_known_and_cover_the_default(kind):
     spec = KINDS[kind]
     assert set(spec.variables) <= VARIABLES
-    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart|shipment|refund)\.\w+", spec.default_body))
+    used = set(re.findall(r"\b(?:store|customer|order|tracking|cart|shipment|refund|hours)\.\w+", spec.default_body))
     assert used <= set(spec.variables)
 
 
@@ -99,6 +100,7 @@ def test_variables():
         "cart.item_count", "cart.first_item", "shipment.partial", "shipment.item_count",
         "shipment.order_item_count", "shipment.items", "refund.amount", "refund.partial",
         "answer.status", "answer.text",
+        "hours.back_at",
     }
 
 

@@ -1,7 +1,7 @@
 """feedback: store feedback settings, customers' ratings, and conversation closes
 
 Revision ID: 0019_feedback
-Revises: 0016_message_media
+Revises: 0018_hours_assignment
 Create Date: 2026-12-03 22:15:00
 
 Customers can be asked to rate a delivered order or a closed conversation (1-5). Closing a
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_feedback'
-down_revision = '0017_auto_answers'
+down_revision = '0018_hours_assignment'
 branch_labels = None
 depends_on = None
 
