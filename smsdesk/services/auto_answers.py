@@ -31,10 +31,10 @@ from smsdesk.models import (
 )
 from smsdesk.services import faq, shipments
 from smsdesk.services.intents import Classification, Intent, classify
+from smsdesk.services.languages import ENGLISH
 from smsdesk.services.orders import order_context
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.privacy import is_erased
-from smsdesk.services.languages import ENGLISH
 from smsdesk.services.template_store import language_of
 from smsdesk.services.templates import build_context
 

@@ -67,7 +67,8 @@ _SPANISH = {
     "Te avisaremos cuando salga." + _IF_URL.replace("{label}", "Detalles:"),
     "order_shipped": _S + _ES_PKG + " ya va en camino" + _CARRIER.replace("{word}", "con") + "." +
     _TRACK_NO.replace("{label}", "Seguimiento:") + "{% if tracking.url %} {{ tracking.url }}{% endif %}",
-    "out_for_delivery": _S + _ES_PKG + " llega hoy: ya va con el repartidor." + _TRACK_URL.replace("{label}", "Seguimiento:"),
+    "out_for_delivery": _S + _ES_PKG + " llega hoy: ya va con el repartidor." +
+    _TRACK_URL.replace("{label}", "Seguimiento:"),
     "ready_for_pickup": _S + _ES_HI + " ya se puede recoger. Muestra este mensaje al retirarlo.",
     "delivered": _S + _greet("Hola") + "{% if shipment.partial %}" + _cased("hemos entregado parte de tu") +
     " pedido " + _ORDER + _part_count("de", "productos") + "{% else %}" + _cased("tu") + " pedido " + _ORDER +
