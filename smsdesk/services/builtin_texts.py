@@ -41,7 +41,7 @@ _S = "{{ store.name }}: "
 _ORDER = "#{{ order.number }}"
 _ES_PKG = _package("Hola", "parte de tu", "tu", "pedido " + _ORDER) + _part_count("de", "productos")
 _FR_PKG = (_package("Bonjour", "une partie de votre", "votre", "commande " + _ORDER) +
-           _part_count("articles sur", "").replace(" )", ")"))
+           _part_count("article{% if shipment.item_count != 1 %}s{% endif %} sur", "").replace(" )", ")"))
 _DE_PKG = _package("Hallo", "ein Teil Ihrer", "Ihre", "Bestellung " + _ORDER) + _part_count("von", "Artikeln")
 _ES_HI = _greet("Hola") + _cased("tu") + " pedido " + _ORDER
 _FR_HI = _greet("Bonjour") + _cased("votre") + " commande " + _ORDER
