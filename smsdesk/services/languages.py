@@ -17,6 +17,8 @@ NAMES: dict[str, str] = {"en": "English", "es": "Spanish", "fr": "French", "de":
 # BCP-47 primary language subtag: 2-3 letters (ISO 639-1/-2/-3); "x"/"i" and longer ones are not languages.
 _PRIMARY = re.compile(r"^[a-z]{2,3}$")
 _SEPARATOR = re.compile(r"[-_]")
+# A whole tag as an owner or API client writes it: "es", "fr-CA", "zh-Hant-TW" (no empty subtags).
+_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 
 
 def normalize(tag: object) -> str | None:
@@ -29,7 +31,7 @@ def normalize(tag: object) -> str | None:
 
 def parse(tag: object) -> str:
     """A language an owner or an API client names; ValueError saying why when it is none."""
-    language = normalize(tag)
+    language = normalize(tag) if isinstance(tag, str) and _TAG.match(tag.strip()) else None
     if language is None:
         raise ValueError(f"unknown language {str(tag)[:20]!r}: use a language code such as "
                          f"{', '.join(BUILT_IN_LANGUAGES)}")
