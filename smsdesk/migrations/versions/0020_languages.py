@@ -17,10 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('stores', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('default_language', sa.String(length=8), server_default='en', nullable=False))
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+    # Plain ADD COLUMN (no batch copy): customers carries the search triggers (0015), which a SQLite
+    # table copy would drop.
+    op.add_column('stores', sa.Column('default_language', sa.String(length=8), server_default='en', nullable=False))
+    op.add_column('customers', sa.Column('language', sa.String(length=8), nullable=True))
     with op.batch_alter_table('templates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('language', sa.String(length=8), server_default='en', nullable=False))
         batch_op.drop_constraint('uq_templates_store_id_kind', type_='unique')
@@ -39,7 +39,5 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_templates_store_id_kind_language', type_='unique')
         batch_op.create_unique_constraint('uq_templates_store_id_kind', ['store_id', 'kind'])
         batch_op.drop_column('language')
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_column('language')
-    with op.batch_alter_table('stores', schema=None) as batch_op:
-        batch_op.drop_column('default_language')
+    op.drop_column('customers', 'language')
+    op.drop_column('stores', 'default_language')
