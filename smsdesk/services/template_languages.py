@@ -35,7 +35,7 @@ def languages_in_use(session: Session, store: Store) -> list[str]:
     """The languages the store's customers are known to speak, and its default one."""
     spoken = session.scalars(select(Customer.language).where(Customer.store_id == store.id,
                                                              Customer.language.is_not(None)).distinct())
-    return list(dict.fromkeys([store.default_language, *sorted(spoken)]))
+    return list(dict.fromkeys([store.default_language, *sorted(language for language in spoken if language)]))
 
 
 def kind_versions(session: Session, store: Store, kind: str) -> list[Version]:

@@ -115,7 +115,8 @@ def test_woocommerce_language_meta_of_wpml_and_polylang(client, make, db_session
 def test_woocommerce_without_language_meta_gets_the_store_default(client, make, db_session):
     store = make.store(platform="woocommerce", domain=None, rate_per_second=UNPACED, default_language="es")
     body = json.dumps(woo_order()).encode()
-    client.post(f"/webhooks/woocommerce/{store.slug}", data=body, headers=woo_headers(store, body, topic="order.created"))
+    client.post(f"/webhooks/woocommerce/{store.slug}", data=body,
+                headers=woo_headers(store, body, topic="order.created"))
     assert "gracias por tu pedido #727" in confirmation(db_session).body
 
 
