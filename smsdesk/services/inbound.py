@@ -30,13 +30,13 @@ HELP_WORDS = {"HELP", "INFO", "AIDE"}
 # words (STOP, INFO) tell none: the store's default language stays the customer's.
 LANGUAGE_KEYWORDS: dict[str, dict[str, set[str]]] = {
     "es": {"stop": {"PARAR", "PARA", "ALTO", "BAJA", "DARME DE BAJA", "CANCELAR", "DETENER"},
-           "start": {"ALTA", "COMENZAR", "EMPEZAR", "REANUDAR", "SUSCRIBIR", "SI"},
+           "start": {"ALTA", "COMENZAR", "EMPEZAR", "REANUDAR", "SUSCRIBIR"},
            "help": {"AYUDA"}},
     "fr": {"stop": {"ARRET", "ARRETER", "DESABONNER", "DESINSCRIRE", "DESABONNEMENT"},
            "start": {"REPRENDRE", "ABONNER", "REABONNER", "OUI"},
            "help": {"AIDE"}},
     "de": {"stop": {"STOPP", "ABMELDEN", "ABBESTELLEN", "BEENDEN"},
-           "start": {"ANMELDEN", "STARTEN", "JA"},
+           "start": {"ANMELDEN", "STARTEN"},
            "help": {"HILFE"}},
 }
 for _families in LANGUAGE_KEYWORDS.values():
