@@ -73,7 +73,10 @@ def save_template(
 ) -> ResolvedTemplate:
     """Validate and store a store's template in ``language`` (None: the store's default language);
     raises TemplateError or ValueError. ``enabled``/``delay_minutes`` apply to every language."""
-    language = language or _default_language(session, store_id)
+    default_language = _default_language(session, store_id)
+    language = language or default_language
+    if body is None and not kind_rows(session, store_id=store_id, kind=kind):
+        language = default_language  # only the kind's settings change: they live on its default-language row
     current = resolve_template(session, store_id=store_id, kind=kind, language=language)
     if delay_minutes is not None and not 0 <= delay_minutes <= 60 * 24 * 30:
         raise ValueError("delay_minutes must be between 0 and 43200 (30 days)")

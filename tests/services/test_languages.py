@@ -6,7 +6,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from smsdesk.models import Message
+from smsdesk.models import Message, Template
 from smsdesk.services.builtin_texts import OPT_OUT_LINES, built_in
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.inbound import handle_inbound, keyword, keyword_language
@@ -97,6 +97,9 @@ def test_resolution_order(db_session, make):
 
 def test_enabled_and_delay_belong_to_the_kind_not_the_language(db_session, make):
     store = make.store()
+    save_template(db_session, store_id=store.id, kind="order_refunded", enabled=True, language="es")
+    assert [(t.language, t.enabled) for t in db_session.scalars(select(Template))] == [("en", True)]
+    assert resolve_template(db_session, store_id=store.id, kind="order_refunded", language="es").customized is False
     save_template(db_session, store_id=store.id, kind="cart_reminder_1", body="ES {{ cart.recovery_url }}",
                   language="es")
     save_template(db_session, store_id=store.id, kind="cart_reminder_1", enabled=False, delay_minutes=30)
