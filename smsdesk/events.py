@@ -66,6 +66,8 @@ class CustomerInfo:
     email: str = ""
     consents: tuple[SmsConsent, ...] = ()  # empty: the payload said nothing about SMS consent
     unread: UnreadPhones | None = None  # phones still to read into ``phone`` (None: read, or none given)
+    # The customer's language as the platform tells it, a BCP-47 primary subtag ("es"); None: not told.
+    language: str | None = None
 
     def granted_phones(self) -> list[str]:
         """The numbers this payload says consented to SMS marketing."""

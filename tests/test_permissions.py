@@ -121,6 +121,8 @@ ROUTES: dict[tuple[str, str], Route] = {
                                    json={"body": "hi"}, **OWNER_ONLY),
     ("web.send_test", "POST"): Route("POST", "/templates/{store}/order_shipped/test", 302, none=403,
                                      form={"phone": "+15025550199"}, **OWNER_ONLY),
+    ("web.save_default_language", "POST"): Route("POST", "/templates/{store}/language", 302, none=403,
+                                                 form={"default_language": "es"}, **OWNER_ONLY),
     ("web.settings", "GET"): Route("GET", "/settings?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save_store_settings", "POST"): Route("POST", "/settings/{store}", 302, none=403,
                                                form={"help_text": "x"}, **OWNER_ONLY),

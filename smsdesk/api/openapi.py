@@ -89,7 +89,8 @@ SCHEMAS: dict[str, Any] = {
         "messaging_service_sid": TEXT_OR_NULL, "rate_per_second": NUMBER, "help_text": STRING,
         "send_opt_out_confirmation": BOOLEAN}},
     "TemplateError": obj({"line": nullable(INTEGER), "reason": STRING, "message": STRING}),
-    "Template": obj({"kind": {"enum": list(KINDS)}, "label": STRING, "body": STRING, "enabled": BOOLEAN,
+    "Template": obj({"kind": {"enum": list(KINDS)}, "label": STRING, "body": STRING, "language": STRING,
+                     "enabled": BOOLEAN,
                      "delay_minutes": nullable(INTEGER), "customized": BOOLEAN, "marketing": BOOLEAN,
                      "variables": {"type": "array", "items": STRING}, "segments": nullable(INTEGER),
                      "encoding": TEXT_OR_NULL, "error": nullable(ref("TemplateError"))}),
@@ -147,6 +148,8 @@ CONVERSATION_ID = path_param("conversation_id", {"type": "integer", "minimum": 0
 SLUG = path_param("slug", STRING)
 KIND = path_param("kind", STRING)
 PHONE = path_param("phone", STRING)
+LANGUAGE = query_param("language", STRING, "A BCP-47 language (es, fr-CA: its primary subtag counts); default the "
+                       "store's default language; 400 invalid_language for one that is none")
 SUMMARY = answer("The conversation", ref("ConversationSummary"))
 PAGING = [  # DESIGN §8: every list is keyset-paged
     query_param("limit", {"type": "integer", "minimum": 1, "maximum": paging.MAX_LIMIT},
@@ -204,17 +207,20 @@ PATHS: dict[str, Any] = {
                     *PAGING],
         owner=True)},
     "/api/stores/{slug}/templates": {"get": operation(
-        "Every message kind of the store",
-        answer("Templates", obj({"templates": {"type": "array", "items": ref("Template")}})),
-        parameters=[SLUG], owner=True)},
+        "Every message kind of the store, in one language (the versions customers in it get)",
+        answer("Templates", obj({"language": STRING, "default_language": STRING,
+                                 "templates": {"type": "array", "items": ref("Template")}})),
+        parameters=[SLUG, LANGUAGE], owner=True, errors=("400",))},
     "/api/stores/{slug}/templates/{kind}": {"put": operation(
-        "Save a kind's body, enabled and delay", answer("The saved template", ref("Template")),
-        parameters=[SLUG, KIND], owner=True, errors=("422",),
-        body=body_of(obj({}, {"body": STRING, "enabled": BOOLEAN, "delay_minutes": nullable(INTEGER)})))},
+        "Save a kind's body (in a language), enabled and delay (the kind's, in every language)",
+        answer("The saved template", ref("Template")),
+        parameters=[SLUG, KIND, LANGUAGE], owner=True, errors=("400", "422"),
+        body=body_of(obj({}, {"body": STRING, "enabled": BOOLEAN, "delay_minutes": nullable(INTEGER),
+                              "language": STRING})))},
     "/api/stores/{slug}/templates/{kind}/preview": {"post": operation(
         "Render a body (or the saved one) with sample data", answer("The preview", ref("Preview")),
-        parameters=[SLUG, KIND], owner=True, errors=("422",),
-        body=body_of(obj({}, {"body": STRING}), required=False))},
+        parameters=[SLUG, KIND, LANGUAGE], owner=True, errors=("400", "422"),
+        body=body_of(obj({}, {"body": STRING, "language": STRING}), required=False))},
     "/api/stores/{slug}/customers/{phone}/export": {"get": operation(
         "Everything held on the customer with this phone (read in the store's country)",
         answer("The customer's data", ref("CustomerExport")), parameters=[SLUG, PHONE], owner=True)},

@@ -1,5 +1,8 @@
 """Owner API for a store's message templates: list, save, preview (DESIGN §5).
 
+Each takes an optional ``language`` (query parameter, or a field of a PUT's body): the version in
+that language (default: the store's default language); an invalid one is a 400 ``invalid_language``.
+
 ``template_dict`` and ``preview_dict`` are also what the web template editor shows, so
 the API and the page can never disagree about segments or encoding.
 """
@@ -12,6 +15,7 @@ from smsdesk.db import get_session
 from smsdesk.models import Store
 from smsdesk.services.segments import non_gsm_characters, segment_info
 from smsdesk.services.template_kinds import KINDS
+from smsdesk.services.template_languages import language_or_default
 from smsdesk.services.template_store import ResolvedTemplate, resolve_template, save_template
 from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_preview, sample_context
 
@@ -40,6 +44,7 @@ def preview_dict(store: Store, body: str) -> dict:
 def template_dict(store: Store, template: ResolvedTemplate) -> dict:
     """One kind as the API lists it; segments/encoding are of the sample rendering."""
     data = {"kind": template.spec.kind, "label": template.spec.label, "body": template.body,
+            "language": template.language,
             "enabled": template.enabled, "delay_minutes": template.delay_minutes,
             "customized": template.customized, "marketing": template.spec.marketing,
             "variables": list(template.spec.variables), "segments": None, "encoding": None, "error": None}
@@ -57,6 +62,17 @@ def template_error_dict(exc: TemplateError) -> dict:
     return {"line": exc.line, "reason": exc.reason, "message": str(exc)}
 
 
+def _language(store: Store, raw: object) -> str:
+    try:
+        return language_or_default(store, raw)
+    except ValueError as exc:
+        raise BadLanguage(str(exc)) from exc
+
+
+class BadLanguage(ValueError):
+    pass
+
+
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise NotFound(f"unknown message kind {kind!r}; one of {', '.join(KINDS)}", "unknown_kind")
@@ -68,7 +84,14 @@ def list_templates(slug: str):
     """Every message kind of the store."""
     store = store_or_404(slug)
     session = get_session()
-    return {"templates": [template_dict(store, resolve_template(session, store_id=store.id, kind=kind))
+    try:
+        language = _language(store, request.args.get("language"))
+    except BadLanguage as exc:
+        return error("invalid_language", str(exc), 400)
+    return {"language": language, "default_language": store.default_language,
+            "templates": [template_dict(store, resolve_template(session, store_id=store.id, kind=kind,
+                                                                language=language,
+                                                                default_language=store.default_language))
                           for kind in KINDS]}
 
 
@@ -82,10 +105,15 @@ def put_template(slug: str, kind: str):
     problem = _check_fields(payload)
     if problem:
         return error("invalid_value", problem, 422)
+    try:
+        language = _language(store, payload.get("language", request.args.get("language")))
+    except BadLanguage as exc:
+        return error("invalid_language", str(exc), 400)
     session = get_session()
     try:
         saved = save_template(session, store_id=store.id, kind=kind, body=payload.get("body"),
-                              enabled=payload.get("enabled"), delay_minutes=payload.get("delay_minutes"))
+                              enabled=payload.get("enabled"), delay_minutes=payload.get("delay_minutes"),
+                              language=language)
     except TemplateError as exc:
         session.rollback()
         return {"error": "invalid_template", "message": str(exc), "line": exc.line, "reason": exc.reason}, 422
@@ -115,9 +143,14 @@ def preview_template(slug: str, kind: str):
     store = store_or_404(slug)
     _check_kind(kind)
     payload = json_body() if request.get_data() else {}  # an empty request previews the saved body
+    try:
+        language = _language(store, payload.get("language", request.args.get("language")))
+    except BadLanguage as exc:
+        return error("invalid_language", str(exc), 400)
     body = payload.get("body")
     if body is None:
-        body = resolve_template(get_session(), store_id=store.id, kind=kind).body
+        body = resolve_template(get_session(), store_id=store.id, kind=kind, language=language,
+                                default_language=store.default_language).body
     if not isinstance(body, str):
         return error("invalid_value", "body must be a string", 422)
     try:

@@ -36,6 +36,8 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(255), default="")
+    # BCP-47 primary subtag ("es") the platform or a keyword told; None: the store's default.
+    language: Mapped[str | None] = mapped_column(String(8))
     # A cache of the latest ``consents`` row of this number; only services.consent.record_consent sets it.
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)

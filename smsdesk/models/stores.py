@@ -47,6 +47,8 @@ class Store(Base):
     help_text: Mapped[str] = mapped_column(Text, default="")
     # False when the platform (e.g. Twilio Advanced Opt-Out) already confirms a STOP itself.
     send_opt_out_confirmation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Customers of no known language get texts in it (migration 0020; services/languages.py).
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     api_base: Mapped[str | None] = mapped_column(String(255))
     # The platform's API, for thin callbacks and catch-up polls (README "API credentials"): the
     # token is BigCommerce's X-Auth-Token, Shopify's Admin API access token or WooCommerce's
@@ -58,14 +60,17 @@ class Store(Base):
 
 
 class Template(Base):
-    """A store's own body for a message kind; kinds without a row use the default."""
+    """A store's own body for a message kind in one language; the others fall back
+    (services/template_store.py). ``enabled`` and ``delay_minutes`` are the kind's: the same on
+    every language's row."""
 
     __tablename__ = "templates"
-    __table_args__ = (UniqueConstraint("store_id", "kind"),)
+    __table_args__ = (UniqueConstraint("store_id", "kind", "language"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     body: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     delay_minutes: Mapped[int] = mapped_column(Integer, default=0)

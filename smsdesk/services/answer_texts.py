@@ -4,8 +4,8 @@ French and German keep to the GSM-7 alphabet (é, è, à, ä, ö, ü, ß are in 
 so they cost what English does; Spanish needs á, í, ó, ú, which makes a text UCS-2 (67 characters a
 segment), accepted rather than writing without accents.
 
-English is the kind's own default (services/template_kinds.py), and a store that edited a kind's
-template gets its own text in every language: the owner's words come first.
+English is the kind's own default (services/template_kinds.py); services/builtin_texts.py holds these
+with every other kind's, and services/template_store.py chooses among them and the owner's versions.
 """
 from __future__ import annotations
 
@@ -92,7 +92,3 @@ BODIES: dict[str, dict[str, str]] = {
     "handoff_ack": {lang: w.handoff for lang, w in _LANGUAGES.items()},
 }
 
-
-def built_in(kind: str, language: str) -> str | None:
-    """The built-in body of ``kind`` in ``language``; None for English (the kind's own default)."""
-    return BODIES.get(kind, {}).get(language)

@@ -30,11 +30,12 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.services import faq, shipments
-from smsdesk.services.answer_texts import built_in
 from smsdesk.services.intents import Classification, Intent, classify
+from smsdesk.services.languages import ENGLISH
 from smsdesk.services.orders import order_context
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.privacy import is_erased
+from smsdesk.services.template_store import language_of
 from smsdesk.services.templates import build_context
 
 RECENT = timedelta(days=60)  # orders a "where is my order" may mean without naming one
@@ -131,11 +132,13 @@ def _plain_context(store: Store, customer: Customer, *, text: str) -> dict[str, 
 
 def _enqueue(session: Session, *, store: Store, customer: Customer, kind: str, context: dict, language: str,
              message: Message, order_id: int | None = None) -> bool:
-    """Queue the answer once per inbound text: the store's template for ``kind`` (an edited one in every
-    language), else the built-in text in the language the question was asked in."""
+    """Queue the answer once per inbound text, in the language the question was asked in when the
+    classifier recognised one other than English, else in the customer's (services/template_store.py)."""
+    if language == ENGLISH:
+        language = language_of(store, customer)
     return enqueue_kind(session, store=store, customer=customer, kind=kind, context=context,
                         dedupe_key=f"answer:{message.id}", order_id=order_id,
-                        default_body=built_in(kind, language)) is not None
+                        language=language) is not None
 
 
 def _hand_off(session: Session, *, store: Store, customer: Customer, message: Message,

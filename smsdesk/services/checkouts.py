@@ -34,7 +34,7 @@ from smsdesk.services.customers import consenting_customers, upsert_customer
 from smsdesk.services.links import text_link
 from smsdesk.services.outbox import cancel_pending, enqueue_kind, find_by_dedupe_key
 from smsdesk.services.segments import segment_info
-from smsdesk.services.template_store import resolve_template
+from smsdesk.services.template_store import language_of, resolve_template
 from smsdesk.services.templates import TemplateError, build_context, render_message
 
 OPEN, COMPLETED = "open", "completed"
@@ -206,7 +206,7 @@ def _enqueue(session: Session, *, store: Store, checkout: Checkout, customer: Cu
     no_text.after_enqueue(session, checkout, message, store=store, customer=customer, kind=kind, context=context,
                           dedupe_key=key)
     if message is not None:
-        _set_body(message, with_opt_out_line(message.body))
+        _set_body(message, with_opt_out_line(message.body, language=language_of(store, customer)))
     return message
 
 
@@ -216,9 +216,12 @@ def _reschedule(session: Session, message: Message, *, store: Store, checkout: C
     if message.customer_id != customer.id:  # the shopper corrected the phone number
         conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=now)
         message.customer_id, message.conversation_id = customer.id, conversation.id
-    template = resolve_template(session, store_id=store.id, kind=message.kind)
+    language = language_of(store, customer)
+    template = resolve_template(session, store_id=store.id, kind=message.kind, language=language,
+                                default_language=store.default_language)
     try:
-        _set_body(message, with_opt_out_line(render_message(template.body, cart_context(store, checkout, customer))))
+        _set_body(message, with_opt_out_line(render_message(template.body, cart_context(store, checkout, customer)),
+                                             language=language))
     except TemplateError:
         pass  # the template broke after the reminder was queued: keep the body rendered then
     message.due_at, message.reason, message.reason_detail = due_at, None, ""  # a deferral no longer applies

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import Checkout, Customer, Message, MessageStatus, Store
 from smsdesk.reasons import Reason
 from smsdesk.services import audit, legal_hours
+from smsdesk.services.builtin_texts import opt_out_line
 from smsdesk.services.legal_hours import LegalRule
 from smsdesk.services.phones import phone_timezones
 
@@ -37,8 +38,11 @@ MARKETING_CAP = 3  # marketing texts per customer per WINDOW
 SEQUENCE_START = "cart_reminder_1"  # the text that starts a reminder sequence (one per WINDOW)
 ALLOWED_WHEN_OPTED_OUT = frozenset({"opt_out_confirmation"})  # the one text a STOP allows
 OPT_OUT_LINE = "Reply STOP to opt out."
-# The last line already tells how to opt out: "Reply STOP to unsubscribe", "Txt STOP to end".
-_OPT_OUT_TAIL = re.compile(r"(\b(reply|text|txt|send)\s+STOP\b|\bSTOP\s+to\s+\w+)[^\n]*$", re.IGNORECASE)
+# The last line already tells how to opt out: "Reply STOP to unsubscribe", "Txt STOP to end", and the
+# same in the built-in languages ("Responde STOP ...", "Répondez STOP ...", "Antworten Sie STOP ...").
+_OPT_OUT_TAIL = re.compile(r"(\b(reply|text|txt|send|responde|responda|envía|envia|répondez|repondez|envoyez|"
+                           r"antworten\s+sie|antworte|senden\s+sie)\s+(STOP|BAJA|STOPP)\b|\bSTOP\s+to\s+\w+)[^\n]*$",
+                           re.IGNORECASE)
 _QUIET_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 # Rows that count as texted. A claimed row may be at the provider already, so it counts:
 # when two reminders are claimed together, only one of them can start a sequence.
@@ -113,12 +117,13 @@ def apply(session: Session, message: Message, decision: Decision) -> None:
                  source="compliance", detail=detail)
 
 
-def with_opt_out_line(body: str) -> str:
-    """``body`` ending with an opt-out line (appended when the template has none)."""
+def with_opt_out_line(body: str, *, language: str | None = None) -> str:
+    """``body`` ending with an opt-out line in ``language`` (appended when the template has none)."""
     body = body.rstrip()
     if _OPT_OUT_TAIL.search(body):
         return body
-    return f"{body} {OPT_OUT_LINE}" if body else OPT_OUT_LINE
+    line = opt_out_line(language)
+    return f"{body} {line}" if body else line
 
 
 def recipient_zones(phone: str, store: Store) -> tuple[str, ...]:

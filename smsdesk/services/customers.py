@@ -122,6 +122,9 @@ def _update(customer: Customer, info: CustomerInfo, *, missing_only: bool = Fals
         value = getattr(info, attr)
         if value and not (missing_only and getattr(customer, attr)):
             setattr(customer, attr, value[:limit])
+    # The platform's latest word on the language wins; an event that says nothing keeps what we know.
+    if info.language and not (missing_only and customer.language) and customer.language != info.language:
+        customer.language = info.language
     return customer
 
 

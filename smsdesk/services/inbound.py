@@ -15,7 +15,7 @@ from smsdesk.services.conversations import receive_inbound, touch_conversation
 from smsdesk.services.customers import set_opted_out
 from smsdesk.services.media import InboundMedia, add_inbound
 from smsdesk.services.outbox import cancel_pending, enqueue_kind
-from smsdesk.services.template_store import resolve_template
+from smsdesk.services.template_store import language_of, resolve_template
 from smsdesk.services.templates import build_context, render_message
 from smsdesk.services.untrusted import clean_text
 from smsdesk.services.waiting import text_waits
@@ -26,9 +26,34 @@ STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QU
               "OPT OUT", "ARRET", "STOP TEXTING", "STOP SENDING", "STOP MESSAGING"}
 START_WORDS = {"START", "YES", "UNSTOP", "SUBSCRIBE"}
 HELP_WORDS = {"HELP", "INFO", "AIDE"}
-# Politeness around a keyword does not change it: "Stop please", "STOP THANKS", "Unsubscribe me".
-FILLER_WORDS = {"PLEASE", "PLS", "PLZ", "THANKS", "THANK", "YOU", "THX", "TY", "ME", "NOW"}
+# The same families in the customers' languages (accents are stripped before matching: "ARRÊT" is
+# "ARRET"). A word in one of these tells the customer's language when we did not know it; English
+# words (STOP, INFO) tell none: the store's default language stays the customer's.
+LANGUAGE_KEYWORDS: dict[str, dict[str, set[str]]] = {
+    "es": {"stop": {"PARAR", "PARA", "ALTO", "BAJA", "DARME DE BAJA", "CANCELAR", "DETENER"},
+           "start": {"ALTA", "COMENZAR", "EMPEZAR", "REANUDAR", "SUSCRIBIR"},
+           "help": {"AYUDA"}},
+    "fr": {"stop": {"ARRET", "ARRETER", "DESABONNER", "DESINSCRIRE", "DESABONNEMENT"},
+           "start": {"REPRENDRE", "ABONNER", "REABONNER", "OUI"},
+           "help": {"AIDE"}},
+    "de": {"stop": {"STOPP", "ABMELDEN", "ABBESTELLEN", "BEENDEN"},
+           "start": {"ANMELDEN", "STARTEN"},
+           "help": {"HILFE"}},
+}
+for _families in LANGUAGE_KEYWORDS.values():
+    STOP_WORDS |= _families["stop"]
+    START_WORDS |= _families["start"]
+    HELP_WORDS |= _families["help"]
+# Politeness around a keyword does not change it: "Stop please", "STOP THANKS", "Unsubscribe me",
+# "Baja por favor", "Stopp bitte", "Arrêt merci".
+FILLER_WORDS = {"PLEASE", "PLS", "PLZ", "THANKS", "THANK", "YOU", "THX", "TY", "ME", "NOW",
+                "POR", "FAVOR", "GRACIAS", "MERCI", "SVP", "BITTE", "DANKE"}
 FAMILIES = (("stop", STOP_WORDS), ("start", START_WORDS), ("help", HELP_WORDS))
+
+
+def _cleaned(body: str) -> str:
+    plain = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode()
+    return " ".join(w for w in re.sub(r"[^A-Za-z]+", " ", plain).upper().split() if w not in FILLER_WORDS)
 
 
 def keyword(body: str) -> str | None:
@@ -36,13 +61,19 @@ def keyword(body: str) -> str | None:
 
     Case, accents, spaces, punctuation and emoji are ignored (" Stop. ", "Arrêt", "STOP 🛑").
     """
-    plain = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode()
-    words = [w for w in re.sub(r"[^A-Za-z]+", " ", plain).upper().split() if w not in FILLER_WORDS]
-    cleaned = " ".join(words)
+    cleaned = _cleaned(body)
     for name, family in FAMILIES:
         if cleaned in family:
             return name
     return None
+
+
+def keyword_language(body: str) -> str | None:
+    """The language a keyword is in ("AYUDA" -> "es"); None for the carriers' words and shared ones."""
+    cleaned = _cleaned(body)
+    found = {language for language, families in LANGUAGE_KEYWORDS.items()
+             if any(cleaned in words for words in families.values())}
+    return found.pop() if len(found) == 1 else None
 
 
 def handle_inbound(session: Session, *, store: Store, customer: Customer, body: str, provider_sid: str,
@@ -60,6 +91,8 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
         session.flush()  # the pictures point at the text's id
         add_inbound(session, message, media)
     word = keyword(body)
+    if word is not None:
+        _learn_language(customer, body)
     if word == "stop":
         _opt_out(session, store=store, customer=customer, message=message)
     elif word == "start":
@@ -74,6 +107,13 @@ def handle_inbound(session: Session, *, store: Store, customer: Customer, body: 
         # assignment, if it still waits
         text_waits(session, store=store, customer=customer, message=message)
     return None
+
+
+def _learn_language(customer: Customer, body: str) -> None:
+    """A keyword in a language ("AYUDA") tells the language of a customer we knew none of; a platform's
+    word, once known, is not overridden by a keyword."""
+    if customer.language is None:
+        customer.language = keyword_language(body)
 
 
 def _context(store: Store, customer: Customer) -> dict:
@@ -111,7 +151,8 @@ def _opt_in(session: Session, *, store: Store, customer: Customer, message: Mess
 
 def _help(session: Session, *, store: Store, customer: Customer) -> str | None:
     """HELP is answered inline (TwiML) and recorded in the thread as sent."""
-    template = resolve_template(session, store_id=store.id, kind="help_reply")
+    template = resolve_template(session, store_id=store.id, kind="help_reply", language=language_of(store, customer),
+                                default_language=store.default_language)
     text = render_message(template.body, _context(store, customer))
     conversation = touch_conversation(session, store_id=store.id, customer_id=customer.id, at=utcnow())
     session.add(Message(store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,

@@ -20,7 +20,7 @@ from smsdesk.models import Checkout, Customer, Message, Order, Store
 from smsdesk.reasons import Reason
 from smsdesk.services import audit
 from smsdesk.services.outbox import find_by_dedupe_key
-from smsdesk.services.template_store import resolve_template
+from smsdesk.services.template_store import language_of, resolve_template
 from smsdesk.services.templates import TemplateError, render_message
 
 AUDIT_ACTION = "no_text"
@@ -66,18 +66,20 @@ def after_enqueue(session: Session, target: Target, message: Message | None, *, 
     elif message is not None:
         clear(target)
     else:
-        reason = not_queued_reason(session, store=store, kind=kind, context=context, dedupe_key=dedupe_key)
+        reason = not_queued_reason(session, store=store, kind=kind, context=context, dedupe_key=dedupe_key,
+                                   language=language_of(store, customer))
         if reason is not None:
             record(session, target, reason, kind=kind, customer_id=customer.id)
 
 
 def not_queued_reason(session: Session, *, store: Store, kind: str, context: Mapping[str, Any],
-                      dedupe_key: str | None) -> Reason | None:
+                      dedupe_key: str | None, language: str | None = None) -> Reason | None:
     """Why the outbox queued nothing: the store turned ``kind`` off, or its template cannot be
     rendered; None when the text already exists (a replay, or a concurrent delivery)."""
     if dedupe_key and find_by_dedupe_key(session, dedupe_key) is not None:
         return None
-    template = resolve_template(session, store_id=store.id, kind=kind)
+    template = resolve_template(session, store_id=store.id, kind=kind, language=language,
+                                default_language=store.default_language)
     if not template.enabled:
         return Reason.TEMPLATE_DISABLED
     try:

@@ -22,7 +22,7 @@ from smsdesk.reasons import Reason
 from smsdesk.services import audit, preload
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
-from smsdesk.services.template_store import resolve_template
+from smsdesk.services.template_store import language_of, resolve_template
 from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_message
 
 
@@ -36,20 +36,22 @@ def find_by_dedupe_key(session: Session, key: str) -> Message | None:
 def enqueue_kind(
     session: Session, *, store: Store, customer: Customer, kind: str, context: Mapping[str, Any],
     dedupe_key: str | None, due_at: datetime | None = None, order_id: int | None = None,
-    checkout_id: int | None = None, default_body: str | None = None,
+    checkout_id: int | None = None, language: str | None = None,
 ) -> Message | None:
     """Render the store's template for ``kind`` and queue it; None if disabled or a duplicate.
 
-    ``due_at`` defaults to now plus the template's delay. ``default_body`` replaces the kind's
-    built-in text while the store has not edited it (an automatic answer in the customer's language).
+    ``due_at`` defaults to now plus the template's delay. ``language`` defaults to the customer's
+    (else the store's default); services/template_store.py chooses the version in it.
     """
     if dedupe_key and find_by_dedupe_key(session, dedupe_key) is not None:
         return None
-    template = resolve_template(session, store_id=store.id, kind=kind)
+    template = resolve_template(session, store_id=store.id, kind=kind,
+                                language=language or language_of(store, customer),
+                                default_language=store.default_language)
     if not template.enabled:
         return None
     try:
-        body = render_message(default_body if default_body and not template.customized else template.body, context)
+        body = render_message(template.body, context)
     except TemplateError as exc:  # a template saved before a variable went away: say so, send nothing
         audit.record(session, "template_error", store_id=store.id, customer_id=customer.id,
                      reason=str(exc), detail={"kind": kind})

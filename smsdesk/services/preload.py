@@ -91,8 +91,10 @@ def load(session: Session, store: Store, *, order_ids: Iterable[str], dedupe_key
     rows.update({("text", key): None for key in keys})
     texts = session.scalars(select(Message).where(Message.dedupe_key.in_(keys)))
     rows.update({("text", text.dedupe_key): text for text in texts})
-    templates = {t.kind: t for t in session.scalars(select(Template).where(Template.store_id == store.id))}
-    rows.update({("template", store.id, kind): templates.get(kind) for kind in KINDS})
+    templates: dict[str, list[Template]] = {kind: [] for kind in KINDS}
+    for template in session.scalars(select(Template).where(Template.store_id == store.id)):
+        templates.setdefault(template.kind, []).append(template)
+    rows.update({("templates", store.id, kind): versions for kind, versions in templates.items()})
     remember_all(session, rows)
 
 

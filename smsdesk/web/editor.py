@@ -7,7 +7,9 @@ from smsdesk.api.templates import preview_dict, template_dict, template_error_di
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store
 from smsdesk.services.access import store_for, stores_for
+from smsdesk.services.languages import BUILT_IN_LANGUAGES, NAMES, name as language_name
 from smsdesk.services.template_kinds import KINDS, VARIABLES
+from smsdesk.services.template_languages import Version, kind_versions, language_or_default, set_default_language
 from smsdesk.services.template_store import resolve_template, save_template
 from smsdesk.services.template_test import SendTestRefused, phone_hint, readable, send_template_test
 from smsdesk.services.templates import TemplateError
@@ -35,14 +37,32 @@ def _kind(kind: str | None) -> str:
     return kind
 
 
-def _page(store: Store, kind: str, *, body: str | None = None, error: dict | None = None, status: int = 200):
+def _language(store: Store, raw: str | None) -> str:
+    try:
+        return language_or_default(store, raw)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+
+
+def _page(store: Store, kind: str, *, language: str | None = None, body: str | None = None,
+          error: dict | None = None, status: int = 200):
     session = get_session()
-    templates = [template_dict(store, resolve_template(session, store_id=store.id, kind=k)) for k in KINDS]
+    language = language or store.default_language
+    templates = [template_dict(store, resolve_template(session, store_id=store.id, kind=k, language=language,
+                                                       default_language=store.default_language)) for k in KINDS]
     current = next(t for t in templates if t["kind"] == kind)
+    # The kind's languages side by side: whose text each one's customers get, and its segments.
+    versions = [(version, template_dict(store, version.template))
+                for version in kind_versions(session, store, kind)]
+    if not any(version.language == language for version, _ in versions):
+        versions.append((Version(language, language_name(language), resolve_template(
+            session, store_id=store.id, kind=kind, language=language, default_language=store.default_language),
+            "fallback", False), current))
     owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
     return render_template("templates.html", store=store, stores=owned, templates=templates,
                            current=current, body=current["body"] if body is None else body, error=error,
-                           all_variables=sorted(VARIABLES),
+                           all_variables=sorted(VARIABLES), language=language, versions=versions,
+                           language_names=NAMES, built_in_languages=BUILT_IN_LANGUAGES,
                            phone_hint=phone_hint(store.country)), status
 
 
@@ -50,7 +70,8 @@ def _page(store: Store, kind: str, *, body: str | None = None, error: dict | Non
 @owner_required
 def templates():
     """The editor for one kind of one store (the first of each by default)."""
-    return _page(owner_store(request.args.get("store")), _kind(request.args.get("kind")))
+    store = owner_store(request.args.get("store"))
+    return _page(store, _kind(request.args.get("kind")), language=_language(store, request.args.get("language")))
 
 
 @bp.post("/templates/<slug>/<kind>")
@@ -58,24 +79,43 @@ def templates():
 def save(slug: str, kind: str):
     """Save a template; an invalid one is shown again with its line and reason (422)."""
     store, kind = owner_store(slug), _kind(kind)
+    language = _language(store, request.form.get("language"))
     session = get_session()
     delay = request.form.get("delay_minutes", "").strip()
     if delay and not delay.isdigit():
-        return _page(store, kind, body=request.form.get("body"),
+        return _page(store, kind, language=language, body=request.form.get("body"),
                      error={"line": None, "reason": "delay must be a whole number of minutes"}, status=422)
     try:
         save_template(session, store_id=store.id, kind=kind, body=request.form.get("body", ""),
-                      enabled=request.form.get("enabled") == "on", delay_minutes=int(delay) if delay else None)
+                      enabled=request.form.get("enabled") == "on", delay_minutes=int(delay) if delay else None,
+                      language=language)
     except TemplateError as exc:
         session.rollback()
-        return _page(store, kind, body=request.form.get("body"), error=template_error_dict(exc), status=422)
+        return _page(store, kind, language=language, body=request.form.get("body"),
+                     error=template_error_dict(exc), status=422)
     except ValueError as exc:
         session.rollback()
-        return _page(store, kind, body=request.form.get("body"), error={"line": None, "reason": str(exc)},
-                     status=422)
+        return _page(store, kind, language=language, body=request.form.get("body"),
+                     error={"line": None, "reason": str(exc)}, status=422)
     session.commit()
-    flash(f"Saved “{KINDS[kind].label}”.", "ok")
-    return redirect(url_for("web.templates", store=store.slug, kind=kind))
+    flash(f"Saved “{KINDS[kind].label}” ({language_name(language)}).", "ok")
+    return redirect(url_for("web.templates", store=store.slug, kind=kind, language=language))
+
+
+@bp.post("/templates/<slug>/language")
+@owner_required
+def save_default_language(slug: str):
+    """The store's default language: customers of no known language get texts in it."""
+    store = owner_store(slug)
+    session = get_session()
+    try:
+        language = set_default_language(session, store, request.form.get("default_language"))
+    except ValueError as exc:
+        session.rollback()
+        abort(400, description=str(exc))
+    session.commit()
+    flash(f"Default language: {language_name(language)}.", "ok")
+    return redirect(url_for("web.templates", store=store.slug, kind=_kind(request.form.get("kind") or None)))
 
 
 @bp.post("/templates/<slug>/<kind>/preview")

@@ -220,14 +220,21 @@ def test_answers_in_the_language_of_the_question(db_session, body, language, wor
     assert words in answer.body and TRACKING in answer.body
 
 
-def test_an_owners_edited_template_applies_in_every_language(db_session):
+def test_an_owners_edited_template_applies_in_its_language_and_the_built_in_one_in_others(db_session):
     store = answering_store(db_session)
     save_template(db_session, store_id=store.id, kind="order_status_answer",
                   body="{{ store.name }} order {{ order.number }}: {{ answer.status }} {{ tracking.url }}")
     db_session.commit()
     customer = customer_with(db_session, store, "one")
-    [answer] = answers_to(db_session, text_in(db_session, store, customer, "¿dónde está mi pedido?"))
+    [answer] = answers_to(db_session, text_in(db_session, store, customer, "where is my order?"))
     assert answer.body == f"Acme Outfitters order 1042: shipped {TRACKING}"
+    [answer] = answers_to(db_session, text_in(db_session, store, customer, "¿dónde está mi pedido?"))
+    assert answer.body.startswith("Acme Outfitters: Hola Emma, tu pedido #1042 ya fue enviado")
+    save_template(db_session, store_id=store.id, kind="order_status_answer", language="es",
+                  body="{{ store.name }} pedido {{ order.number }}: {{ tracking.url }}")
+    db_session.commit()
+    [answer] = answers_to(db_session, text_in(db_session, store, customer, "¿dónde está mi pedido ahora?"))
+    assert answer.body == f"Acme Outfitters pedido 1042: {TRACKING}"
 
 
 def test_a_disabled_template_answers_nothing(db_session):

@@ -28,6 +28,7 @@ from smsdesk.platforms.payload import (
     require_id,
     text,
 )
+from smsdesk.services.languages import normalize as normalize_language
 
 MAX_ITEM_COUNT = 1_000_000  # units of one order; Order.item_count is an Integer column
 
@@ -72,6 +73,8 @@ def customer_info(store: Store, data: dict, *, required: bool = True) -> Custome
     info = customer_from(phones=[(customer.get("phone"), customer.get("country"))], countries=[],
                          default_country=store.country, first_name=customer.get("first_name"),
                          last_name=customer.get("last_name"), email=customer.get("email"))
+    # DESIGN: an optional BCP-47 ``locale`` on the event ("fr", "pt-BR"); the customer's own is taken too.
+    info = replace(info, language=normalize_language(data.get("locale")) or normalize_language(customer.get("locale")))
     if not isinstance(customer.get("sms_marketing_consent"), bool):
         return info  # its phone is read by the apply job
     info = read_phone(info)  # a consent belongs to a number: read it now

@@ -37,6 +37,7 @@ from smsdesk.platforms.payload import (
     text,
     timestamp,
 )
+from smsdesk.services.languages import normalize as normalize_language
 from smsdesk.services.phones import normalize_phone
 
 # Fulfillment.shipment_status (the carrier's word) -> ShipmentUpdated.status. A fulfillment
@@ -100,7 +101,9 @@ def order_customer(store: Store, payload: dict) -> CustomerInfo:
         last_name=customer.get("last_name") or shipping.get("last_name") or billing.get("last_name"),
         email=payload.get("email") or customer.get("email"),
     )
-    return replace(info, consents=sms_consents(payload, customer, country=country))
+    # customer_locale: the storefront language the buyer used ("es", "fr-CA"), on orders and checkouts.
+    return replace(info, consents=sms_consents(payload, customer, country=country),
+                   language=normalize_language(payload.get("customer_locale")))
 
 
 def sms_consents(payload: dict, customer: dict, *, country: str) -> tuple[SmsConsent, ...]:

@@ -11,6 +11,7 @@ each refund once by), so they are not needed and are ignored.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from smsdesk.events import (
@@ -36,6 +37,7 @@ from smsdesk.platforms.payload import (
     require_id,
     text,
 )
+from smsdesk.services.languages import normalize as normalize_language
 
 ORDER_TOPICS = ("order.created", "order.updated")
 # Order status -> what it means for the customer. pending/checkout-draft: not paid yet, no text.
@@ -109,11 +111,27 @@ def order_customer(store: Store, payload: dict) -> CustomerInfo:
     national numbers read in their address's country, then the other's, then the store's."""
     billing, shipping = as_dict(payload.get("billing")), as_dict(payload.get("shipping"))
     phones = [(billing.get("phone"), billing.get("country")), (shipping.get("phone"), shipping.get("country"))]
-    return customer_from(phones=phones, countries=[billing.get("country"), shipping.get("country")],
+    info = customer_from(phones=phones, countries=[billing.get("country"), shipping.get("country")],
                          default_country=store.country,
                          first_name=billing.get("first_name") or shipping.get("first_name"),
                          last_name=billing.get("last_name") or shipping.get("last_name"),
                          email=billing.get("email"))
+    return replace(info, language=order_language(payload))
+
+
+# Where multilingual plugins keep the language an order was placed in: WPML's ``wpml_language`` order
+# meta, Polylang (for WooCommerce)'s ``pll_language`` (``_pll_language`` on older set-ups).
+LANGUAGE_META_KEYS = ("wpml_language", "pll_language", "_pll_language")
+
+
+def order_language(payload: dict) -> str | None:
+    """The order's language from WPML's or Polylang's meta ("es", "fr_CA" -> "fr"); None without one."""
+    meta = {m.get("key"): m.get("value") for m in object_list(payload.get("meta_data"), "meta_data")}
+    for key in LANGUAGE_META_KEYS:
+        language = normalize_language(meta.get(key))
+        if language is not None:
+            return language
+    return None
 
 
 def shipment_events(payload: dict, *, order: OrderInfo, customer: CustomerInfo) -> list[Event]:
