@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
         inbox,
         media,
         settings,
+        short_links,
         simulator,
     )
 
