@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import LinkSettings, Store
 from smsdesk.services.short_links import settings_for
+from smsdesk.services.untrusted import small_int
 
 MAX_SMART_SENDING_HOURS = 24 * 7  # a week; longer would silence a reminder sequence for good
 
@@ -37,12 +38,13 @@ def save_form(session: Session, store: Store, form: Mapping[str, str], *, base_u
     values: dict[str, object] = {"short_links": form.get("short_links") in ("on", "1", "true"),
                                  "smart_sending_hours": raw}
     result = LinksForm(values=values)
-    if not raw.isdigit() or int(raw) > MAX_SMART_SENDING_HOURS:
+    hours = small_int(raw)  # ASCII digits only: "١٢" is no number of hours here
+    if hours is None or hours > MAX_SMART_SENDING_HOURS:
         result.errors["smart_sending_hours"] = (f"A whole number of hours from 0 (off) to {MAX_SMART_SENDING_HOURS}.")
         return result
     settings = session.get(LinkSettings, store.id) or LinkSettings(store_id=store.id)
-    settings.short_links, settings.smart_sending_hours = bool(values["short_links"]), int(raw)
+    settings.short_links, settings.smart_sending_hours = bool(values["short_links"]), hours
     settings.base_url = base_url.rstrip("/")
-    values["smart_sending_hours"] = int(raw)
+    values["smart_sending_hours"] = hours
     session.add(settings)
     return result
