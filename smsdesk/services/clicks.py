@@ -22,9 +22,10 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
@@ -46,7 +47,7 @@ _NOT_A_PERSON = re.compile(
     re.IGNORECASE)
 
 
-def counts(method: str, headers: Mapping[str, str]) -> bool:
+def counts(method: str, headers: Any) -> bool:  # a Mapping, or the request's Headers
     """Whether a request to a short link is a person's click (see the module's docstring)."""
     if method != "GET":
         return False
@@ -194,4 +195,4 @@ class ClickWriter:
 
     def write_batch(self, batch: list[dict]) -> None:
         with self._engine.begin() as conn:
-            conn.execute(insert(LinkClick.__table__), batch)
+            conn.execute(insert(LinkClick), batch)

@@ -33,8 +33,10 @@ def _ctx(**extra):
 
 
 KINDS = [
-    ("order_shipped", {"order": {"number": "1042"}, "tracking": {"url": TRACKING, "number": "9400", "company": "USPS"},
-                       "shipment": {"partial": False, "item_count": 1, "order_item_count": 1, "items": "Boots"}}, TRACKING),
+    ("order_shipped", {"order": {"number": "1042"},
+                       "tracking": {"url": TRACKING, "number": "9400", "company": "USPS"},
+                       "shipment": {"partial": False, "item_count": 1, "order_item_count": 1, "items": "Boots"}},
+     TRACKING),
     ("order_confirmed", {"order": {"number": "1042", "status_url": STATUS}}, STATUS),
     ("cart_reminder_1", {"cart": {"recovery_url": CART, "first_item": "Boots"}}, CART),
 ]

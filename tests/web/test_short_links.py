@@ -171,7 +171,8 @@ LONG = "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223856928
 
 def test_editor_preview_counts_the_short_form(browser, owner, make, db_session):
     store = make.store(name="Acme")
-    body = "{{ store.name }}: your order #{{ order.number }} has shipped! Tracking number 9400111899223856928499 " + LONG
+    body = ("{{ store.name }}: your order #{{ order.number }} has shipped! Tracking number 9400111899223856928499 "
+            + LONG)
     before = browser.post_json(f"/templates/{store.slug}/order_shipped/preview", {"body": body}).get_json()
     assert before["segments"] == 2 and LONG in before["text"]
     db_session.add(LinkSettings(store_id=store.id, short_links=True, base_url=PUBLIC_URL))
