@@ -41,7 +41,7 @@ def short_link(code: str):
     if CODE.match(code):
         with current_app.extensions["smsdesk.read_engine"].connect() as conn:
             target = clicks.lookup(conn, code)
-    if target is None:
+    if target is None or not target.url:  # unknown, or its customer's data was erased
         return Response(NOT_FOUND, 404, mimetype="text/html", headers=HEADERS)
     if clicks.counts(request.method, request.headers):
         click_writer().record(clicks.click_row(target, at=utcnow(), user_agent=request.headers["User-Agent"]))

@@ -193,3 +193,14 @@ def test_composer_counts_the_short_form(browser, owner, make, db_session):
     assert browser.post_json("/segments", {"text": text, "conversation": conversation}).get_json()["segments"] == 1
     assert browser.post_json("/segments", {"text": text}).get_json()["segments"] == 2  # no conversation: as typed
     assert browser.post_json("/segments", {"text": text, "conversation": 999999}).status_code == 404
+
+
+def test_an_erased_customers_links_lead_nowhere(client, db_session, texted):
+    from smsdesk.models import Customer, Store
+    from smsdesk.services.privacy import erase_customer
+    message, code = texted
+    erase_customer(db_session, db_session.get(Store, message.store_id), db_session.get(Customer, message.customer_id),
+                   requested_by="test")
+    db_session.commit()
+    assert db_session.scalar(select(ShortLink.url).where(ShortLink.code == code)) == ""
+    assert client.get(f"/r/{code}", headers={"User-Agent": IPHONE}).status_code == 404
