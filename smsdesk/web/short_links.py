@@ -39,8 +39,7 @@ def short_link(code: str):
     """302 to the link's target (a person's GET is counted as a click); 404 for an unknown code."""
     target = None
     if CODE.match(code):
-        with current_app.extensions["smsdesk.read_engine"].connect() as conn:
-            target = clicks.lookup(conn, code)
+        target = clicks.lookup(current_app.extensions["smsdesk.read_engine"], code)
     if target is None or not target.url:  # unknown, or its customer's data was erased
         return Response(NOT_FOUND, 404, mimetype="text/html", headers=HEADERS)
     if clicks.counts(request.method, request.headers):
