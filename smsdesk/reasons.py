@@ -29,6 +29,8 @@ class Reason(str, enum.Enum):
     MARKETING_CAP = "marketing_cap", "marketing texts per 24 h cap reached"
     SEQUENCE_CAP = "sequence_cap", "one reminder sequence per 24 h already started"
     STATE_CAP = "state_cap", "the recipient's state caps marketing texts per 24 h"
+    SMART_SENDING = "smart_sending", (
+        "the customer got another marketing text within the store's smart-sending hours")
     CHECKOUT_COMPLETED = "checkout_completed", "the customer completed the checkout"
     ORDER_PLACED = "order_placed", "the customer placed an order"
     PAYMENT_DECLINED = "payment_declined", "the payment was declined, so nothing was bought"

@@ -49,6 +49,8 @@ PUBLIC = {
     ("openapi", "GET"),  # the API's own description (tests/api/test_openapi.py), no data in it
     # An agent's attachment for Twilio to fetch: the unguessable token is the key (tests/web/test_media.py)
     ("web.public_media", "GET"),
+    # A short link in a text: the unguessable code is the key (tests/web/test_short_links.py)
+    ("web.short_link", "GET"),
 }
 
 
@@ -137,6 +139,10 @@ ROUTES: dict[tuple[str, str], Route] = {
                                          form={"delivered_delay_hours": "24", "close_delay_hours": "24"},
                                          **OWNER_ONLY),
     ("web.export_feedback", "GET"): Route("GET", "/feedback/{store}/export.csv", 200, none=403, **OWNER_ONLY),
+    # Links & sending (smsdesk/web/short_links.py): the owner's page
+    ("web.links", "GET"): Route("GET", "/links?store={store}", 200, none=403, **OWNER_ONLY),
+    ("web.save_links", "POST"): Route("POST", "/links/{store}", 302, none=403,
+                                      form={"smart_sending_hours": "16"}, **OWNER_ONLY),
     # Automatic answers (smsdesk/web/answers.py): the owner's page
     ("web.answers", "GET"): Route("GET", "/answers?store={store}", 200, none=403, **OWNER_ONLY),
     ("web.save_answer_settings", "POST"): Route("POST", "/answers/{store}/settings", 302, none=403,

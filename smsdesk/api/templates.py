@@ -13,6 +13,7 @@ from flask import request
 from smsdesk.api import NotFound, bp, error, json_body, owner_required, store_or_404
 from smsdesk.db import get_session
 from smsdesk.models import Store
+from smsdesk.services import short_links
 from smsdesk.services.segments import non_gsm_characters, segment_info
 from smsdesk.services.template_kinds import KINDS
 from smsdesk.services.template_languages import language_or_default
@@ -28,6 +29,7 @@ def preview_dict(store: Store, body: str) -> dict:
     The text is cut at PREVIEW_CAP characters; ``cut`` and ``cut_message`` say so.
     """
     text, stopped = render_preview(body, sample_context(store.name))
+    text = short_links.preview(get_session(), store.id, text)  # links as the store sends them
     cut = stopped or len(text) > PREVIEW_CAP
     text = text[:PREVIEW_CAP]
     info = segment_info(text)

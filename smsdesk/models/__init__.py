@@ -30,6 +30,7 @@ from smsdesk.models.feedback import (
     Feedback as Feedback,
     FeedbackSettings as FeedbackSettings,
 )
+from smsdesk.models.links import LinkClick as LinkClick, LinkSettings as LinkSettings, ShortLink as ShortLink
 from smsdesk.models.media import MessageMedia as MessageMedia
 from smsdesk.models.orders import Checkout as Checkout, Order as Order, Shipment as Shipment
 from smsdesk.models.people import (

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import Checkout, Customer, Message, MessageStatus, Store
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, legal_hours
+from smsdesk.services import audit, legal_hours, short_links
 from smsdesk.services.builtin_texts import opt_out_line
 from smsdesk.services.legal_hours import LegalRule
 from smsdesk.services.phones import phone_timezones
@@ -95,7 +95,30 @@ def marketing_decision(
                         detail=f"{state.name}: at most {state.cap_per_24h} per 24 h ({state.citation})")
     if texted >= MARKETING_CAP:
         return Decision(SUPPRESS, Reason.MARKETING_CAP)
-    return SEND_NOW
+    return smart_sending(session, message=message, store=store, now=now)
+
+
+def smart_sending(session: Session, *, message: Message, store: Store, now: datetime) -> Decision:
+    """SUPPRESS (SMART_SENDING) when the customer got another marketing text less than the
+    store's smart-sending hours before ``now``; 0 hours is off. An earlier step of the same
+    cart's reminders does not count: the owner chose that sequence's spacing on purpose.
+
+    Checked at send time under the customer's lock like the caps, so of two reminders claimed
+    together (a claimed row counts as texted) exactly one goes."""
+    hours = short_links.settings_for(session, store.id).smart_sending_hours
+    if hours <= 0:
+        return SEND_NOW
+    others = [Message.customer_id == message.customer_id, Message.marketing.is_(True),
+              Message.status.in_(_TEXTED), Message.attempted_at > now - timedelta(hours=hours),
+              Message.id != message.id]
+    if message.checkout_id is not None:
+        others.append(or_(Message.checkout_id.is_(None), Message.checkout_id != message.checkout_id))
+    last = session.scalar(select(func.max(Message.attempted_at)).where(*others))
+    if last is None:
+        return SEND_NOW
+    ago = int((now - last).total_seconds() // 60)
+    return Decision(SUPPRESS, Reason.SMART_SENDING,
+                    detail=f"the last marketing text went {ago // 60} h {ago % 60} min ago; smart sending: {hours} h")
 
 
 def apply(session: Session, message: Message, decision: Decision) -> None:

@@ -19,7 +19,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, preload
+from smsdesk.services import audit, preload, short_links
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import language_of, resolve_template
@@ -74,7 +74,9 @@ def enqueue_text(
     """Insert one outbound row; a concurrent duplicate (same dedupe_key) returns None.
 
     A body the provider would refuse (over MAX_BODY_LENGTH) is recorded ``failed`` at once.
+    Its web links become short links first when the store has them on (services/short_links.py).
     """
+    body, codes = short_links.shorten(session, store.id, body)
     now = utcnow()
     due_at = due_at or now
     info = segment_info(body)
@@ -94,6 +96,8 @@ def enqueue_text(
         preload.insert(session, message)
     except IntegrityError:  # the same event raced us to the same dedupe_key
         return None
+    if codes:
+        short_links.attach(session, message, codes)
     if dedupe_key:
         preload.remember(session, "text", dedupe_key, row=message)
     return message

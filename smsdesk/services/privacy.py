@@ -32,6 +32,7 @@ from smsdesk.models import (
     Message,
     Order,
     Shipment,
+    ShortLink,
     Store,
     WebhookDelivery,
 )
@@ -197,6 +198,8 @@ def _erase_one(session: Session, customer: Customer) -> ErasureResult:
     # A rating's comment is the customer's words again; the score stays (counts and CSAT).
     _rowcount(session, update(Feedback).where(Feedback.customer_id == customer.id, Feedback.comment != "").values(
         comment=""))
+    # A short link's target (a recovery or order-status URL) names the customer's cart or order.
+    _rowcount(session, update(ShortLink).where(ShortLink.customer_id == customer.id).values(url=""))
     customer.phone, customer.first_name, customer.last_name, customer.email = placeholder, "", "", ""
     return result
 

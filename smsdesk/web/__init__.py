@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         inbox,
         media,
         settings,
+        short_links,
         simulator,
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from smsdesk.db import get_session, writes_on_get
 from smsdesk.models import Agent, CannedReply, Conversation
-from smsdesk.services import conversations as service, failures
+from smsdesk.services import conversations as service, failures, short_links
 from smsdesk.services.access import (
     NoAccess,
     assignable_agents,
@@ -312,6 +312,10 @@ def segments():
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str):
         return {"error": "invalid_body", "message": "send {\"text\": \"...\"}"}, 400
+    conversation = small_int(str(payload.get("conversation", "")))
+    if conversation is not None:
+        # A reply's links go out short when its store has short links on: count them so.
+        text = short_links.preview(get_session(), _load(conversation).store_id, text)
     info = segment_info(text)
     return {"segments": info.segments, "encoding": info.encoding, "characters": info.characters,
             "per_segment": info.per_segment, "non_gsm_characters": non_gsm_characters(text)}

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from smsdesk.models import AuditEvent, Checkout, Message, MessageStatus, Store
+from smsdesk.models import AuditEvent, Checkout, LinkSettings, Message, MessageStatus, Store
 from smsdesk.reasons import Reason
 from smsdesk.services import compliance
 from smsdesk.services.outbox import enqueue_text
@@ -105,8 +105,13 @@ def test_parse_quiet_hours(window, expected):
 
 
 @pytest.fixture
-def store(make):
-    return make.store(rate_per_second=100.0)
+def store(make, db_session):
+    store = make.store(rate_per_second=100.0)
+    # The caps on their own: smart sending (default 16 h) would stop a second text first
+    # (tests/services/test_smart_sending.py).
+    db_session.add(LinkSettings(store_id=store.id, smart_sending_hours=0))
+    db_session.commit()
+    return store
 
 
 def outbound(db_session, store, customer, *, kind="cart_reminder_2", marketing=True, status=None,

@@ -202,7 +202,7 @@
   /* The reply box counts segments and encoding as the agent types. */
   function setupCounter(textarea) {
     const counter = document.querySelector(textarea.dataset.counter);
-    const update = debounce(() => postJSON(textarea.dataset.segmentsUrl, {text: textarea.value}).then(({ok, json}) => {
+    const update = debounce(() => postJSON(textarea.dataset.segmentsUrl, {text: textarea.value, conversation: textarea.dataset.conversation}).then(({ok, json}) => {
       if (!ok) return;
       counter.textContent = describeSegments(json);
       counter.classList.toggle("warn", json.encoding === "UCS-2" && json.non_gsm_characters.length > 0);

@@ -1,0 +1,64 @@
+"""Short links in outgoing texts and the clicks on them, and each store's "Links & sending"
+settings (short links on or off, smart sending).
+
+A click row carries its message, store, customer and time itself (copied from its link), so
+revenue attribution ("the last marketing text the customer clicked within a window") reads one
+indexed table. No IP address is stored, raw or hashed.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from smsdesk.models.base import Base, utcnow
+
+DEFAULT_SMART_SENDING_HOURS = 16  # Postscript's default
+CODE_LENGTH = 8  # base62: 62**8 ~ 2**47.6 codes
+
+
+class LinkSettings(Base):
+    """A store's link and sending settings; no row means short links off, smart sending at the default."""
+
+    __tablename__ = "link_settings"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    short_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where short links point (``<base_url>/r/<code>``): the server's public_url when the owner
+    # saved the page, so texts can be shortened by jobs that know no request.
+    base_url: Mapped[str] = mapped_column(String(255), default="")
+    smart_sending_hours: Mapped[int] = mapped_column(Integer, default=DEFAULT_SMART_SENDING_HOURS)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ShortLink(Base):
+    """One target URL of one outgoing text, behind an unguessable code."""
+
+    __tablename__ = "short_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # the redirect's one indexed read
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkClick(Base):
+    """A person opened a short link (GET, not a link-preview bot). No IP address is kept."""
+
+    __tablename__ = "link_clicks"
+    __table_args__ = (
+        Index("ix_link_clicks_customer_clicked", "customer_id", "clicked_at"),  # attribution: last click
+        Index("ix_link_clicks_store_clicked", "store_id", "clicked_at"),  # dashboards per store
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("short_links.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device: Mapped[str] = mapped_column(String(10), default="other")  # ios, android, desktop, other

@@ -1,0 +1,215 @@
+"""Clicks on short links: who counts as a click, and the writer that records them off the
+request path.
+
+The redirect (web/short_links.py) answers after one indexed read; the click goes to an
+in-process queue that one background thread per process writes in batches. A busy or locked
+database (SQLite's writer lock, a PostgreSQL restart) delays the batch, it never fails the
+redirect; the batch is retried until written. On a normal shutdown (atexit: gunicorn's worker
+exit, ``smsdesk serve`` ending) what is queued is written before the process ends. What is lost:
+clicks queued when a process is killed outright, and clicks beyond MAX_QUEUE waiting at once.
+
+Counted: a GET whose User-Agent is not a link-preview bot or a script, and that is no browser
+prefetch. HEAD requests, previews (iMessage, WhatsApp, Slack, Facebook, Twitter/X, Telegram,
+Discord, LinkedIn, Skype, Google and other crawlers) and requests without a User-Agent redirect
+the same but are not counted. No IP address is recorded.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+
+from smsdesk.models import LinkClick
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # clicks per insert
+MAX_QUEUE = 100_000  # clicks waiting at once, per process; beyond it they are dropped (and logged)
+RETRY_MAX_SECONDS = 2.0  # the longest wait between two tries of a batch the database refused
+CLOSE_SECONDS = 10.0  # how long a shutdown waits for the queue to be written
+# Link previews and fetchers that are not a person opening the link. iMessage previews as
+# "... facebookexternalhit/1.1 Facebot Twitterbot/1.0".
+_NOT_A_PERSON = re.compile(
+    r"bot\b|bot/|crawler|spider|facebookexternalhit|facebookcatalog|facebot|slack|whatsapp|telegram|discord"
+    r"|linkedin|skypeuripreview|pinterest|embedly|iframely|preview|vkshare|headless|curl|wget|python-|"
+    r"go-http-client|okhttp|java/|libwww|httpclient|scrapy",
+    re.IGNORECASE)
+
+
+def counts(method: str, headers: Any) -> bool:  # a Mapping, or the request's Headers
+    """Whether a request to a short link is a person's click (see the module's docstring)."""
+    if method != "GET":
+        return False
+    if not _a_person(headers.get("User-Agent", "")):
+        return False
+    purpose = (headers.get("Sec-Purpose", "") + headers.get("Purpose", "") + headers.get("X-Moz", "")).lower()
+    return "prefetch" not in purpose and "preview" not in purpose
+
+
+@functools.lru_cache(maxsize=1024)  # a few browsers' agents make most clicks
+def _a_person(agent: str) -> bool:
+    return bool(agent.strip()) and not _NOT_A_PERSON.search(agent)
+
+
+@functools.lru_cache(maxsize=1024)
+def device(user_agent: str) -> str:
+    """A coarse class of the clicking device (the only thing kept of the User-Agent)."""
+    if re.search(r"iPhone|iPad|iPod", user_agent):
+        return "ios"
+    if "Android" in user_agent:
+        return "android"
+    if re.search(r"Windows|Macintosh|X11|Linux|CrOS", user_agent):
+        return "desktop"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Target:
+    link_id: int
+    url: str
+    message_id: int
+    store_id: int
+    customer_id: int
+
+
+LOOKUP_SQL = "SELECT id, url, message_id, store_id, customer_id FROM short_links WHERE code = {}"
+
+
+def lookup(engine: Engine, code: str) -> Target | None:
+    """The link behind ``code``: one read by the unique index, on a pooled DBAPI connection
+    with the SQL written out (the ORM's statement building and result machinery were most of
+    the redirect's time)."""
+    placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(LOOKUP_SQL.format(placeholder), (code,))
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which ends the transaction
+    return Target(*row) if row is not None else None
+
+
+def click_row(target: Target, *, at: datetime, user_agent: str) -> dict:
+    return {"link_id": target.link_id, "message_id": target.message_id, "store_id": target.store_id,
+            "customer_id": target.customer_id, "clicked_at": at, "device": device(user_agent)}
+
+
+_STOP = object()
+
+
+class ClickWriter:
+    """One per process: ``record`` queues a click and returns at once; a thread writes batches.
+
+    The thread starts on the first click in each process (a gunicorn worker forks after the
+    app is built, and threads do not survive a fork)."""
+
+    def __init__(self, engine: Engine, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._engine = engine
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue(maxsize=MAX_QUEUE)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._pending = 0  # clicks queued or being written
+        self._idle = threading.Condition(self._lock)
+        self._closing = False
+        self.dropped = 0
+
+    def record(self, row: dict) -> None:
+        """Queue one click; never blocks, never raises."""
+        try:
+            with self._lock:
+                self._ensure_thread()
+                self._pending += 1
+            self._queue.put_nowait(row)
+        except queue.Full:
+            with self._lock:
+                self._pending -= 1
+                self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("click queue full: %s clicks not recorded", self.dropped)
+        except Exception:  # a click is worth less than the redirect
+            log.exception("a click could not be queued")
+
+    def flush(self, timeout: float = CLOSE_SECONDS) -> bool:
+        """Wait until every queued click is written; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Write what is queued (up to ``timeout``) and stop the thread."""
+        with self._lock:
+            thread, self._closing = self._thread, True
+        if thread is None or self._pid != os.getpid():
+            return
+        if not self.flush(timeout):
+            log.warning("shutting down with %s clicks not yet written", self._pending)
+        self._queue.put(_STOP)
+        thread.join(timeout)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        self._pid, self._closing = os.getpid(), False
+        self._thread = threading.Thread(target=self._run, name="smsdesk-clicks", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    self._write(batch)
+                    return
+                batch.append(more)
+            self._write(batch)
+
+    def _write(self, batch: list[dict]) -> None:
+        """Insert ``batch``, retrying while the database refuses; given up only on shutdown."""
+        wait = 0.05
+        while True:
+            try:
+                self.write_batch(batch)
+                break
+            except Exception:
+                if self._closing and wait >= RETRY_MAX_SECONDS:
+                    log.exception("%s clicks lost: the database refused them at shutdown", len(batch))
+                    break
+                log.warning("writing %s clicks failed; trying again in %.2f s", len(batch), wait, exc_info=True)
+                self._sleep(wait)
+                wait = min(wait * 2, RETRY_MAX_SECONDS)
+        with self._idle:
+            self._pending -= len(batch)
+            self._idle.notify_all()
+
+    def write_batch(self, batch: list[dict]) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(insert(LinkClick), batch)
