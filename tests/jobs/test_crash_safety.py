@@ -19,7 +19,7 @@ from tests.support.workers import WorkerPool, accepted_per_body, queue_messages,
 
 pytestmark = pytest.mark.slow
 
-MESSAGES = 300  # enough that 20 short worker lives (4 sends in flight each) do not use them all up
+MESSAGES = 500  # enough that 20 short worker lives (4 sends in flight, 4 more claimed ahead) do not use them all up
 KILLS = 20
 LEASE = 1.0  # seconds: short, so reconcile picks up a killed worker's texts quickly
 SEND_DELAY = 0.03  # seconds Twilio "works" on each send after taking it: the crash window

@@ -125,7 +125,7 @@ def test_focus_is_visible(chromium, live_simulator_app, world):  # noqa: F811
     log_in(page, url, owner)
     page.goto(url + "/settings")
     outlines = []
-    for _ in range(12):  # the top bar's links, then the store picker or the first field
+    for _ in range(24):  # the top bar's links (one per owner page), then the store picker or the first field
         page.keyboard.press("Tab")
         outlines.append(page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
             return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"""))
