@@ -19,6 +19,7 @@ from smsdesk.services.access import store_ids_for
 from smsdesk.services.auth import find_token
 from smsdesk.services.untrusted import MAX_DB_INT
 from smsdesk.web.auth import current_agent
+from smsdesk.web.short_links import RedirectFastPath
 
 log = logging.getLogger(__name__)
 INSECURE_SECRET = "change-me"  # the documented example value
@@ -57,6 +58,8 @@ def create_app(overrides: Mapping[str, Mapping[str, Any]] | Config | None = None
     app.add_url_rule("/healthz", "healthz", healthz)
     app.after_request(_security_headers)
     app.config["SMSDESK_HSTS"] = config.server.public_url.lower().startswith("https://")
+    hsts = {"Strict-Transport-Security": HSTS} if app.config["SMSDESK_HSTS"] else {}
+    app.wsgi_app = RedirectFastPath(app, app.wsgi_app, SECURITY_HEADERS | hsts)  # type: ignore[method-assign]
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(413, _too_large)
     app.register_error_handler(Exception, _server_error)

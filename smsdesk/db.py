@@ -138,7 +138,10 @@ def init_app(app: Flask) -> None:
 
 
 def dispose(app: Flask) -> None:
-    """Close both engines' pooled connections."""
+    """Close both engines' pooled connections, and the short-link reader's own (web/short_links.py)."""
+    reader = app.extensions.get("smsdesk.link_reader")
+    if reader is not None:
+        reader.close()
     app.extensions["smsdesk.engine"].dispose()
     app.extensions["smsdesk.read_engine"].dispose()
 

@@ -87,20 +87,70 @@ class Target:
 LOOKUP_SQL = "SELECT id, url, message_id, store_id, customer_id FROM short_links WHERE code = {}"
 
 
-def lookup(engine: Engine, code: str) -> Target | None:
-    """The link behind ``code``: one read by the unique index, on a pooled DBAPI connection
-    with the SQL written out (the ORM's statement building and result machinery were most of
-    the redirect's time)."""
-    placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(LOOKUP_SQL.format(placeholder), (code,))
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        connection.close()  # back to the pool, which ends the transaction
-    return Target(*row) if row is not None else None
+class LinkReader:
+    """Reads links by code: one round trip per redirect.
+
+    Each thread keeps its own DBAPI connection, detached from the pool and autocommitting,
+    with the SQL written out: no pool checkout, no pre-ping, no BEGIN/ROLLBACK, no ORM (those
+    were most of the redirect's time). A connection the server dropped (a PostgreSQL restart)
+    is replaced and the read tried once more."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sql = LOOKUP_SQL.format("?" if engine.dialect.paramstyle == "qmark" else "%s")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[Any] = []  # every thread's connection, closed by close()
+
+    def lookup(self, code: str) -> Target | None:
+        try:
+            row = self._read(code)
+        except self._engine.dialect.loaded_dbapi.Error:
+            self._drop()
+            row = self._read(code)
+        return Target(*row) if row is not None else None
+
+    def close(self) -> None:
+        """Close every thread's connection (the app's engines are being disposed)."""
+        with self._lock:
+            connections, self._open = self._open, []
+        for connection in connections:
+            try:
+                connection.close()
+            except Exception:  # already broken: nothing left to close
+                log.debug("closing a link reader connection failed", exc_info=True)
+
+    def _read(self, code: str) -> tuple | None:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(self._sql, (code,))
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def _connection(self) -> Any:
+        connection: Any = getattr(self._local, "connection", None)
+        if connection is None or self._local.pid != os.getpid():  # a forked worker opens its own
+            pooled = self._engine.raw_connection()
+            connection = pooled.driver_connection
+            pooled.detach()  # kept by this thread, not returned to the pool
+            if self._engine.dialect.name == "postgresql":
+                connection.autocommit = True  # a lone SELECT: no transaction to end
+            self._local.connection, self._local.pid = connection, os.getpid()
+            with self._lock:
+                self._open.append(connection)
+        return connection
+
+    def _drop(self) -> None:
+        connection, self._local.connection = getattr(self._local, "connection", None), None
+        if connection is not None:
+            with self._lock:
+                if connection in self._open:
+                    self._open.remove(connection)
+            try:
+                connection.close()
+            except Exception:
+                log.debug("closing a broken link reader connection failed", exc_info=True)
 
 
 def click_row(target: Target, *, at: datetime, user_agent: str) -> dict:

@@ -204,3 +204,64 @@ def test_an_erased_customers_links_lead_nowhere(client, db_session, texted):
     db_session.commit()
     assert db_session.scalar(select(ShortLink.url).where(ShortLink.code == code)) == ""
     assert client.get(f"/r/{code}", headers={"User-Agent": IPHONE}).status_code == 404
+
+
+def test_the_fast_path_answers_with_the_apps_security_headers(client, texted):
+    _, code = texted
+    from smsdesk.app import SECURITY_HEADERS
+    for path, status in ((f"/r/{code}", 302), ("/r/AbCdEf12", 404)):
+        response = client.get(path, headers={"User-Agent": IPHONE})
+        assert response.status_code == status
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers.getlist(name) == [value if name != "Referrer-Policy" else "no-referrer"]
+        assert "Set-Cookie" not in response.headers
+
+
+def test_a_target_with_non_ascii_characters_is_sent_as_a_valid_location(client, make, db_session):
+    store = make.store()
+    db_session.add(LinkSettings(store_id=store.id, short_links=True, base_url=PUBLIC_URL))
+    db_session.commit()
+    message = enqueue_text(db_session, store=store, customer=make.customer(store), kind="cart_reminder_1",
+                           body="Cart: https://shop.example.com/panier/été?x=1")
+    db_session.commit()
+    code = db_session.scalar(select(ShortLink.code).where(ShortLink.message_id == message.id))
+    response = client.get(f"/r/{code}", headers={"User-Agent": IPHONE})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://shop.example.com/panier/%C3%A9t%C3%A9?x=1"
+
+
+def test_a_failed_read_falls_back_to_the_apps_error_page(client, app, texted, monkeypatch):
+    """The database down: the fast path hands the request to Flask, whose error handling answers
+    (no traceback, no half-sent response)."""
+    _, code = texted
+    from smsdesk.web.short_links import link_reader
+
+    def down(_code):
+        raise RuntimeError("database unreachable")
+    monkeypatch.setattr(link_reader(app), "lookup", down)
+    response = client.get(f"/r/{code}", headers={"User-Agent": IPHONE, "Accept": "text/html"})
+    assert response.status_code == 500
+    assert "database unreachable" not in response.get_data(as_text=True)
+
+
+def test_the_reader_replaces_a_connection_the_server_dropped(app, db_session, texted, engine):
+    """A PostgreSQL restart ends every connection: the next redirect opens a new one."""
+    _, code = texted
+    from smsdesk.web.short_links import link_reader
+    reader = link_reader(app)
+    assert reader.lookup(code) is not None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            from sqlalchemy import text
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                              "AND query LIKE 'SELECT id, url%'"))
+    else:
+        reader._local.connection.close()  # what a dropped connection looks like to sqlite3
+    assert reader.lookup(code).url == CART
+
+
+def test_other_methods_and_paths_reach_the_app(client, texted):
+    _, code = texted
+    assert client.post(f"/r/{code}").status_code == 405
+    assert client.get(f"/r/{code}/more").status_code == 404
