@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,9 +11,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text, update
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
+# A pooled PostgreSQL connection idle this long is pinged before use (see _ping_if_idle).
+PING_IDLE_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 DETAIL_LINE = re.compile(r"\nDETAIL:[^\n]*")
 # Search indexes made by migrations 0011 and 0013 outside the models: pg_trgm GIN indexes on expressions
@@ -35,9 +39,32 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
         # sqlite_begin="DEFERRED".
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {sqlite_begin}"))
         return engine
-    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, hide_parameters=True, pool_size=10, max_overflow=20)
     event.listen(engine, "handle_error", _hide_row_values)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", lambda conn, record, _proxy: _ping_if_idle(engine, conn, record))
     return engine
+
+
+def _note_checkin(_dbapi_conn, record) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_conn, record) -> None:
+    """Ping a connection that sat idle in the pool, replacing it when the server dropped it.
+
+    pool_pre_ping would ping on every checkout: a round trip more for every request and job
+    transaction (a third of a webhook's). A connection used within PING_IDLE_SECONDS is taken
+    as alive; should the server have gone in that window (a restart), the first statement
+    fails, SQLAlchemy invalidates the whole pool, and every later checkout gets a new
+    connection: one request or job run fails and is retried (platforms retry webhooks, jobs
+    run again), where a stale pool would fail them all."""
+    if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_IDLE_SECONDS:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_conn)
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise DisconnectionError() from error  # the pool connects anew and checks out that
 
 
 def database_location(url: str) -> str:

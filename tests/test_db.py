@@ -1,4 +1,6 @@
-"""Schema and engine: migrations match the models; SQLite is durable (WAL, synchronous=FULL)."""
+"""Schema and engine: migrations match the models; SQLite is durable (WAL, synchronous=FULL);
+PostgreSQL pool connections are pinged only after sitting idle."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -61,3 +63,46 @@ def test_reason_codes_migration_keeps_old_reasons_as_codes_and_words(tmp_path):
                                     "unreachable_handset", "invalid_number", "checkout_completed",
                                     "order_placed", None, "rejected"]
     assert [r[1] for r in rows] == old
+
+
+def _kill_other_connections(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+
+def _pool_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_an_idle_pooled_connection_the_server_dropped_is_replaced_before_use(database_url, monkeypatch):
+    """PostgreSQL only: an idle connection is pinged at checkout and a dead one replaced."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are files: nothing to ping")
+    engine, killer = db.make_engine(database_url), db.make_engine(database_url)
+    try:
+        first = _pool_pid(engine)
+        _kill_other_connections(killer)
+        monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
+        assert _pool_pid(engine) != first  # no error: the ping found it dead and the pool reconnected
+    finally:
+        engine.dispose()
+        killer.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(database_url):
+    """No ping round trip for a busy pool: the pool checks out the same backend with no SELECT 1."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are files: nothing to ping")
+    engine = db.make_engine(database_url)
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda conn: pings.append(conn) or real_ping(conn)  # type: ignore[method-assign]
+    try:
+        first = _pool_pid(engine)
+        assert len(pings) == 1  # a new connection: pinged once
+        assert _pool_pid(engine) == first and _pool_pid(engine) == first
+        assert len(pings) == 1
+    finally:
+        engine.dispose()
