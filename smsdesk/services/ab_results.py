@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from smsdesk.models import AbTest, AbVariant, Checkout, LinkClick, Message, MessageStatus, Order
 from smsdesk.platforms.payload import amount
 from smsdesk.services.ab_stats import Verdict, verdict
+from smsdesk.services.ab_tests import store_tests
 
 SENT = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED)
 
@@ -145,3 +146,20 @@ def _variant_dict(result: VariantResult) -> dict:
     return {"sent": result.sent, "delivered": result.delivered, "clicked": result.clicked,
             "recovered": result.recovered, "recovery_rate": result.recovery_rate,
             "revenue": {currency: str(total) for currency, total in sorted(result.revenue.items())}}
+
+
+@dataclass(frozen=True)
+class KindTests:
+    """What the A/B page of one reminder kind shows: the running test of the language, and the
+    kind's past tests (every language), each with its results."""
+
+    running: TestResults | None
+    past: list[TestResults]
+
+
+def kind_tests(session: Session, *, store_id: int, kind: str, language: str) -> KindTests:
+    """The kind's tests with their results, newest first."""
+    tests = store_tests(session, store_id=store_id, kind=kind)
+    running = next((test for test in tests if test.ended_at is None and test.language == language), None)
+    return KindTests(results(session, running) if running else None,
+                     [results(session, test) for test in tests if test.ended_at is not None])
