@@ -27,7 +27,7 @@ def start(browser, store, **fields):
                                            "language": "en", **fields})
 
 
-def tests_of(db_session) -> list[AbTest]:
+def saved_tests(db_session) -> list[AbTest]:
     db_session.fresh()
     return db_session.scalars(select(AbTest).order_by(AbTest.id)).all()
 
@@ -45,7 +45,7 @@ def test_owner_starts_a_test_and_sees_both_versions_with_the_note(browser, owner
     assert 'id="start-test"' in html and "data-preview-url" in html
     response = start(browser, store)
     assert response.status_code == 302
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     assert (test.kind, test.language, test.body_b, test.split_percent, test.name, test.created_by) == (
         "cart_reminder_1", "en", B_BODY, 50, "friendlier", owner.id)
     html = browser.get(response.headers["Location"]).get_data(as_text=True)
@@ -67,22 +67,22 @@ def test_a_bad_test_is_refused_with_the_reason(browser, owner, store, db_session
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="ab-error"' in html and shown in html
-    assert tests_of(db_session) == []
+    assert saved_tests(db_session) == []
 
 
 def test_a_second_running_test_of_the_kind_is_a_conflict(browser, owner, store, db_session):
     assert start(browser, store).status_code == 302
     assert start(browser, store, body_b="Other {{ cart.recovery_url }}").status_code == 409
-    assert len(tests_of(db_session)) == 1
+    assert len(saved_tests(db_session)) == 1
     assert start(browser, store, language="fr").status_code == 302  # French has its own
 
 
 def test_ending_with_b_makes_it_the_template_and_lists_the_test_as_past(browser, owner, store, db_session):
     start(browser, store)
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     response = browser.post(f"/templates/{store.slug}/ab-tests/{test.id}/end", data={"keep": "B"})
     assert response.status_code == 302
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     assert test.ended_at is not None and test.winner is AbVariant.B
     assert resolve_template(db_session, store_id=store.id, kind="cart_reminder_1", language="en").body == B_BODY
     html = browser.get(page(store)).get_data(as_text=True)
@@ -92,9 +92,9 @@ def test_ending_with_b_makes_it_the_template_and_lists_the_test_as_past(browser,
 def test_ending_keeping_a_leaves_the_template(browser, owner, store, db_session):
     before = resolve_template(db_session, store_id=store.id, kind="cart_reminder_1", language="en").body
     start(browser, store)
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     browser.post(f"/templates/{store.slug}/ab-tests/{test.id}/end", data={"keep": "A"})
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     assert test.winner is AbVariant.A
     assert resolve_template(db_session, store_id=store.id, kind="cart_reminder_1", language="en").body == before
 
@@ -105,20 +105,20 @@ def test_another_stores_test_and_page_are_not_found(browser, make, store, db_ses
     browser.login(owner)
     db_session.add(AbTest(store_id=other.id, kind="cart_reminder_1", language="en", body_b="x", split_percent=50))
     db_session.commit()
-    [test] = tests_of(db_session)
+    [test] = saved_tests(db_session)
     assert browser.get(page(other)).status_code == 404
     assert browser.post(f"/templates/{store.slug}/ab-tests/{test.id}/end", data={"keep": "B"}).status_code == 404
     assert browser.post(f"/templates/{other.slug}/ab-tests/{test.id}/end", data={"keep": "B"}).status_code == 404
-    assert tests_of(db_session)[0].ended_at is None
+    assert saved_tests(db_session)[0].ended_at is None
 
 
 def test_agents_may_not_start_tests(browser, agent, store, db_session):
     assert browser.get(page(store)).status_code == 403
     assert start(browser, store).status_code == 403
-    assert tests_of(db_session) == []
+    assert saved_tests(db_session) == []
 
 
 def test_forms_need_their_csrf_token(browser, owner, store, db_session):
     response = browser.client.post(page(store), data={"body_b": B_BODY, "split_percent": "50"})
     assert response.status_code == 400
-    assert tests_of(db_session) == []
+    assert saved_tests(db_session) == []
