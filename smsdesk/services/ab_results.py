@@ -163,3 +163,8 @@ def kind_tests(session: Session, *, store_id: int, kind: str, language: str) -> 
     running = next((test for test in tests if test.ended_at is None and test.language == language), None)
     return KindTests(results(session, running) if running else None,
                      [results(session, test) for test in tests if test.ended_at is not None])
+
+
+def store_results(session: Session, *, store_id: int) -> list[TestResults]:
+    """Every test of the store with its results, newest first."""
+    return [results(session, test) for test in store_tests(session, store_id=store_id)]
