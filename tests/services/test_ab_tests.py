@@ -13,7 +13,7 @@ from smsdesk.services.ab_tests import InvalidTest, TestRunning, bucket, end_test
 from smsdesk.services.outbox import enqueue_kind
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import TemplateError, sample_context
-from tests.services.test_checkouts import BASE, MINUTE, cart, reminders, sweep, update
+from tests.services.test_checkouts import BASE, MINUTE, cart, enable_second_reminder, reminders, sweep, update
 
 B_BODY = "B: {{ customer.first_name }}, your {{ cart.first_item }} is still here {{ cart.recovery_url }}"
 
@@ -193,3 +193,20 @@ def test_a_batch_finds_the_running_test_it_preloaded(db_session, store):
     assert ab_tests.running_test(db_session, store_id=store.id, kind="cart_reminder_1", language="en") is test
     assert ab_tests.running_test(db_session, store_id=store.id, kind="cart_reminder_1", language="de") is None
     preload.forget(db_session)
+
+
+def test_each_step_follows_its_own_test_for_the_customer(app, db_session, store, twilio_server):
+    enable_second_reminder(db_session, store, delay_minutes=60)
+    first = start(db_session, store)
+    second = start(db_session, store, kind="cart_reminder_2", body="B: step two {{ cart.recovery_url }}")
+    update(db_session, store, cart(), BASE)
+    update(db_session, store, cart(items=(("Silk Scarf", 1),)), BASE + 5 * MINUTE)  # rescheduled
+    assert sweep(app, BASE + 65 * MINUTE) == 1
+    assert sweep(app, BASE + 125 * MINUTE) == 1  # step 2, an hour after step 1 went
+    one, two = reminders(db_session)
+    assert (one.kind, two.kind) == ("cart_reminder_1", "cart_reminder_2")
+    assert (one.ab_test_id, one.ab_variant) == (first.id, variant_for(first, one.customer_id))
+    assert (two.ab_test_id, two.ab_variant) == (second.id, variant_for(second, two.customer_id))
+    sent = [message["body"] for message in twilio_server.messages]
+    assert [body.startswith("B: ") for body in sent] == [one.ab_variant is AbVariant.B, two.ab_variant is AbVariant.B]
+    assert sent == [one.body, two.body]  # what was recorded is what went out
