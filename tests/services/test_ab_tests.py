@@ -210,3 +210,27 @@ def test_each_step_follows_its_own_test_for_the_customer(app, db_session, store,
     sent = [message["body"] for message in twilio_server.messages]
     assert [body.startswith("B: ") for body in sent] == [one.ab_variant is AbVariant.B, two.ab_variant is AbVariant.B]
     assert sent == [one.body, two.body]  # what was recorded is what went out
+
+
+def test_a_reminder_queued_during_the_test_keeps_its_version_after_it_ends(db_session, store):
+    test = start(db_session, store)
+    b_phone = _customer_with(db_session, store, test, AbVariant.B)
+    update(db_session, store, cart("during", phone=b_phone), BASE)
+    end_test(db_session, store=store, test_id=test.id, now=BASE + MINUTE)
+    db_session.commit()
+    update(db_session, store, cart("during", phone=b_phone, items=(("Silk Scarf", 1),)), BASE + 10 * MINUTE)
+    [text] = reminders(db_session)
+    assert (text.ab_test_id, text.ab_variant) == (test.id, AbVariant.B)
+    assert text.body.startswith("B: Emma, your Silk Scarf")  # re-rendered, still B: counted in the test's results
+
+
+def test_a_reminder_whose_customer_changed_language_leaves_the_test(db_session, store):
+    test = start(db_session, store)
+    b_phone = _customer_with(db_session, store, test, AbVariant.B)
+    update(db_session, store, cart("lang", phone=b_phone), BASE)
+    customer = db_session.scalar(select(Customer).where(Customer.phone == b_phone))
+    customer.language = "es"
+    db_session.commit()
+    update(db_session, store, cart("lang", phone=b_phone), BASE + 10 * MINUTE)
+    [text] = reminders(db_session)
+    assert (text.ab_test_id, text.ab_variant, is_b(text)) == (None, None, False)  # the Spanish text, no test's
