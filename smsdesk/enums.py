@@ -77,3 +77,17 @@ class RoutingReason(str, enum.Enum):
     ANSWER_TIMEOUT = "answer_timeout"  # the assignee did not answer in the store's time: back to the queue
     REOFFERED = "reoffered"  # given to the next agent after the previous one let it lapse
     NO_AGENT_AVAILABLE = "no_agent_available"  # nobody seen, present and below the limit: left in the queue
+
+
+class AbVariant(str, enum.Enum):
+    """Which version of a reminder an A/B test gave a customer (services/ab_tests.py)."""
+
+    A = "A"  # the store's template for the kind and language
+    B = "B"  # the test's own body
+
+
+class AbEndReason(str, enum.Enum):
+    """Why an A/B test stopped splitting."""
+
+    ENDED = "ended"  # the owner ended it and kept the template (A)
+    B_ADOPTED = "b_adopted"  # the owner ended it and made B the template

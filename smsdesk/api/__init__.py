@@ -139,6 +139,7 @@ def http_error(exc: HTTPException):
 
 def init_app(app) -> None:
     from smsdesk.api import (  # noqa: F401 - routes
+        ab_tests,
         availability,
         conversations,
         customers,

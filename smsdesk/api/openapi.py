@@ -12,10 +12,20 @@ from flask import Flask, jsonify
 
 from smsdesk import __version__
 from smsdesk.api import conversations, deliveries
-from smsdesk.enums import ConsentLevel, ConsentSource, ConsentState, ConversationStatus, Direction, MessageStatus
+from smsdesk.enums import (
+    AbEndReason,
+    AbVariant,
+    ConsentLevel,
+    ConsentSource,
+    ConsentState,
+    ConversationStatus,
+    Direction,
+    MessageStatus,
+)
 from smsdesk.models import Platform
 from smsdesk.reasons import Reason
 from smsdesk.services import paging
+from smsdesk.services.ab_tests import AB_KINDS
 from smsdesk.services.template_kinds import KINDS
 
 PATH = "/api/openapi.json"
@@ -43,7 +53,19 @@ STRING, INTEGER, BOOLEAN, NUMBER = {"type": "string"}, {"type": "integer"}, {"ty
 TIME = {"type": "string", "format": "date-time"}
 TEXT_OR_NULL = nullable(STRING)
 
+AB_VARIANT = obj({"sent": INTEGER, "delivered": INTEGER, "clicked": INTEGER, "recovered": INTEGER,
+                  "recovery_rate": nullable(NUMBER),
+                  "revenue": {"type": "object", "additionalProperties": STRING}})  # currency -> total
+
 SCHEMAS: dict[str, Any] = {
+    # An A/B test of a cart reminder with each version's results and the verdict on the recovery rate.
+    "AbTest": obj({"id": INTEGER, "kind": {"enum": list(AB_KINDS)}, "language": STRING, "name": STRING,
+                   "split_percent": INTEGER, "started_at": TIME, "ended_at": nullable(TIME),
+                   "ended_reason": nullable({"enum": values(AbEndReason)}),
+                   "winner": nullable({"enum": values(AbVariant)}),
+                   "variants": obj({"A": AB_VARIANT, "B": AB_VARIANT}),
+                   "verdict": obj({"significant": BOOLEAN, "headline": STRING, "why": STRING, "metric": STRING,
+                                   "z": nullable(NUMBER), "p_value": nullable(NUMBER)})}),
     "Error": obj({"error": STRING, "message": STRING},
                  {"field": TEXT_OR_NULL, "line": nullable(INTEGER), "reason": TEXT_OR_NULL}),
     "Package": obj({"id": TEXT_OR_NULL, "status": STRING, "tracking_number": TEXT_OR_NULL,
@@ -206,6 +228,10 @@ PATHS: dict[str, Any] = {
         parameters=[SLUG, query_param("status", {"enum": list(deliveries.STATUSES)}, "all (default) or one status"),
                     *PAGING],
         owner=True)},
+    "/api/stores/{slug}/ab-tests": {"get": operation(
+        "The store's A/B tests of cart reminders, newest first, with both versions' results",
+        answer("A/B tests", obj({"ab_tests": {"type": "array", "items": ref("AbTest")}})),
+        parameters=[SLUG], owner=True)},
     "/api/stores/{slug}/templates": {"get": operation(
         "Every message kind of the store, in one language (the versions customers in it get)",
         answer("Templates", obj({"language": STRING, "default_language": STRING,

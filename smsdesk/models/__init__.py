@@ -2,6 +2,8 @@
 The ``messages`` table is the outbox."""
 from smsdesk.enums import (  # re-exported: the models' states live beside them for callers
     PENDING_STATUSES as PENDING_STATUSES,
+    AbEndReason as AbEndReason,
+    AbVariant as AbVariant,
     ConsentLevel as ConsentLevel,
     ConsentSource as ConsentSource,
     ConsentState as ConsentState,
@@ -11,6 +13,7 @@ from smsdesk.enums import (  # re-exported: the models' states live beside them 
     Platform as Platform,
     Role as Role,
 )
+from smsdesk.models.ab_tests import AbTest as AbTest
 from smsdesk.models.answers import (
     AnswerSettings as AnswerSettings,
     FaqEntry as FaqEntry,

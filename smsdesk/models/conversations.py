@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smsdesk.enums import (
+    AbVariant,
     ConversationStatus,
     Direction,
     MessageStatus,
@@ -109,6 +110,9 @@ class Message(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     checkout_id: Mapped[int | None] = mapped_column(ForeignKey("checkouts.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The A/B test that chose this text's body, and which version it got (services/ab_tests.py).
+    ab_test_id: Mapped[int | None] = mapped_column(ForeignKey("ab_tests.id"), index=True)
+    ab_variant: Mapped[AbVariant | None] = mapped_column(enum_column(AbVariant, length=1))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

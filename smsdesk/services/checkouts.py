@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import no_text, preload
+from smsdesk.services import ab_tests, no_text, preload
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import consenting_customers, upsert_customer
@@ -219,6 +219,10 @@ def _reschedule(session: Session, message: Message, *, store: Store, checkout: C
     language = language_of(store, customer)
     template = resolve_template(session, store_id=store.id, kind=message.kind, language=language,
                                 default_language=store.default_language)
+    # The customer keeps the A/B version they were given (a test started since may give one now).
+    template, variant = ab_tests.apply(session, store_id=store.id, customer_id=customer.id, template=template,
+                                       message=message)
+    ab_tests.record(message, variant, rerendered=True)
     try:
         _set_body(message, with_opt_out_line(render_message(template.body, cart_context(store, checkout, customer)),
                                              language=language))

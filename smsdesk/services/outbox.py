@@ -19,7 +19,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, preload, short_links
+from smsdesk.services import ab_tests, audit, preload, short_links
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import language_of, resolve_template
@@ -50,6 +50,8 @@ def enqueue_kind(
                                 default_language=store.default_language)
     if not template.enabled:
         return None
+    # A running A/B test may give this customer its version B of the body (services/ab_tests.py).
+    template, variant = ab_tests.apply(session, store_id=store.id, customer_id=customer.id, template=template)
     try:
         body = render_message(template.body, context)
     except TemplateError as exc:  # a template saved before a variable went away: say so, send nothing
@@ -58,11 +60,13 @@ def enqueue_kind(
         return None
     if due_at is None:
         due_at = utcnow() + timedelta(minutes=template.delay_minutes)
-    return enqueue_text(
+    message = enqueue_text(
         session, store=store, customer=customer, kind=kind, body=body, dedupe_key=dedupe_key,
         due_at=due_at, marketing=template.spec.marketing, validity_seconds=template.spec.validity_seconds,
         order_id=order_id, checkout_id=checkout_id,
     )
+    ab_tests.record(message, variant)
+    return message
 
 
 def enqueue_text(

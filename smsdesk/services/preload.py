@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smsdesk.models import Message, Order, Store, Template
+from smsdesk.models import AbTest, Message, Order, Store, Template
 from smsdesk.services.template_kinds import KINDS
 
 KEY = "smsdesk.preloaded"
@@ -81,9 +81,9 @@ def insert(session: Session, row: object) -> None:
 
 
 def load(session: Session, store: Store, *, order_ids: Iterable[str], dedupe_keys: Iterable[str]) -> None:
-    """Load, for one store, the orders of ``order_ids``, the texts of ``dedupe_keys`` and the
-    store's templates (customers: ``customers.preload_customers``); from now on the lookups answer these
-    keys from memory."""
+    """Load, for one store, the orders of ``order_ids``, the texts of ``dedupe_keys``, the store's
+    templates and its running A/B tests (customers: ``customers.preload_customers``); from now on
+    the lookups answer these keys from memory."""
     order_ids, keys = set(order_ids), set(dedupe_keys)
     found = session.scalars(select(Order).where(Order.store_id == store.id, Order.external_id.in_(order_ids)))
     rows: dict[tuple, Any] = {("order", store.id, order_id): None for order_id in order_ids}
@@ -95,6 +95,8 @@ def load(session: Session, store: Store, *, order_ids: Iterable[str], dedupe_key
     for template in session.scalars(select(Template).where(Template.store_id == store.id)):
         templates.setdefault(template.kind, []).append(template)
     rows.update({("templates", store.id, kind): versions for kind, versions in templates.items()})
+    running = session.scalars(select(AbTest).where(AbTest.store_id == store.id, AbTest.ended_at.is_(None)))
+    rows[("ab_tests", store.id)] = {(test.kind, test.language): test for test in running}  # services/ab_tests.py
     remember_all(session, rows)
 
 

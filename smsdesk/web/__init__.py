@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     from datetime import timedelta
 
     from smsdesk.web import (  # noqa: F401 - register views
+        ab_tests,
         answers,
         auth,
         canned,

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from smsdesk.api.templates import preview_dict, template_dict, template_error_dict
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store
+from smsdesk.services.ab_tests import AB_KINDS
 from smsdesk.services.access import store_for, stores_for
 from smsdesk.services.languages import BUILT_IN_LANGUAGES, NAMES, name as language_name
 from smsdesk.services.template_kinds import KINDS, VARIABLES
@@ -63,7 +64,7 @@ def _page(store: Store, kind: str, *, language: str | None = None, body: str | N
                            current=current, body=current["body"] if body is None else body, error=error,
                            all_variables=sorted(VARIABLES), language=language, versions=versions,
                            language_names=NAMES, built_in_languages=BUILT_IN_LANGUAGES,
-                           phone_hint=phone_hint(store.country)), status
+                           phone_hint=phone_hint(store.country), ab_kinds=AB_KINDS), status
 
 
 @bp.get("/templates")
