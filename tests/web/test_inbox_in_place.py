@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from smsdesk.models import Conversation, ConversationStatus, Message, utcnow
 from smsdesk.web.inbox import waited
-from tests.web.test_inbox import _failed_reply, conversation_id, text_in
+from tests.web.test_inbox import conversation_id, text_in
+from tests.web.test_inbox_failures import _failed_reply
 
 JSON = {"Accept": "application/json"}
 
