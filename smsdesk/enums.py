@@ -77,3 +77,10 @@ class RoutingReason(str, enum.Enum):
     ANSWER_TIMEOUT = "answer_timeout"  # the assignee did not answer in the store's time: back to the queue
     REOFFERED = "reoffered"  # given to the next agent after the previous one let it lapse
     NO_AGENT_AVAILABLE = "no_agent_available"  # nobody seen, present and below the limit: left in the queue
+
+
+class Attribution(str, enum.Enum):
+    """How an order was attributed to a marketing text (services/attribution.py)."""
+
+    CLICK = "click"  # the customer clicked a short link in it within the store's click window
+    VIEW = "view"  # it was sent to the customer within the view window (where the owner turned that on)

@@ -2,6 +2,7 @@
 The ``messages`` table is the outbox."""
 from smsdesk.enums import (  # re-exported: the models' states live beside them for callers
     PENDING_STATUSES as PENDING_STATUSES,
+    Attribution as Attribution,
     ConsentLevel as ConsentLevel,
     ConsentSource as ConsentSource,
     ConsentState as ConsentState,
@@ -45,5 +46,6 @@ from smsdesk.models.stores import (
     SenderSlot as SenderSlot,
     Store as Store,
     Template as Template,
+    TemplateVersion as TemplateVersion,
     WebhookDelivery as WebhookDelivery,
 )
