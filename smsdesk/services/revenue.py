@@ -17,8 +17,9 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
@@ -71,6 +72,12 @@ class Report:
             for currency, amount in row.revenue.items():
                 sums[currency] += amount
         return dict(sorted(sums.items()))
+
+
+def bounds(first_day: date, last_day: date, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the local days ``first_day``..``last_day`` in ``zone`` (as the dashboard's)."""
+    return (datetime.combine(first_day, time.min, tzinfo=ZoneInfo(zone)),
+            datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=ZoneInfo(zone)))
 
 
 def amount(total: str) -> Decimal | None:
