@@ -49,7 +49,8 @@ def live_app(world, engine, database_url, twilio_server, db_session):
                                 customer=CustomerInfo(phone=PHONE, first_name="Emma", consents=(
                                     SmsConsent(phone=PHONE, granted=True, source=ConsentSource.GENERIC),)))
         # Abandoned two hours ago: the first reminder is due at once.
-        checkouts.checkout_updated(db_session, store=store, event=event, source="test", now=utcnow() - timedelta(hours=2))
+        checkouts.checkout_updated(db_session, store=store, event=event, source="test",
+                                   now=utcnow() - timedelta(hours=2))
         db_session.commit()
 
     with serving(app_settings(database_url, twilio_server.url), arrange) as (app, url, _):
