@@ -22,7 +22,8 @@ def test_upgrade_from_0019_keeps_texts_and_takes_short_links_then_downgrades(tmp
             (1, "delivered", "Delivered"), (2, "inbound", "5")]
         # Only 0021's columns (the model's table has later ones, 0022's attribution windows).
         conn.execute(text("INSERT INTO link_settings (store_id, short_links, base_url, smart_sending_hours, "
-                          "updated_at) VALUES (1, 1, 'https://desk.example', 16, :at)"), {"at": AT.replace(tzinfo=None)})
+                          "updated_at) VALUES (1, 1, 'https://desk.example', 16, :at)"),
+                     {"at": AT.replace(tzinfo=None)})
         conn.execute(insert(ShortLink.__table__), {"id": 1, "code": "AbCdEf12", "store_id": 1, "message_id": 1,
                                                    "customer_id": 1, "url": "https://x.example", "created_at": AT})
         conn.execute(insert(LinkClick.__table__), {"link_id": 1, "message_id": 1, "store_id": 1, "customer_id": 1,
