@@ -36,7 +36,9 @@ def test_the_dashboard_shows_revenue_per_step_for_the_chosen_store(browser, make
     html = browser.get("/dashboard").get_data(as_text=True)
     assert "Recovered revenue" in html and "54.00 EUR" in html and "99.00" not in html
     assert KINDS["cart_reminder_1"].label in html  # the step's row
-    assert 'id="revenue-csv"' in html
+    assert 'id="revenue-csv" href="/dashboard/revenue.csv?from=' in html  # the dashboard's days, all its stores
+    chosen = browser.get(f"/dashboard?store={acme.slug}&from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    assert f'href="/dashboard/revenue.csv?store={acme.slug}&amp;from=2026-11-01&amp;to=2026-11-30"' in chosen
 
 
 def test_the_csv_holds_only_the_owners_stores(browser, make, sales):
