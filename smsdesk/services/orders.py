@@ -185,10 +185,11 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
             order = session.scalars(select(Order).where(Order.store_id == store.id,
                                                         Order.external_id == info.external_id)).one()
         preload.remember(session, "order", store.id, info.external_id, row=order)
-    elif order.customer_id is None and customer is not None:  # first recorded without its customer
-        _fill(order, info, customer)
-        attribution.attribute(session, order, at=order.created_at)
-    return _fill(order, info, customer)
+    first_customer = order.customer_id is None and customer is not None  # recorded before without its customer
+    _fill(order, info, customer)
+    if first_customer:
+        attribution.attribute(session, order, at=order.created_at)  # credited from when it was first recorded
+    return order
 
 
 def _fill(order: Order, info: OrderInfo, customer: Customer | None) -> Order:
