@@ -9,7 +9,8 @@ delivered) within the shorter view window; else to none. Windows are half-open: 
 The order's time is when smsdesk first recorded it (``orders.created_at``): the platforms'
 events carry no order time of their own (smsdesk.events.OrderInfo), and the webhook arrives
 within seconds. Attribution happens once, when the order is first recorded with its customer,
-in the same INSERT (one indexed query, none for an order without a customer); a later refund or
+in the same INSERT (one indexed query; none for an order without a customer, nor in the apply
+job for a customer its transaction created, who can have clicked nothing yet); a later refund or
 cancellation leaves it (the report counts the order's total as recorded then).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from smsdesk.enums import Attribution, Direction, MessageStatus
 from smsdesk.models import LinkClick, Message, Order
+from smsdesk.services import preload
 from smsdesk.services.short_links import settings_for
 
 RECEIVED = (MessageStatus.SENT, MessageStatus.DELIVERED)  # what a view counts: the text reached the phone
@@ -63,8 +65,8 @@ def credit_for(session: Session, *, store_id: int, customer_id: int, at: datetim
 
 def attribute(session: Session, order: Order, *, at: datetime) -> Credit | None:
     """Credit ``order`` (placed at ``at``, with its customer set) to a text, if one qualifies."""
-    if order.customer_id is None:
-        return None
+    if order.customer_id is None or preload.known(session, "credit", order.store_id, order.customer_id) is None:
+        return None  # no customer, or one this batch created (services/customers.py): nothing to look up
     credit = credit_for(session, store_id=order.store_id, customer_id=order.customer_id, at=at)
     if credit is not None:
         order.attributed_message_id, order.attribution, order.attributed_at = credit.message_id, credit.how, credit.at
