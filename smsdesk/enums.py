@@ -91,3 +91,10 @@ class AbEndReason(str, enum.Enum):
 
     ENDED = "ended"  # the owner ended it and kept the template (A)
     B_ADOPTED = "b_adopted"  # the owner ended it and made B the template
+
+
+class Attribution(str, enum.Enum):
+    """How an order was attributed to a marketing text (services/attribution.py)."""
+
+    CLICK = "click"  # the customer clicked a short link in it within the store's click window
+    VIEW = "view"  # it was sent to the customer within the view window (where the owner turned that on)

@@ -5,6 +5,7 @@ import copy
 import functools
 import itertools
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,18 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.security import generate_password_hash
 
-from smsdesk.models import Agent, Customer, Role, Store
+from smsdesk.models import (
+    Agent,
+    Customer,
+    Direction,
+    LinkClick,
+    Message,
+    MessageStatus,
+    Order,
+    Role,
+    ShortLink,
+    Store,
+)
 from smsdesk.services.auth import create_agent, create_token, grant_roles
 from smsdesk.services.customers import get_or_create_customer
 from smsdesk.services.stores import create_store
@@ -124,3 +136,37 @@ class Factory:
             setattr(customer, key, value)
         self.session.commit()
         return customer
+
+    def text(self, store: Store, customer: Customer, *, at: datetime, kind: str = "cart_reminder_1",
+             marketing: bool = True, status: MessageStatus = MessageStatus.DELIVERED, **fields: Any) -> Message:
+        """An outbound text queued and sent at ``at`` (sent_at None unless it left smsdesk)."""
+        left = status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED)
+        message = Message(store_id=store.id, customer_id=customer.id, direction=Direction.OUT, kind=kind,
+                          body=fields.pop("body", f"{kind} text"), status=status, marketing=marketing,
+                          created_at=at, sent_at=at if left else None, **fields)
+        self.session.add(message)
+        self.session.commit()
+        return message
+
+    def click(self, message: Message, *, at: datetime, url: str = "https://shop.example/cart") -> LinkClick:
+        """A person opened the text's short link at ``at``."""
+        link = ShortLink(code=f"c{next(_seq):07d}", store_id=message.store_id, message_id=message.id,
+                         customer_id=message.customer_id, url=url)
+        self.session.add(link)
+        self.session.flush()
+        click = LinkClick(link_id=link.id, message_id=message.id, store_id=message.store_id,
+                          customer_id=message.customer_id, clicked_at=at)
+        self.session.add(click)
+        self.session.commit()
+        return click
+
+    def order(self, store: Store, customer: Customer | None, *, at: datetime, total: str = "10.00",
+              currency: str = "USD", **fields: Any) -> Order:
+        """An order recorded at ``at`` (attribution is the caller's: pass attributed_* fields)."""
+        n = next(_seq)
+        order = Order(store_id=store.id, external_id=str(9000 + n), number=fields.pop("number", str(1000 + n)),
+                      customer_id=customer.id if customer else None, status="placed", total=total,
+                      currency=currency, created_at=at, **fields)
+        self.session.add(order)
+        self.session.commit()
+        return order

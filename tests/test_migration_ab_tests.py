@@ -1,4 +1,4 @@
-"""Migration 0023: a database filled at 0021 keeps its texts (their A/B columns empty), takes A/B
+"""Migration 0023: a database filled at 0022 keeps its texts (their A/B columns empty), takes A/B
 tests with at most one running per kind and language, and downgrading drops only those again."""
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ def _test_row(**changes) -> dict:
             "split_percent": 50, "started_at": AT} | changes
 
 
-def test_upgrade_from_0021_keeps_texts_and_takes_ab_tests_then_downgrades(tmp_path):
+def test_upgrade_from_0022_keeps_texts_and_takes_ab_tests_then_downgrades(tmp_path):
     engine, cfg = _filled_at_0016(tmp_path)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0021_short_links")
+        command.upgrade(cfg, "0022_attribution")
         triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
         assert "search_docs_messages_ai" in triggers
         command.upgrade(cfg, "0023_ab_tests")
@@ -35,7 +35,7 @@ def test_upgrade_from_0021_keeps_texts_and_takes_ab_tests_then_downgrades(tmp_pa
         foreign = {(tuple(fk["constrained_columns"]), fk["referred_table"])
                    for fk in inspect(conn).get_foreign_keys("messages")}
         assert (("ab_test_id",), "ab_tests") in foreign
-        command.downgrade(cfg, "0021_short_links")
+        command.downgrade(cfg, "0022_attribution")
         assert "ab_tests" not in inspect(conn).get_table_names()
         assert not {"ab_test_id", "ab_variant"} & {c["name"] for c in inspect(conn).get_columns("messages")}
         assert conn.execute(text("SELECT id, kind, body FROM messages ORDER BY id")).all() == [

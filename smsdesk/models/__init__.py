@@ -4,6 +4,7 @@ from smsdesk.enums import (  # re-exported: the models' states live beside them 
     PENDING_STATUSES as PENDING_STATUSES,
     AbEndReason as AbEndReason,
     AbVariant as AbVariant,
+    Attribution as Attribution,
     ConsentLevel as ConsentLevel,
     ConsentSource as ConsentSource,
     ConsentState as ConsentState,
@@ -48,5 +49,6 @@ from smsdesk.models.stores import (
     SenderSlot as SenderSlot,
     Store as Store,
     Template as Template,
+    TemplateVersion as TemplateVersion,
     WebhookDelivery as WebhookDelivery,
 )

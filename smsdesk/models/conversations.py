@@ -113,6 +113,8 @@ class Message(Base):
     # The A/B test that chose this text's body, and which version it got (services/ab_tests.py).
     ab_test_id: Mapped[int | None] = mapped_column(ForeignKey("ab_tests.id"), index=True)
     ab_variant: Mapped[AbVariant | None] = mapped_column(enum_column(AbVariant, length=1))
+    # The template body it was rendered from (outbox.enqueue_kind); None for agents' replies and notes.
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("template_versions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -15,11 +15,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from smsdesk.models.base import Base, utcnow
 
 DEFAULT_SMART_SENDING_HOURS = 16  # Postscript's default
+# Revenue attribution (services/attribution.py): an order is credited to the last marketing text
+# clicked within the click window (Klaviyo's SMS default: 5 days), else, where the owner turns view
+# attribution on, to the last one received within the shorter view window.
+DEFAULT_CLICK_WINDOW_HOURS = 120
+DEFAULT_VIEW_WINDOW_HOURS = 24
 CODE_LENGTH = 8  # base62: 62**8 ~ 2**47.6 codes
 
 
 class LinkSettings(Base):
-    """A store's link and sending settings; no row means short links off, smart sending at the default."""
+    """A store's link and sending settings; no row means short links off, smart sending and the
+    attribution windows at their defaults."""
 
     __tablename__ = "link_settings"
 
@@ -29,6 +35,11 @@ class LinkSettings(Base):
     # saved the page, so texts can be shortened by jobs that know no request.
     base_url: Mapped[str] = mapped_column(String(255), default="")
     smart_sending_hours: Mapped[int] = mapped_column(Integer, default=DEFAULT_SMART_SENDING_HOURS)
+    click_window_hours: Mapped[int] = mapped_column(Integer, default=DEFAULT_CLICK_WINDOW_HOURS,
+                                                    server_default=str(DEFAULT_CLICK_WINDOW_HOURS))
+    view_attribution: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    view_window_hours: Mapped[int] = mapped_column(Integer, default=DEFAULT_VIEW_WINDOW_HOURS,
+                                                   server_default=str(DEFAULT_VIEW_WINDOW_HOURS))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

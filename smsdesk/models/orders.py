@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from smsdesk.enums import Attribution
 from smsdesk.models.base import Base, enum_column, utcnow
 from smsdesk.reasons import Reason
 
@@ -51,6 +52,12 @@ class Order(Base):
     item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # What was ordered, [{"title", "quantity"}], when the platform says (migration 0013).
     items: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    # The marketing text the order is credited to, and how (services/attribution.py); set once,
+    # when the order is first recorded with its customer. A refund or cancellation keeps it.
+    # use_alter: messages refer to orders too, and the tables' order (create, drop) needs no cycle.
+    attributed_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", use_alter=True), index=True)
+    attribution: Mapped[Attribution | None] = mapped_column(enum_column(Attribution, length=10))
+    attributed_at: Mapped[datetime | None]  # the click, or the text's sending, it is credited for
 
 
 class Shipment(Base):

@@ -77,6 +77,25 @@ class Template(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class TemplateVersion(Base):
+    """One body a store's texts of a kind were rendered from, in one language, numbered 1, 2, 3...
+    in the order first used (the built-in text counts as a version too); the revenue report's
+    "per template version" rows (services/template_versions.py)."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("store_id", "kind", "language", "body_hash"),
+                      UniqueConstraint("store_id", "kind", "language", "number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    body_hash: Mapped[str] = mapped_column(String(64))  # sha256 hex of ``body``, the template's source
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CannedReply(Base):
     """A ready-made answer agents insert into a reply; owners manage them (all stores, or one)."""
 

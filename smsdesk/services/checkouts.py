@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from smsdesk.events import CheckoutCompleted, CheckoutUpdated
 from smsdesk.models import PENDING_STATUSES, Checkout, Customer, Message, MessageStatus, Order, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import ab_tests, no_text, preload
+from smsdesk.services import ab_tests, no_text, preload, template_versions
 from smsdesk.services.compliance import with_opt_out_line
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.customers import consenting_customers, upsert_customer
@@ -226,8 +226,10 @@ def _reschedule(session: Session, message: Message, *, store: Store, checkout: C
     try:
         _set_body(message, with_opt_out_line(render_message(template.body, cart_context(store, checkout, customer)),
                                              language=language))
+        message.template_version_id = template_versions.version_id(
+            session, store_id=store.id, kind=message.kind, language=template.language, body=template.body)
     except TemplateError:
-        pass  # the template broke after the reminder was queued: keep the body rendered then
+        pass  # the template broke after the reminder was queued: keep the body (and its version) rendered then
     message.due_at, message.reason, message.reason_detail = due_at, None, ""  # a deferral no longer applies
     message.status = MessageStatus.SCHEDULED if due_at > now else MessageStatus.QUEUED
 

@@ -43,6 +43,8 @@ def get_or_create_customer(session: Session, *, store_id: int, phone: str,
         return found
     preload.remember(session, "customer", store_id, phone, row=customer)
     preload.remember(session, "conversation", store_id, customer.id, row=None)  # a new customer has none
+    # Nor a click or a text to credit an order to: no other transaction can refer to it before this one commits.
+    preload.remember(session, "credit", store_id, customer.id, row=None)
     return customer
 
 

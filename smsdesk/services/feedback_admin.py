@@ -63,7 +63,8 @@ def save_form(session: Session, store: Store, form: Mapping[str, str]) -> Feedba
     return result
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
+    """A CSV cell as text; one a spreadsheet would run as a formula is quoted."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
@@ -78,7 +79,7 @@ def export_rows(session: Session, store: Store) -> Iterator[str]:
              .outerjoin(Order, Order.id == Feedback.order_id)
              .where(Feedback.store_id == store.id).order_by(Feedback.created_at, Feedback.id))
     for row, phone, first, last, number in session.execute(query.execution_options(yield_per=500)):
-        writer.writerow([_cell(value) for value in (
+        writer.writerow([csv_cell(value) for value in (
             row.created_at.isoformat(), row.score, row.comment, phone, f"{first} {last}".strip(), number,
             row.conversation_id, "yes" if row.opened else "no")])
         yield buffer.getvalue()

@@ -14,9 +14,9 @@ from smsdesk.events import (
     PaymentDeclined,
     ShipmentUpdated,
 )
-from smsdesk.models import Customer, Order, Shipment, Store
+from smsdesk.models import Customer, Order, Shipment, Store, utcnow
 from smsdesk.reasons import Reason
-from smsdesk.services import audit, checkouts, feedback, no_text, preload, shipments
+from smsdesk.services import attribution, audit, checkouts, feedback, no_text, preload, shipments
 from smsdesk.services.conversations import add_note
 from smsdesk.services.customers import upsert_customer
 from smsdesk.services.links import text_link
@@ -176,15 +176,20 @@ def _upsert_order(session: Session, *, store: Store, info: OrderInfo, customer: 
     order = _find_order(session, store.id, info.external_id)
     if order is None:
         # no_text_reason given (None): clearing it after the text is queued then changes nothing to write.
-        order = _fill(Order(store_id=store.id, external_id=info.external_id, status=new_status, no_text_reason=None),
-                      info, customer)
+        order = _fill(Order(store_id=store.id, external_id=info.external_id, status=new_status, no_text_reason=None,
+                            created_at=utcnow()), info, customer)
+        attribution.attribute(session, order, at=order.created_at)  # before the INSERT: no UPDATE for it
         try:  # filled first: one INSERT, no UPDATE after it
             preload.insert(session, order)
         except IntegrityError:  # the same order raced us from another delivery: it exists now
             order = session.scalars(select(Order).where(Order.store_id == store.id,
                                                         Order.external_id == info.external_id)).one()
         preload.remember(session, "order", store.id, info.external_id, row=order)
-    return _fill(order, info, customer)
+    first_customer = order.customer_id is None and customer is not None  # recorded before without its customer
+    _fill(order, info, customer)
+    if first_customer:
+        attribution.attribute(session, order, at=order.created_at)  # credited from when it was first recorded
+    return order
 
 
 def _fill(order: Order, info: OrderInfo, customer: Customer | None) -> Order:

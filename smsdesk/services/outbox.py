@@ -19,7 +19,7 @@ from smsdesk.models import (
     utcnow,
 )
 from smsdesk.reasons import Reason
-from smsdesk.services import ab_tests, audit, preload, short_links
+from smsdesk.services import ab_tests, audit, preload, short_links, template_versions
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
 from smsdesk.services.template_store import language_of, resolve_template
@@ -52,18 +52,21 @@ def enqueue_kind(
         return None
     # A running A/B test may give this customer its version B of the body (services/ab_tests.py).
     template, variant = ab_tests.apply(session, store_id=store.id, customer_id=customer.id, template=template)
+    source = template.body  # what is rendered; its version is recorded below (another body: another version)
     try:
-        body = render_message(template.body, context)
+        body = render_message(source, context)
     except TemplateError as exc:  # a template saved before a variable went away: say so, send nothing
         audit.record(session, "template_error", store_id=store.id, customer_id=customer.id,
                      reason=str(exc), detail={"kind": kind})
         return None
+    version = template_versions.version_id(session, store_id=store.id, kind=kind, language=template.language,
+                                           body=source)
     if due_at is None:
         due_at = utcnow() + timedelta(minutes=template.delay_minutes)
     message = enqueue_text(
         session, store=store, customer=customer, kind=kind, body=body, dedupe_key=dedupe_key,
         due_at=due_at, marketing=template.spec.marketing, validity_seconds=template.spec.validity_seconds,
-        order_id=order_id, checkout_id=checkout_id,
+        order_id=order_id, checkout_id=checkout_id, template_version_id=version,
     )
     ab_tests.record(message, variant)
     return message
@@ -73,7 +76,7 @@ def enqueue_text(
     session: Session, *, store: Store, customer: Customer, kind: str, body: str,
     dedupe_key: str | None = None, due_at: datetime | None = None, marketing: bool = False,
     validity_seconds: int | None = None, order_id: int | None = None, checkout_id: int | None = None,
-    agent_id: int | None = None,
+    agent_id: int | None = None, template_version_id: int | None = None,
 ) -> Message | None:
     """Insert one outbound row; a concurrent duplicate (same dedupe_key) returns None.
 
@@ -94,7 +97,7 @@ def enqueue_text(
         direction=Direction.OUT, kind=kind, body=body, status=status, reason=reason, reason_detail=detail,
         due_at=due_at, dedupe_key=dedupe_key, marketing=marketing, segments=info.segments,
         encoding=info.encoding, validity_seconds=validity_seconds, order_id=order_id,
-        checkout_id=checkout_id, agent_id=agent_id,
+        checkout_id=checkout_id, agent_id=agent_id, template_version_id=template_version_id,
     )
     try:
         preload.insert(session, message)

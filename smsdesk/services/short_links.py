@@ -18,7 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smsdesk.models import LinkSettings, Message, ShortLink
-from smsdesk.models.links import CODE_LENGTH, DEFAULT_SMART_SENDING_HOURS
+from smsdesk.models.links import (
+    CODE_LENGTH,
+    DEFAULT_CLICK_WINDOW_HOURS,
+    DEFAULT_SMART_SENDING_HOURS,
+    DEFAULT_VIEW_WINDOW_HOURS,
+)
 from smsdesk.services import preload
 from smsdesk.services.links import web_link
 
@@ -37,6 +42,9 @@ class Settings:
     short_links: bool
     base_url: str
     smart_sending_hours: int
+    click_window_hours: int = DEFAULT_CLICK_WINDOW_HOURS
+    view_attribution: bool = False
+    view_window_hours: int = DEFAULT_VIEW_WINDOW_HOURS
 
 
 DEFAULTS = Settings(short_links=False, base_url="", smart_sending_hours=DEFAULT_SMART_SENDING_HOURS)
@@ -50,7 +58,8 @@ def settings_for(session: Session, store_id: int) -> Settings:
         preload.remember(session, "link_settings", store_id, row=row)
     if row is None:
         return DEFAULTS
-    return Settings(row.short_links and bool(row.base_url), row.base_url, row.smart_sending_hours)
+    return Settings(row.short_links and bool(row.base_url), row.base_url, row.smart_sending_hours,
+                    row.click_window_hours, row.view_attribution, row.view_window_hours)
 
 
 def new_code() -> str:

@@ -6,13 +6,14 @@ Every figure covers the stores the user owns (all of them for an admin), or one 
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
-from flask import abort, render_template, request
+from flask import Response, abort, render_template, request
 from sqlalchemy.orm import Session
 
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store, utcnow
+from smsdesk.services import revenue
 from smsdesk.services.access import store_for, store_ids_for, stores_for
 from smsdesk.services.catch_up import warnings
 from smsdesk.services.dashboard import (
@@ -55,16 +56,38 @@ def dashboard():
     totals = {name: sum(row[name] for row in days_rows) for name in SERIES}
     untexted = recent_untexted_orders(session, since=now - timedelta(days=DAYS), store_ids=store_ids)
     owned = stores_for(session, signed_in_agent(), role=Role.OWNER)
-    try:  # the response metrics (services/metrics.py) cover ?from=..&to=, the last 30 days by default
-        first_day, last_day = date_range(request.args.get("from"), request.args.get("to"), zone=zone,
-                                         today=local_today(zone, now))
-    except BadRange as exc:
-        abort(400, description=str(exc))
-    metrics = section(session, stores={s.id: s.name for s in ([store] if store else owned)},
-                      first_day=first_day, last_day=last_day, zone=zone,
+    first_day, last_day = _days(zone, now)
+    shown = {s.id: s.name for s in ([store] if store else owned)}
+    metrics = section(session, stores=shown, first_day=first_day, last_day=last_day, zone=zone,
                       elapsed=business_elapsed(session))  # each store's business hours (/hours)
+    start, end = revenue.bounds(first_day, last_day, zone)  # recovered revenue: the same days
+    recovered = revenue.report(session, stores=shown, start=start, end=end)
     return render_template("dashboard.html", days=days_rows, kinds=kind_rows, totals=totals, chart=chart(days_rows),
+                           recovered=recovered,
                            waiting=replies_waiting(session, store_ids=store_ids), median=median, span=DAYS,
                            store=store, stores=owned, metrics=metrics,
                            untexted=untexted, queue=send_queue(session, store_ids=store_ids), zone=zone,
                            catch_up=warnings(session, store_ids))
+
+
+def _days(zone: str, now: datetime) -> tuple[date, date]:
+    """The days of ``?from=..&to=`` (the last 30 by default); a 400 page for a range it can't use."""
+    try:
+        return date_range(request.args.get("from"), request.args.get("to"), zone=zone, today=local_today(zone, now))
+    except BadRange as exc:
+        abort(400, description=str(exc))
+
+
+@bp.get("/dashboard/revenue.csv")
+@owner_required
+def revenue_csv():
+    """The attributed orders behind "Recovered revenue" (same stores and days as the dashboard)."""
+    session = get_session()
+    store = _chosen_store(session)
+    shown = {s.id: s.name for s in ([store] if store else stores_for(session, signed_in_agent(), role=Role.OWNER))}
+    zone = display_zone(store_zones(session, list(shown)))
+    first_day, last_day = _days(zone, utcnow())
+    start, end = revenue.bounds(first_day, last_day, zone)
+    body = "".join(revenue.export_rows(session, stores=shown, start=start, end=end))
+    name = f"revenue-{store.slug if store else 'all'}-{first_day}-{last_day}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

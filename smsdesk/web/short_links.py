@@ -15,9 +15,16 @@ from werkzeug.urls import iri_to_uri
 
 from smsdesk.db import get_session
 from smsdesk.models import Role, Store, utcnow
+from smsdesk.models.links import DEFAULT_CLICK_WINDOW_HOURS, DEFAULT_VIEW_WINDOW_HOURS
 from smsdesk.services import clicks
 from smsdesk.services.access import stores_for
-from smsdesk.services.link_settings import MAX_SMART_SENDING_HOURS, LinksForm, current_form, save_form
+from smsdesk.services.link_settings import (
+    MAX_SMART_SENDING_HOURS,
+    MAX_WINDOW_HOURS,
+    LinksForm,
+    current_form,
+    save_form,
+)
 from smsdesk.services.short_links import CODE
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
@@ -104,8 +111,10 @@ def short_link(code: str):
 def _page(store: Store, form: LinksForm):
     owned = stores_for(get_session(), signed_in_agent(), role=Role.OWNER)
     base = current_app.config["SMSDESK"].server.public_url.rstrip("/")
+    defaults = {"click": DEFAULT_CLICK_WINDOW_HOURS, "view": DEFAULT_VIEW_WINDOW_HOURS}
     return render_template("links.html", store=store, stores=owned, values=form.values, errors=form.errors,
-                           max_hours=MAX_SMART_SENDING_HOURS, example=f"{base}/r/aB3dE5gH"), form.status
+                           max_hours=MAX_SMART_SENDING_HOURS, example=f"{base}/r/aB3dE5gH",
+                           max_window=MAX_WINDOW_HOURS, defaults=defaults), form.status
 
 
 @bp.get("/links")

@@ -3,10 +3,13 @@ together (services/preload.py), each text once, a bad delivery held back alone; 
 by the job, not by the webhook request."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import event, func, select, update
 
 from jobs.apply_events import apply_batch, apply_events
+from smsdesk.enums import Attribution
 from smsdesk.models import (
     PENDING_STATUSES,
     Checkout,
@@ -164,3 +167,24 @@ def test_orders_in_a_batch_close_the_carts_they_bought(client, sessions, store, 
     reminders = db_session.execute(select(Checkout.token, Message.status)
                                    .join(Message, Message.checkout_id == Checkout.id)).tuples().all()
     assert {token for token, status in reminders if status in PENDING_STATUSES} <= {"cart-c"}
+
+
+def test_a_batch_credits_orders_of_known_customers_to_their_clicked_reminders_in_one_query_each(
+        client, sessions, store, db_session, make):
+    clicked = {}
+    for n in range(SHOPPERS):
+        customer = make.customer(store, phone(n))
+        clicked[customer.id] = make.text(store, customer, at=utcnow() - timedelta(hours=3)).id
+        make.click(db_session.get(Message, clicked[customer.id]), at=utcnow() - timedelta(hours=2))
+    for n in range(ORDERS):
+        post(client, store, order(n), "orders/create")
+    statements = []
+    event.listen(sessions.kw["bind"], "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with sessions.begin() as session:
+        assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == ORDERS
+    db_session.fresh()
+    credited = db_session.execute(select(Order.customer_id, Order.attributed_message_id, Order.attribution)).all()
+    assert len(credited) == ORDERS
+    assert all((message, how) == (clicked[customer], Attribution.CLICK) for customer, message, how in credited)
+    # One attribution query per new order of a known customer, on top of the batch's ~6.5 a delivery.
+    assert len(statements) < 8 * (ORDERS + 1)

@@ -1,7 +1,7 @@
 """ab_tests: A/B tests of cart reminders, and which test and version chose a text's body
 
 Revision ID: 0023_ab_tests
-Revises: 0021_short_links
+Revises: 0022_attribution
 Create Date: 2026-12-04 02:45:00
 
 ``ab_tests`` holds a store's second body (B) for one reminder kind and language; a partial unique
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0023_ab_tests'
-down_revision = '0021_short_links'
+down_revision = '0022_attribution'
 branch_labels = None
 depends_on = None
 
