@@ -234,3 +234,15 @@ def test_a_reminder_whose_customer_changed_language_leaves_the_test(db_session, 
     update(db_session, store, cart("lang", phone=b_phone), BASE + 10 * MINUTE)
     [text] = reminders(db_session)
     assert (text.ab_test_id, text.ab_variant, is_b(text)) == (None, None, False)  # the Spanish text, no test's
+
+
+def test_versions_a_and_b_are_recorded_as_two_template_versions(db_session, store):
+    """Revenue per template version (services/revenue.py) tells the two bodies apart."""
+    from smsdesk.models import TemplateVersion
+    test = start(db_session, store)
+    for n in range(30):
+        update(db_session, store, cart(f"tok-{n}", phone=phone(n)), BASE)
+    versions = {text.ab_variant: text.template_version_id for text in reminders(db_session)}
+    assert set(versions) == {AbVariant.A, AbVariant.B} and None not in versions.values()
+    assert versions[AbVariant.A] != versions[AbVariant.B]
+    assert db_session.get(TemplateVersion, versions[AbVariant.B]).body == test.body_b
