@@ -58,29 +58,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f('ix_messages_ab_test_id'), table_name='messages')
-    if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_drop_ab_columns()
-    else:
+    if op.get_bind().dialect.name != 'sqlite':  # SQLite drops the inline reference with its column
         op.drop_constraint(op.f('fk_messages_ab_test_id_ab_tests'), 'messages', type_='foreignkey')
-        op.drop_column('messages', 'ab_variant')
-        op.drop_column('messages', 'ab_test_id')
+    # No table copy on SQLite: a copy would turn the inline references of 0022's columns into
+    # table constraints, which SQLite's DROP COLUMN then refuses in 0022's downgrade.
+    op.drop_column('messages', 'ab_variant')
+    op.drop_column('messages', 'ab_test_id')
     op.drop_index('uq_ab_tests_running', table_name='ab_tests')
     op.drop_index('ix_ab_tests_store_started', table_name='ab_tests')
     op.drop_table('ab_tests')
-
-
-def _sqlite_drop_ab_columns() -> None:
-    """SQLite drops a column with a foreign key only by copying the table (batch mode). The copy
-    drops the table's triggers (the search documents', migration 0015) and renaming it back would
-    trip on triggers of other tables naming ``messages``: keep the triggers' SQL, rename the
-    legacy way, then create them again."""
-    conn = op.get_bind()
-    triggers = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                                    "AND tbl_name = 'messages'")).scalars().all()
-    conn.execute(sa.text('PRAGMA legacy_alter_table = ON'))
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_column('ab_variant')
-        batch_op.drop_column('ab_test_id')
-    conn.execute(sa.text('PRAGMA legacy_alter_table = OFF'))
-    for sql in triggers:
-        conn.execute(sa.text(sql))
