@@ -25,7 +25,8 @@ import pytest
 from sqlalchemy import select
 
 from smsdesk.app import create_app
-from smsdesk.models import CannedReply, Conversation, FaqEntry, Message
+from smsdesk.models import CannedReply, Conversation, FaqEntry, Message, utcnow
+from smsdesk.services.ab_tests import start_test
 from smsdesk.services.auth import create_token, end_sessions, remove_agent, revoke_token
 from smsdesk.services.inbound import handle_inbound
 from smsdesk.services.media import add_picture
@@ -56,7 +57,8 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Route:
-    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {faq}, {email};
+    """One route. ``path`` holds {store}, {conversation}, {customer}, {phone}, {canned}, {media}, {faq}, {abtest},
+    {email};
     ``own`` is the answer to the own store's owner, ``agent`` to its agent, ``other`` to that owner on
     the other store's ids, ``none`` to a user of no store."""
 
@@ -155,6 +157,15 @@ ROUTES: dict[tuple[str, str], Route] = {
                                             **OWNER_ONLY),
     ("web.try_answer", "POST"): Route("POST", "/answers/{store}/try", 200, none=403,
                                       form={"message": "where is my order"}, **OWNER_ONLY),
+    # Revenue behind the dashboard, and A/B tests of cart reminders (smsdesk/web/ab_tests.py): owners'
+    ("web.revenue_csv", "GET"): Route("GET", "/dashboard/revenue.csv?store={store}", 200, none=403, **OWNER_ONLY),
+    ("web.ab_test", "GET"): Route("GET", "/templates/{store}/cart_reminder_1/ab-test", 200, none=403, **OWNER_ONLY),
+    ("web.start_ab_test", "POST"): Route("POST", "/templates/{store}/cart_reminder_2/ab-test", 302, none=403,
+                                         form={"name": "t", "body_b": "Come back {{ cart.recovery_url }}",
+                                               "split_percent": "50"}, **OWNER_ONLY),
+    ("web.end_ab_test", "POST"): Route("POST", "/templates/{store}/ab-tests/{abtest}/end", 302, none=403,
+                                       **OWNER_ONLY),
+    ("api.list_ab_tests", "GET"): Route("GET", "/api/stores/{store}/ab-tests", 200, **OWNER_ONLY),
     ("web.simulator", "GET"): Route("GET", "/simulator?customer={customer}", 200),
     ("web.simulator_screen", "GET"): Route("GET", "/simulator/{customer}/screen", 200),
     ("web.simulator_reply", "POST"): Route("POST", "/simulator/{customer}/reply", 302, form={"body": "hi"}),
@@ -182,10 +193,13 @@ def _tenant(make, db_session, *, name: str, first: str, last: str, said: str, ca
     row = CannedReply(store_id=store.id, title=canned, body=canned)
     entry = FaqEntry(store_id=store.id, title=f"{canned} FAQ", questions=[said], answer=canned)
     db_session.add_all([row, entry])
+    test = start_test(db_session, store=store, kind="cart_reminder_1", language="en", body_b=f"{canned} B",
+                      split_percent=50, name=f"{canned} test", now=utcnow())
     db_session.commit()
     conversation = db_session.scalar(select(Conversation).where(Conversation.store_id == store.id))
     return {"store": store.slug, "conversation": conversation.id, "customer": customer.id, "canned": row.id,
-            "phone": customer.phone, "media": picture.id, "faq": entry.id}
+            "phone": customer.phone, "media": picture.id, "faq": entry.id,
+            "abtest": test.id}
 
 
 @pytest.fixture
