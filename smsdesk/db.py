@@ -125,6 +125,22 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def rebuild(engine: Engine) -> None:
+    """Drop everything and migrate from nothing, as ``smsdesk init`` builds a new database (tests
+    and benchmarks only). On PostgreSQL the public schema goes whole: an earlier run may have left
+    an older schema, whose constraints the current models' ``drop_all`` would try to drop by name."""
+    from smsdesk.models import Base  # the models import this module's neighbours; only needed here
+
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)
+
+
 @contextmanager
 def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
     """SQLite alters a table by copying it and dropping the old one, which its foreign-key
@@ -165,10 +181,12 @@ def init_app(app: Flask) -> None:
 
 
 def dispose(app: Flask) -> None:
-    """Close both engines' pooled connections, and the short-link reader's own (web/short_links.py)."""
-    reader = app.extensions.get("smsdesk.link_reader")
-    if reader is not None:
-        reader.close()
+    """Close both engines' pooled connections, after the short links' click writer has written
+    what it holds and their reader has closed its own connections (web/short_links.py)."""
+    for name in ("smsdesk.click_writer", "smsdesk.link_reader"):
+        extension = app.extensions.get(name)
+        if extension is not None:
+            extension.close()
     app.extensions["smsdesk.engine"].dispose()
     app.extensions["smsdesk.read_engine"].dispose()
 

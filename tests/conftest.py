@@ -110,10 +110,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def engine(database_url):
     engine = db.make_engine(database_url)
-    with engine.begin() as conn:  # start from nothing, then migrate the way `smsdesk init` does
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    db.upgrade(engine)
+    db.rebuild(engine)  # start from nothing, then migrate the way `smsdesk init` does
     yield engine
     engine.dispose()
 

@@ -65,10 +65,10 @@ def test_reason_codes_migration_keeps_old_reasons_as_codes_and_words(tmp_path):
     assert [r[1] for r in rows] == old
 
 
-def _kill_other_connections(engine) -> None:
+def _kill(engine, pid: int) -> None:
+    """End one backend, as a server restart or an idle timeout would (others' connections stay)."""
     with engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
 
 def _pool_pid(engine) -> int:
@@ -83,7 +83,7 @@ def test_an_idle_pooled_connection_the_server_dropped_is_replaced_before_use(dat
     engine, killer = db.make_engine(database_url), db.make_engine(database_url)
     try:
         first = _pool_pid(engine)
-        _kill_other_connections(killer)
+        _kill(killer, first)
         monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
         assert _pool_pid(engine) != first  # no error: the ping found it dead and the pool reconnected
     finally:
