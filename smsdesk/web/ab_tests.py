@@ -14,25 +14,17 @@ from smsdesk.services.ab_results import kind_tests
 from smsdesk.services.ab_tests import AB_KINDS, InvalidTest, TestRunning
 from smsdesk.services.languages import NAMES, name as language_name
 from smsdesk.services.template_kinds import KINDS
-from smsdesk.services.template_languages import language_or_default
 from smsdesk.services.template_store import resolve_template
 from smsdesk.services.templates import TemplateError
 from smsdesk.web import bp
 from smsdesk.web.auth import owner_required, signed_in_agent
-from smsdesk.web.editor import owner_store
+from smsdesk.web.editor import owner_store, page_language
 
 
 def _ab_kind(kind: str) -> str:
     if kind not in AB_KINDS:
         abort(404, description=f"Only cart reminders can be A/B tested, not {kind!r}.")
     return kind
-
-
-def _language(store: Store, raw: str | None) -> str:
-    try:
-        return language_or_default(store, raw)
-    except ValueError as exc:
-        abort(400, description=str(exc))
 
 
 def _segments(store: Store, body: str) -> dict | None:
@@ -62,7 +54,7 @@ def _page(store: Store, kind: str, language: str, *, form: dict | None = None, e
 def ab_test(slug: str, kind: str):
     """The kind's A/B test in one language (the store's default unless ``?language=``)."""
     store, kind = owner_store(slug), _ab_kind(kind)
-    return _page(store, kind, _language(store, request.args.get("language")))
+    return _page(store, kind, page_language(store, request.args.get("language")))
 
 
 @bp.post("/templates/<slug>/<kind>/ab-test")
@@ -71,7 +63,7 @@ def start_ab_test(slug: str, kind: str):
     """Start a test; a refused body or split is shown again with the reason (422), a second
     running test of the kind and language is a 409."""
     store, kind = owner_store(slug), _ab_kind(kind)
-    language = _language(store, request.form.get("language"))
+    language = page_language(store, request.form.get("language"))
     form = {name: request.form.get(name, "") for name in ("name", "body_b", "split_percent")}
     session = get_session()
     try:

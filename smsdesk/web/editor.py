@@ -38,7 +38,8 @@ def _kind(kind: str | None) -> str:
     return kind
 
 
-def _language(store: Store, raw: str | None) -> str:
+def page_language(store: Store, raw: str | None) -> str:
+    """The language a page shows (``?language=``, else the store's default); 400 for an unknown one."""
     try:
         return language_or_default(store, raw)
     except ValueError as exc:
@@ -72,7 +73,7 @@ def _page(store: Store, kind: str, *, language: str | None = None, body: str | N
 def templates():
     """The editor for one kind of one store (the first of each by default)."""
     store = owner_store(request.args.get("store"))
-    return _page(store, _kind(request.args.get("kind")), language=_language(store, request.args.get("language")))
+    return _page(store, _kind(request.args.get("kind")), language=page_language(store, request.args.get("language")))
 
 
 @bp.post("/templates/<slug>/<kind>")
@@ -80,7 +81,7 @@ def templates():
 def save(slug: str, kind: str):
     """Save a template; an invalid one is shown again with its line and reason (422)."""
     store, kind = owner_store(slug), _kind(kind)
-    language = _language(store, request.form.get("language"))
+    language = page_language(store, request.form.get("language"))
     session = get_session()
     delay = request.form.get("delay_minutes", "").strip()
     if delay and not delay.isdigit():
