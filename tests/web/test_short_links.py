@@ -265,3 +265,27 @@ def test_other_methods_and_paths_reach_the_app(client, texted):
     _, code = texted
     assert client.post(f"/r/{code}").status_code == 405
     assert client.get(f"/r/{code}/more").status_code == 404
+
+
+def test_the_writer_replaces_a_connection_the_server_dropped(app, db_session, texted, engine):
+    """PostgreSQL: clicks are COPYed on the writer's own connection; after a restart ended it,
+    the batch is written on a new one."""
+    from sqlalchemy import text
+
+    from smsdesk.models import utcnow
+    from smsdesk.services.clicks import ClickWriter, Target, click_row
+    _, code = texted
+    link = db_session.scalar(select(ShortLink).where(ShortLink.code == code))
+    target = Target(link.id, link.url, link.message_id, link.store_id, link.customer_id)
+    writer = ClickWriter(app.extensions["smsdesk.engine"], sleep=lambda s: None)
+    writer.record(click_row(target, at=utcnow(), user_agent=IPHONE))
+    assert writer.flush(5)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            pid = writer._raw.info.backend_pid
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    writer.record(click_row(target, at=utcnow(), user_agent=IPHONE))
+    assert writer.flush(5)
+    writer.close()
+    db_session.fresh()
+    assert [c.device for c in db_session.scalars(select(LinkClick))] == ["ios", "ios"]
