@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from smsdesk.models import LinkClick, LinkSettings, ShortLink
 from smsdesk.services.outbox import enqueue_text
@@ -289,3 +289,53 @@ def test_the_writer_replaces_a_connection_the_server_dropped(app, db_session, te
     writer.close()
     db_session.fresh()
     assert [c.device for c in db_session.scalars(select(LinkClick))] == ["ios", "ios"]
+
+
+def _writer_and_target(app, db_session, code):
+    from smsdesk.services.clicks import ClickWriter, Target
+    link = db_session.scalar(select(ShortLink).where(ShortLink.code == code))
+    target = Target(link.id, link.url, link.message_id, link.store_id, link.customer_id)
+    return ClickWriter(app.extensions["smsdesk.engine"], sleep=lambda s: None), target
+
+
+def test_clicks_from_many_threads_are_each_written_once(app, db_session, texted):
+    """record() takes no lock and wakes the writer only when it is idle; clicks recorded while
+    it gathers, writes or goes idle are all written, once."""
+    from smsdesk.models import utcnow
+    from smsdesk.services.clicks import click_row
+    writer, target = _writer_and_target(app, db_session, texted[1])
+
+    def click_often():
+        for n in range(300):
+            writer.record(click_row(target, at=utcnow(), user_agent=IPHONE))
+            if n % 50 == 0:
+                time.sleep(0.012)  # let the writer go idle now and then
+    threads = [threading.Thread(target=click_often) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert writer.flush(10)
+    writer.close()
+    db_session.fresh()
+    assert db_session.scalar(select(func.count()).select_from(LinkClick)) == 1800
+
+
+def test_a_full_queue_drops_clicks_and_counts_them(app, db_session, texted, monkeypatch):
+    from smsdesk.models import utcnow
+    from smsdesk.services import clicks
+    monkeypatch.setattr(clicks, "MAX_QUEUE", 3)
+    writer, target = _writer_and_target(app, db_session, texted[1])
+    release = threading.Event()
+    real = writer.write_batch
+    monkeypatch.setattr(writer, "write_batch", lambda batch: (release.wait(10), real(batch)))
+    writer.record(click_row := clicks.click_row(target, at=utcnow(), user_agent=IPHONE))
+    time.sleep(clicks.GATHER_SECONDS + 0.1)  # the first click is being written (held)
+    for _ in range(5):
+        writer.record(dict(click_row))
+    assert writer.dropped == 2
+    release.set()
+    assert writer.flush(5)
+    writer.close()
+    db_session.fresh()
+    assert db_session.scalar(select(func.count()).select_from(LinkClick)) == 4
