@@ -266,7 +266,7 @@ class ClickWriter:
 
     def _write_queued(self) -> None:
         while self._rows:
-            batch = []
+            batch: list[dict] = []
             while self._rows and len(batch) < BATCH:
                 batch.append(self._rows.popleft())  # only this thread takes from the deque
             self._write(batch)
