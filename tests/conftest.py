@@ -12,7 +12,7 @@ from types import CodeType
 import pytest
 from flask import Flask
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from smsdesk import crypto, db
@@ -94,10 +94,10 @@ MEMORY_DISK = Path("/dev/shm")  # tmpfs: SQLite's fsync on every commit (synchro
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
+def database_url(tmp_path_factory, worker_id) -> Iterator[str]:
     url = os.environ.get("SMSDESK_TEST_DATABASE_URL")
     if url:
-        yield url
+        yield _own_database(url, worker_id)
         return
     if not (MEMORY_DISK.is_dir() and os.access(MEMORY_DISK, os.W_OK)):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -105,6 +105,21 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="smsdesk-test-", dir=MEMORY_DISK))
     yield f"sqlite:///{folder / 'test.db'}"
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _own_database(url: str, worker_id: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, made on first use
+    (``<name>_gw0``, ...); a plain run uses the database as given."""
+    if worker_id == "master":
+        return url
+    target = make_url(url)
+    own = target.set(database=f"{target.database}_{worker_id}")
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    admin.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
