@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, ConversationStatus, Store, utcnow
-from smsdesk.services.failures import failed_conversations, latest_outbound_failed
+from smsdesk.services.failures import latest_outbound_failed
 from smsdesk.services.paging import DEFAULT_LIMIT, BadPage, decode_cursor, encode_cursor, next_since
-from smsdesk.services.queries import last_messages, latest_orders, summary
+from smsdesk.services.queries import row_extras, summary, summary_rows
 from smsdesk.services.search import mentions, search_condition
 
 WAITING, REST, CHANGED = "cw", "cr", "cs"  # cursor kinds: in the waiting half, the rest, a since-walk
@@ -54,8 +54,8 @@ def list_conversations(session: Session, filters: ConversationFilters, *, limit:
     """One page of the list; ``cursor`` is a previous page's ``next_cursor``."""
     started = utcnow()
     key = _queue_key(cursor)
-    query = _matching(session, select(Conversation), filters)  # once: a search probes its index here
-    found: list[Conversation] = []
+    query = _matching(session, summary_rows(), filters)  # once: a search probes its index here
+    found: list[Row] = []
     if key is None or key[0] == WAITING:
         found = _fetch(session, _ordered(query, waiting=True, after=key), limit + 1)
     if len(found) <= limit:
@@ -71,7 +71,7 @@ def changed_conversations(session: Session, filters: ConversationFilters, *, sin
     """Conversations changed after ``since``, oldest change first: the ones still matching the
     filters in full, the ids of the others in ``removed`` (closed, reassigned ...)."""
     started = utcnow()
-    query = _scoped(select(Conversation), filters).where(Conversation.updated_at > since)
+    query = _scoped(summary_rows(), filters).where(Conversation.updated_at > since)
     if cursor is not None:
         changed_at, last_id = decode_cursor(cursor, CHANGED, (datetime, int))
         query = query.where(tuple_(Conversation.updated_at, Conversation.id) > tuple_(changed_at, last_id))
@@ -85,7 +85,7 @@ def changed_conversations(session: Session, filters: ConversationFilters, *, sin
                             [c.id for c in page if c.id not in still], {c.id: sort_key(c) for c in shown})
 
 
-def sort_key(conversation: Conversation) -> str:
+def sort_key(conversation: Row) -> str:
     """A string that sorts like the list, for a page that places changed rows itself."""
     if conversation.waiting_since is not None:
         return f"0{_micros(conversation.waiting_since):020d}{conversation.id:012d}"
@@ -105,7 +105,7 @@ def _queue_key(cursor: str | None) -> list | None:
         return [REST, *decode_cursor(cursor, REST, (datetime, int))]
 
 
-def _queue_cursor(last: Conversation) -> str:
+def _queue_cursor(last: Row) -> str:
     if last.waiting_since is not None:
         return encode_cursor(WAITING, last.waiting_since, last.id)
     return encode_cursor(REST, last.last_message_at, last.id)
@@ -149,19 +149,14 @@ def _matching(session: Session, query: Select, filters: ConversationFilters, *, 
     return query
 
 
-def _fetch(session: Session, query: Select, limit: int) -> list[Conversation]:
-    if limit <= 0:
-        return []
-    query = query.options(joinedload(Conversation.customer), joinedload(Conversation.store),
-                          joinedload(Conversation.assigned_agent)).limit(limit)
-    return list(session.scalars(query).unique())
+def _fetch(session: Session, query: Select, limit: int) -> list[Row]:
+    """Up to ``limit`` rows of ``summary_rows``."""
+    return list(session.execute(query.limit(limit))) if limit > 0 else []
 
 
-def _summaries(session: Session, conversations: list[Conversation]) -> list[dict]:
-    last = last_messages(session, [c.id for c in conversations])
-    orders = latest_orders(session, [c.customer_id for c in conversations])
-    failed = failed_conversations(session, [c.id for c in conversations])
-    return [summary(c, last.get(c.id), orders.get(c.customer_id), failed=c.id in failed) for c in conversations]
+def _summaries(session: Session, rows: list[Row]) -> list[dict]:
+    extras = row_extras(session, [row.id for row in rows])
+    return [summary(row, extras) for row in rows]
 
 
 def waiting_count(session: Session, store_ids: list[int] | None) -> int:
