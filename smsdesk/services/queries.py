@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, func, null, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from smsdesk.models import (
     Agent,
@@ -36,41 +36,55 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# What the list reads and sorts: a conversation's own columns. What else a row shows is looked up
+# for the page's rows only (``row_extras``): joined to the list, the customer, store and agent were
+# joined to every candidate before the sort (1,000 of them for a search like "Emma Lar").
+LIST_COLUMNS = (Conversation.id, Conversation.customer_id, Conversation.status, Conversation.unread,
+                Conversation.waiting_since, Conversation.last_message_at, Conversation.updated_at)
+# Plain columns, not objects: Conversation, Customer, Store and Agent objects for a page of 50 cost
+# 3-4 ms of a 9-17 ms page (and decrypted the store's secrets once a row).
+PEOPLE = (Store.slug.label("store_slug"), Customer.phone, Customer.first_name, Customer.last_name,
+          Customer.opted_out, Customer.marketing_consent, Agent.email.label("agent_email"))
+LAST_TEXT = (Message.id, Message.body, Message.direction, Message.created_at, Message.media_count, Message.status)
+
+
 @dataclass
 class RowExtras:
-    """What list rows show beyond their conversation, per conversation id."""
+    """What list rows show beyond their conversation's own columns, per conversation id."""
 
-    last: dict[int, Row] = field(default_factory=dict)  # the newest text (LAST_TEXT columns)
+    people: dict[int, Row] = field(default_factory=dict)  # store, customer and agent (PEOPLE)
+    last: dict[int, Row] = field(default_factory=dict)  # the newest text (LAST_TEXT)
     failed: set[int] = field(default_factory=set)  # the newest text to the customer failed
     orders: dict[int, Order] = field(default_factory=dict)  # the customer's newest order
 
 
-# Only the columns a list row shows: at 50 rows a page, whole Message objects were a third of the list's time.
-LAST_TEXT = (Message.id, Message.body, Message.direction, Message.created_at, Message.media_count, Message.status)
-
-
 def row_extras(session: Session, conversation_ids: list[int], *, orders: bool = True) -> RowExtras:
-    """The newest text, whether the newest text to the customer failed, and (``orders``) the newest
-    order of each conversation, in three statements: the ids, then those texts and orders by primary key.
-    As ``id IN (SELECT max(id) ... GROUP BY ...)`` PostgreSQL misjudged how many ids come back and
-    hash-joined a sequential scan of every text (9 of a 30 ms page at 30,000 texts)."""
+    """Store, customer and agent, the newest text, whether the newest text to the customer failed,
+    and (``orders``) the newest order of each conversation, in three statements: those with the
+    newest ids, then the texts and orders by primary key. (As ``id IN (SELECT max(id) ... GROUP
+    BY ...)`` PostgreSQL misjudged how many ids come back and hash-joined a sequential scan of
+    every text: 9 of a 30 ms page at 30,000 texts.)"""
     if not conversation_ids:
         return RowExtras()
     newest_order = _newest(Order.customer_id == Conversation.customer_id, of=Order.id) if orders else null()
-    newest = session.execute(select(Conversation.id, _newest(Message.conversation_id == Conversation.id),
-                                    _newest(Message.conversation_id == Conversation.id,
-                                            Message.direction == Direction.OUT), newest_order)
-                             .where(Conversation.id.in_(conversation_ids))).all()
-    text_ids = {text_id for row in newest for text_id in row[1:3] if text_id is not None}
-    order_ids = {row[3] for row in newest if row[3] is not None}
+    query = (select(Conversation.id, *PEOPLE, _newest(Message.conversation_id == Conversation.id).label("text_id"),
+                    _newest(Message.conversation_id == Conversation.id, Message.direction == Direction.OUT)
+                    .label("out_id"), newest_order.label("order_id"))
+             .join(Customer, Customer.id == Conversation.customer_id).join(Store, Store.id == Conversation.store_id)
+             .outerjoin(Agent, Agent.id == Conversation.assigned_agent_id).where(Conversation.id.in_(conversation_ids)))
+    rows = session.execute(query).all()
+    text_ids = {text_id for row in rows for text_id in (row.text_id, row.out_id) if text_id is not None}
+    order_ids = {row.order_id for row in rows if row.order_id is not None}
     texts = {row.id: row for row in session.execute(select(*LAST_TEXT).where(Message.id.in_(text_ids)))} \
         if text_ids else {}
     found = {order.id: order for order in session.scalars(select(Order).where(Order.id.in_(order_ids)))} \
         if order_ids else {}
     # (a text or order erased between the statements is left out)
-    return RowExtras(last={row[0]: texts[row[1]] for row in newest if row[1] in texts},
-                     failed={row[0] for row in newest if row[2] in texts and texts[row[2]].status in FAILED_STATUSES},
-                     orders={row[0]: found[row[3]] for row in newest if row[3] in found})
+    return RowExtras(people={row.id: row for row in rows},
+                     last={row.id: texts[row.text_id] for row in rows if row.text_id in texts},
+                     failed={row.id for row in rows
+                             if row.out_id in texts and texts[row.out_id].status in FAILED_STATUSES},
+                     orders={row.id: found[row.order_id] for row in rows if row.order_id in found})
 
 
 def _newest(*where: ColumnElement[bool], of: InstrumentedAttribute[int] = Message.id) -> ScalarSelect[int]:
@@ -86,35 +100,18 @@ def latest_orders(session: Session, customer_ids: list[int]) -> dict[int, Order]
             if o.customer_id is not None}
 
 
-# A list row's own columns, read as plain rows: Conversation, Customer, Store and Agent objects for
-# a page of 50 cost 3-4 ms of a 9-17 ms page (and decrypted the store's secrets once a row).
-# Aliases: a filter's own subquery on stores (``store=`` slug) must not correlate to this join.
-_customer, _store, _agent = aliased(Customer), aliased(Store), aliased(Agent)
-ROW_COLUMNS = (Conversation.id, Conversation.customer_id, Conversation.status, Conversation.unread,
-               Conversation.waiting_since, Conversation.last_message_at, Conversation.updated_at,
-               _store.slug.label("store_slug"), _customer.phone, _customer.first_name, _customer.last_name,
-               _customer.opted_out, _customer.marketing_consent, _agent.email.label("agent_email"))
-
-
-def summary_rows() -> Select:
-    """Conversations with what their list rows show (``summary``); add filters and an order."""
-    return (select(*ROW_COLUMNS).join(_customer, _customer.id == Conversation.customer_id)
-            .join(_store, _store.id == Conversation.store_id)
-            .outerjoin(_agent, _agent.id == Conversation.assigned_agent_id))
-
-
-def summary(row: Row, extras: RowExtras) -> dict:
-    """A list row from a ``summary_rows`` row and its ``row_extras``."""
-    last, order = extras.last.get(row.id), extras.orders.get(row.id)
+def summary(row: Row | Conversation, extras: RowExtras) -> dict:
+    """A list row from a conversation (LIST_COLUMNS or the object) and its ``row_extras``."""
+    people, last, order = extras.people[row.id], extras.last.get(row.id), extras.orders.get(row.id)
     return {
         "id": row.id,
-        "store": row.store_slug,
-        "customer_phone": row.phone,
-        "customer_name": Customer.full_name(row.first_name, row.last_name),
-        "opted_out": row.opted_out,
-        "marketing_consent": row.marketing_consent,
+        "store": people.store_slug,
+        "customer_phone": people.phone,
+        "customer_name": Customer.full_name(people.first_name, people.last_name),
+        "opted_out": people.opted_out,
+        "marketing_consent": people.marketing_consent,
         "status": row.status.value,
-        "assigned_to": row.agent_email,
+        "assigned_to": people.agent_email,
         "unread": row.unread,
         "last_message": {"body": last.body, "direction": last.direction.value, "at": iso(last.created_at),
                          "media_count": last.media_count, "preview": preview(last.body, last.media_count)}
@@ -127,11 +124,10 @@ def summary(row: Row, extras: RowExtras) -> dict:
 
 def conversation_summary(session: Session, conversation: Conversation, *, orders: list[Order] | None = None) -> dict:
     """One conversation's list row; ``orders``: all the customer's orders, when already loaded."""
-    row = session.execute(summary_rows().where(Conversation.id == conversation.id)).one()
     extras = row_extras(session, [conversation.id], orders=orders is None)
     if orders:
         extras.orders[conversation.id] = max(orders, key=lambda o: o.id)  # row_extras' choice: the newest id
-    return summary(row, extras)
+    return summary(conversation, extras)
 
 
 def order_dict(order: Order, packages: list[Shipment] | None = None) -> dict:
