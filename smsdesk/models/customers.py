@@ -48,7 +48,12 @@ class Customer(Base):
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return Customer.full_name(self.first_name, self.last_name)
+
+    @staticmethod
+    def full_name(first_name: str, last_name: str) -> str:
+        """The name as shown; for list rows read as plain columns too (services/queries.py)."""
+        return f"{first_name} {last_name}".strip()
 
 
 class SearchDoc(Base):

@@ -45,14 +45,6 @@ def latest_outbound_failed() -> ColumnElement[bool]:
     return latest.in_(FAILED_STATUSES)
 
 
-def failed_conversations(session: Session, conversation_ids: list[int]) -> set[int]:
-    """Which of these conversations' latest text to the customer failed (for the list's marker)."""
-    if not conversation_ids:
-        return set()
-    query = select(Conversation.id).where(Conversation.id.in_(conversation_ids), latest_outbound_failed())
-    return set(session.scalars(query))
-
-
 def retry(session: Session, *, conversation: Conversation, message_id: int, agent: Agent) -> Message:
     """Queue a failed text of this conversation again, as a new text; raises NotRetryable."""
     message = session.get(Message, message_id)

@@ -31,18 +31,20 @@ DOC_FTS = table("doc_search", column("rowid"))
 
 
 def search_condition(session: Session, search: str, customer_id: _HasColumn,
-                     store_ids: list[int] | None = None) -> ColumnElement[bool]:
+                     store_ids: list[int] | None = None) -> tuple[ColumnElement[bool], bool]:
     """A condition on ``customer_id``: the customer matches ``search`` (see the module's note);
-    ``store_ids``: the stores the user may see (None: all), which also narrow the probe."""
+    ``store_ids``: the stores the user may see (None: all), which also narrow the probe. And
+    whether the condition lists the matching customers (at most PROBE): their rows are then
+    best found by customer and sorted, not by walking a list's order and checking each."""
     if _dense(session, search, store_ids):
-        return mentions(search, customer_id)
+        return mentions(search, customer_id), False
     probe = matching_customers(search, dialect=session.get_bind().dialect.name)
     if store_ids is not None:
         probe = probe.where(SearchDoc.store_id.in_(store_ids))
     found = _probe(session, probe.limit(PROBE + 1), indexed=all(len(term) >= TRIGRAM for _, term in _terms(search)))
     if len(found) <= PROBE:
-        return customer_id.in_(found) if found else false()
-    return mentions(search, customer_id)
+        return (customer_id.in_(found), True) if found else (false(), False)
+    return mentions(search, customer_id), False
 
 
 def _dense(session: Session, search: str, store_ids: list[int] | None) -> bool:

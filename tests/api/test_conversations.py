@@ -1,9 +1,11 @@
 """The agents' JSON API: auth, the reply queue, a thread, replying."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from smsdesk.events import CustomerInfo, OrderInfo, OrderPlaced, SmsConsent
-from smsdesk.models import ConsentSource, Order, utcnow
+from smsdesk.models import ConsentSource, Conversation, MessageStatus, Order, utcnow
 from smsdesk.services import search
 from smsdesk.services.consent import record_consent
 from smsdesk.services.events import apply_event
@@ -321,3 +323,29 @@ def test_since_with_a_search_shows_matching_changes_and_removes_the_rest(client,
     changed = client.get("/api/conversations", headers=auth, query_string={"since": mark, "q": "parcel"}).json
     assert [r["customer_phone"] for r in changed["conversations"]] == ["+15025550901"]
     assert len(changed["removed"]) == 1
+
+
+def test_list_row_shows_the_newest_text_order_and_failure(client, make, auth, db_session):
+    """A row's last text is the newest by id; the failed marker follows the newest text *to* the
+    customer (a reply after it clears it, an inbound after it does not); the order is the newest."""
+    store = make.store()
+    text_in(client, store, body="hello")
+    conversation = db_session.scalar(select(Conversation))
+    customer = conversation.customer
+    make.order(store, customer, at=utcnow(), number="2001")
+    make.order(store, customer, at=utcnow() - timedelta(days=1), number="2002")  # older date, newer id
+    make.text(store, customer, at=utcnow(), status=MessageStatus.FAILED, conversation_id=conversation.id)
+    text_in(client, store, body="anyone there?")
+
+    def row():
+        [listed] = client.get("/api/conversations", headers=auth).json["conversations"]
+        detail = client.get(f"/api/conversations/{listed['id']}", headers=auth).json
+        assert {key: detail[key] for key in listed} == listed  # the thread's summary is the list row
+        return listed
+
+    first = row()
+    assert (first["last_message"]["body"], first["last_out_failed"]) == ("anyone there?", True)
+    assert first["latest_order"]["number"] == "2002"
+    make.text(store, customer, at=utcnow(), body="Sorry, on it", conversation_id=conversation.id)
+    second = row()
+    assert (second["last_message"]["body"], second["last_out_failed"]) == ("Sorry, on it", False)
