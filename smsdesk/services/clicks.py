@@ -36,9 +36,9 @@ from smsdesk.models import LinkClick
 log = logging.getLogger(__name__)
 
 BATCH = 500  # clicks per insert
-# A batch waits this long for more clicks: fewer transactions (PostgreSQL: 0.53 -> 0.58-0.62 of
-# bare Flask in bench/redirect.py). At 50 ms the bigger batches held the GIL long enough to
-# raise the redirect's p99 from 7 to 17 ms.
+# A batch waits this long for more clicks, for fewer transactions. In bench/redirect.py 5-20 ms
+# did about as well as no wait (PostgreSQL 0.48-0.60 of bare Flask either way, within the noise);
+# at 50 ms the redirect's p99 rose from 7 to 17 ms.
 GATHER_SECONDS = 0.01
 MAX_QUEUE = 100_000  # clicks waiting at once, per process; beyond it they are dropped (and logged)
 RETRY_MAX_SECONDS = 2.0  # the longest wait between two tries of a batch the database refused
@@ -295,8 +295,8 @@ class ClickWriter:
 
     def _copy(self, batch: list[dict]) -> None:
         """PostgreSQL: COPY the batch on the thread's own connection. A transaction per batch
-        through the pool (checkout, INSERT built per row, commit, checkin) cost more CPU than
-        the redirects it recorded."""
+        through the pool (checkout, the ORM's INSERT, commit, checkin) held bench/redirect.py's
+        PostgreSQL ratio at 0.44-0.48 of bare Flask; with COPY it is 0.48-0.60."""
         connection = self._connection()
         try:
             with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
