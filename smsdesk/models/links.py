@@ -68,8 +68,10 @@ class LinkClick(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("short_links.id"), index=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    # Copies of the link's own (guarded by its foreign keys): a foreign key here made every
+    # click lock its store's row, which stalled the redirects (migration 0024).
+    message_id: Mapped[int] = mapped_column(index=True)
+    store_id: Mapped[int]
+    customer_id: Mapped[int]
     clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
     device: Mapped[str] = mapped_column(String(10), default="other")  # ios, android, desktop, other

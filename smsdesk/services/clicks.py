@@ -1,12 +1,14 @@
 """Clicks on short links: who counts as a click, and the writer that records them off the
 request path.
 
-The redirect (web/short_links.py) answers after one indexed read; the click goes to an
-in-process queue that one background thread per process writes in batches. A busy or locked
-database (SQLite's writer lock, a PostgreSQL restart) delays the batch, it never fails the
-redirect; the batch is retried until written. On a normal shutdown (atexit: gunicorn's worker
-exit, ``smsdesk serve`` ending) what is queued is written before the process ends. What is lost:
-clicks queued when a process is killed outright, and clicks beyond MAX_QUEUE waiting at once.
+The redirect (web/short_links.py) answers after one indexed read and hands the click to a
+writer that works in batches off the request path (``writer_for``): on SQLite, ClickWriter, a
+queue in the process that one thread writes; on PostgreSQL, ClickRelay, a pipe to a writer
+process (services/click_relay.py). A busy or locked database (SQLite's writer lock, a
+PostgreSQL restart) delays the batch, it never fails the redirect; the batch is retried until
+written. On a normal shutdown (atexit: gunicorn's worker exit, ``smsdesk serve`` ending) what
+is queued is written before the process ends. What is lost: on SQLite, clicks queued when a
+process is killed outright; clicks beyond MAX_QUEUE waiting at once.
 
 Counted: a GET whose User-Agent is not a link-preview bot or a script, and that is no browser
 prefetch. HEAD requests, previews (iMessage, WhatsApp, Slack, Facebook, Twitter/X, Telegram,
@@ -32,13 +34,14 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from smsdesk.models import LinkClick
+from smsdesk.services.click_relay import ClickRelay, conninfo
 
 log = logging.getLogger(__name__)
 
 BATCH = 500  # clicks per insert
 # A batch waits this long for more clicks, for fewer transactions. In bench/redirect.py 5-20 ms
-# did about as well as no wait (PostgreSQL 0.48-0.60 of bare Flask either way, within the noise);
-# at 50 ms the redirect's p99 rose from 7 to 17 ms.
+# did about as well as no wait; at 50 ms the redirect's p99 rose from 7 to 17 ms (the thread
+# holds the redirects' GIL longer).
 GATHER_SECONDS = 0.01
 MAX_QUEUE = 100_000  # clicks waiting at once, per process; beyond it they are dropped (and logged)
 RETRY_MAX_SECONDS = 2.0  # the longest wait between two tries of a batch the database refused
@@ -162,17 +165,14 @@ class LinkReader:
                 log.debug("closing a broken link reader connection failed", exc_info=True)
 
 
-CLICK_COLUMNS = ("link_id", "message_id", "store_id", "customer_id", "clicked_at", "device")
-COPY_SQL = f"COPY link_clicks ({', '.join(CLICK_COLUMNS)}) FROM STDIN"
-
-
 def click_row(target: Target, *, at: datetime, user_agent: str) -> dict:
     return {"link_id": target.link_id, "message_id": target.message_id, "store_id": target.store_id,
             "customer_id": target.customer_id, "clicked_at": at, "device": device(user_agent)}
 
 
 class ClickWriter:
-    """One per process: ``record`` queues a click and returns at once; a thread writes batches.
+    """One per process (SQLite): ``record`` queues a click and returns at once; a thread
+    writes batches.
 
     The thread starts on the first click in each process (a gunicorn worker forks after the
     app is built, and threads do not survive a fork). Queueing is an append to a deque, with no
@@ -192,8 +192,6 @@ class ClickWriter:
         self._pid = 0
         self._stopping = False
         self._closing = False
-        self._raw: Any = None  # the writer thread's own connection (PostgreSQL)
-        self._raw_pid = 0
         self.dropped = 0
 
     def record(self, row: dict) -> None:
@@ -247,22 +245,19 @@ class ClickWriter:
             atexit.register(self.close)
 
     def _run(self) -> None:
-        try:
-            while not self._stopping:
-                self._wake.wait()
-                self._wake.clear()
-                self._busy = True
-                if not self._stopping:
-                    time.sleep(GATHER_SECONDS)
-                self._write_queued()
-                with self._written:
-                    self._busy = False
-                    self._written.notify_all()
-                if self._rows:  # queued after the last look, by a record() that saw us busy
-                    self._wake.set()
+        while not self._stopping:
+            self._wake.wait()
+            self._wake.clear()
+            self._busy = True
+            if not self._stopping:
+                time.sleep(GATHER_SECONDS)
             self._write_queued()
-        finally:
-            self._drop_connection()
+            with self._written:
+                self._busy = False
+                self._written.notify_all()
+            if self._rows:  # queued after the last look, by a record() that saw us busy
+                self._wake.set()
+        self._write_queued()
 
     def _write_queued(self) -> None:
         while self._rows:
@@ -287,37 +282,13 @@ class ClickWriter:
                 wait = min(wait * 2, RETRY_MAX_SECONDS)
 
     def write_batch(self, batch: list[dict]) -> None:
-        if self._engine.dialect.name == "postgresql":
-            self._copy(batch)
-            return
         with self._engine.begin() as conn:
             conn.execute(insert(LinkClick), batch)
 
-    def _copy(self, batch: list[dict]) -> None:
-        """PostgreSQL: COPY the batch on the thread's own connection. A transaction per batch
-        through the pool (checkout, the ORM's INSERT, commit, checkin) held bench/redirect.py's
-        PostgreSQL ratio at 0.44-0.48 of bare Flask; with COPY it is 0.48-0.60."""
-        connection = self._connection()
-        try:
-            with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
-                for row in batch:
-                    copy.write_row([row[column] for column in CLICK_COLUMNS])
-            connection.commit()
-        except Exception:
-            self._drop_connection()
-            raise
 
-    def _connection(self) -> Any:
-        if self._raw is None or self._raw_pid != os.getpid():
-            pooled = self._engine.raw_connection()
-            self._raw, self._raw_pid = pooled.driver_connection, os.getpid()
-            pooled.detach()  # kept by the writer thread, not returned to the pool
-        return self._raw
-
-    def _drop_connection(self) -> None:
-        connection, self._raw = self._raw, None
-        if connection is not None and self._raw_pid == os.getpid():
-            try:
-                connection.close()
-            except Exception:  # already broken
-                log.debug("closing the click writer's connection failed", exc_info=True)
+def writer_for(engine: Engine) -> ClickWriter | ClickRelay:
+    """SQLite: a thread of this process writes the clicks (a second process would only wait for
+    the same file's lock). PostgreSQL: a child process of this one (services/click_relay.py)."""
+    if engine.dialect.name == "postgresql":
+        return ClickRelay(conninfo(engine.url))
+    return ClickWriter(engine)

@@ -18,6 +18,7 @@ from smsdesk.models import Role, Store, utcnow
 from smsdesk.models.links import DEFAULT_CLICK_WINDOW_HOURS, DEFAULT_VIEW_WINDOW_HOURS
 from smsdesk.services import clicks
 from smsdesk.services.access import stores_for
+from smsdesk.services.click_relay import ClickRelay
 from smsdesk.services.link_settings import (
     MAX_SMART_SENDING_HOURS,
     MAX_WINDOW_HOURS,
@@ -42,11 +43,11 @@ _COUNTED_HEADERS = {"User-Agent": "HTTP_USER_AGENT", "Sec-Purpose": "HTTP_SEC_PU
                     "X-Moz": "HTTP_X_MOZ"}
 
 
-def click_writer(app: Flask | None = None) -> clicks.ClickWriter:
+def click_writer(app: Flask | None = None) -> clicks.ClickWriter | ClickRelay:
     app = app or current_app
     writer = app.extensions.get(WRITER)
     if writer is None:
-        writer = app.extensions.setdefault(WRITER, clicks.ClickWriter(app.extensions["smsdesk.engine"]))
+        writer = app.extensions.setdefault(WRITER, clicks.writer_for(app.extensions["smsdesk.engine"]))
     return writer
 
 
