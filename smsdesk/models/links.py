@@ -67,9 +67,10 @@ class LinkClick(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    link_id: Mapped[int] = mapped_column(ForeignKey("short_links.id"), index=True)
-    # Copies of the link's own (guarded by its foreign keys): a foreign key here made every
-    # click lock its store's row, which stalled the redirects (migration 0024).
+    # The link and its text, store and customer, copied from the link row the redirect read
+    # (whose own foreign keys guard them). Foreign keys here made every click lock those rows,
+    # which stalled the redirects' reads (migration 0024).
+    link_id: Mapped[int] = mapped_column(index=True)
     message_id: Mapped[int] = mapped_column(index=True)
     store_id: Mapped[int]
     customer_id: Mapped[int]

@@ -67,13 +67,15 @@ class ClickRelay:
         self._lock = threading.Lock()
         self._child: subprocess.Popen | None = None
         self._fd, self._pid = -1, 0
+        self._registered = False  # close() runs at exit
         self.dropped = 0
 
     def record(self, row: dict) -> None:
         """Hand one click over; never blocks, never raises."""
         try:
-            fd = self._fd if self._pid == os.getpid() else self._start()
-            os.write(fd, click_line(row))  # a line is under PIPE_BUF: written whole or not at all
+            line = click_line(row)
+            with self._lock:  # not closed meanwhile by flush(); held for one short write
+                os.write(self._fd if self._pid == os.getpid() else self._start(), line)
         except BlockingIOError:  # the pipe is full: the child is stalled
             self._drop()
         except BrokenPipeError:  # the child ended: the next click starts another
@@ -91,34 +93,36 @@ class ClickRelay:
                 return True
             if child.stdin is not None:
                 child.stdin.close()
-            try:
-                child.wait(timeout)
-            except subprocess.TimeoutExpired:
-                return False
-            self._child = None
-            return True
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        with self._lock:
+            if self._child is child:
+                self._child = None
+        return True
 
     def close(self, timeout: float = CLOSE_SECONDS + 5) -> None:
         if self._child is not None and not self.flush(timeout):
             log.warning("the click writer process had not finished %s s after its pipe closed", timeout)
 
     def _start(self) -> int:
-        with self._lock:
-            if self._pid == os.getpid():
-                return self._fd
-            # Its own process group: a terminal's Ctrl-C ends the web process, and the child with it.
-            self._child = subprocess.Popen(self._command, stdin=subprocess.PIPE, process_group=0)
-            pipe: IO[bytes] = self._child.stdin  # type: ignore[assignment]
-            pipe.write(self._conninfo.encode() + b"\n")
-            pipe.flush()
-            self._fd, self._pid = pipe.fileno(), os.getpid()
-            try:
-                fcntl.fcntl(self._fd, _F_SETPIPE_SZ, PIPE_BYTES)
-            except OSError:  # a lower system limit: the default 64 KB will do
-                pass
-            os.set_blocking(self._fd, False)
+        """Start this process's child (the lock is held)."""
+        # Its own process group: a terminal's Ctrl-C ends the web process, and the child with it.
+        self._child = subprocess.Popen(self._command, stdin=subprocess.PIPE, process_group=0)
+        pipe: IO[bytes] = self._child.stdin  # type: ignore[assignment]
+        pipe.write(self._conninfo.encode() + b"\n")
+        pipe.flush()
+        self._fd, self._pid = pipe.fileno(), os.getpid()
+        try:
+            fcntl.fcntl(self._fd, _F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:  # a lower system limit: the default 64 KB will do
+            pass
+        os.set_blocking(self._fd, False)
+        if not self._registered:
             atexit.register(self.close)
-            return self._fd
+            self._registered = True
+        return self._fd
 
     def _drop(self) -> None:
         self.dropped += 1
@@ -186,7 +190,7 @@ class _Copier:
             log.warning("writing %s clicks failed; trying again", len(self._lines), exc_info=True)
             self._disconnect()
             return False
-        except psycopg.Error:  # a row refused (its link was deleted meanwhile): write the rest one by one
+        except psycopg.Error:  # a row refused (a value its column does not take): write the rest one by one
             self._disconnect()
             self._write_each()
         self._lines = []

@@ -108,7 +108,7 @@ def test_clicks_wait_while_the_table_is_locked_and_are_then_written(engine, rela
 
 def test_a_refused_click_does_not_take_its_batch_with_it(engine, relay, target):
     relay.record(_click(target))
-    relay.record({**_click(target), "link_id": target.link_id + 10_000})  # no such link: refused
+    relay.record({**_click(target), "device": "x" * 11})  # longer than its column: refused
     relay.record(_click(target))
     assert relay.flush(15)
     assert _count(engine) == 2
