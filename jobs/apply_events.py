@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from smsdesk.enums import DeliveryStatus
 from smsdesk.events import (
     CheckoutCompleted,
     CheckoutUpdated,
@@ -106,7 +107,7 @@ def lock_next_store(session: Session, *, now: datetime) -> Store | None:
 
 
 def _due(now: datetime) -> list:
-    return [WebhookDelivery.status == "received", WebhookDelivery.next_attempt_at <= now]
+    return [WebhookDelivery.status == DeliveryStatus.RECEIVED, WebhookDelivery.next_attempt_at <= now]
 
 
 def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, now: datetime,
@@ -146,7 +147,7 @@ def _mark_processed(session: Session, ids: list[int]) -> None:
     so they commit with what they applied)."""
     if ids:
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                        .values(status="processed", error="", next_attempt_at=None))
+                        .values(status=DeliveryStatus.PROCESSED, error="", next_attempt_at=None))
 
 
 def _events(delivery: WebhookDelivery) -> list[Event] | None:
@@ -185,7 +186,7 @@ def apply_delivery(session: Session, store: Store, delivery: WebhookDelivery, *,
     """Apply the delivery's events (``events``: already decoded) and mark it processed (in the
     caller's transaction)."""
     _apply_events(session, store, delivery, events=events)
-    delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
+    delivery.status, delivery.error, delivery.next_attempt_at = DeliveryStatus.PROCESSED, "", None
 
 
 def _apply_events(session: Session, store: Store, delivery: WebhookDelivery, *,
@@ -209,7 +210,7 @@ def _failed_attempt(session: Session, delivery: WebhookDelivery, *, reason: str,
     if delivery.attempts < MAX_ATTEMPTS:
         delivery.next_attempt_at = now + timedelta(seconds=RETRY_BASE * 2 ** (delivery.attempts - 1))
         return
-    delivery.status, delivery.next_attempt_at = "failed", None
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
     delivery.error = f"gave up after {delivery.attempts} attempts: {reason}"[:500]
     audit.record(session, "apply_failed", store_id=delivery.store_id, reason=delivery.error[:255],
                  source=delivery.source, detail={"delivery": delivery.delivery_id, "topic": delivery.topic})

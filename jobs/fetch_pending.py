@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.db import claim_rows
+from smsdesk.enums import DeliveryStatus
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.platforms import PLATFORMS, platform_of
 from smsdesk.platforms.http import ApiError, Credentials
@@ -73,7 +74,7 @@ def claim_due(session: Session, *, limit: int, now: datetime) -> list[int]:
     """Lease up to ``limit`` due pending deliveries and return their ids (one more attempt each)."""
     return claim_rows(
         session, WebhookDelivery,
-        where=[WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+        where=[WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now,
                WebhookDelivery.source.in_(SOURCES)],
         order_by=[WebhookDelivery.next_attempt_at, WebhookDelivery.id], limit=limit,
         values={"next_attempt_at": now + timedelta(seconds=LEASE), "attempts": WebhookDelivery.attempts + 1},
@@ -100,7 +101,7 @@ def process(sessions: sessionmaker[Session], job: Claimed, *, client_factory: Ca
             store = session.get_one(Store, delivery.store_id)
             for event in events:
                 apply_event(session, store=store, event=event, source=job.source, delivery_id=delivery.delivery_id)
-            delivery.status, delivery.error, delivery.next_attempt_at = "processed", "", None
+            delivery.status, delivery.error, delivery.next_attempt_at = DeliveryStatus.PROCESSED, "", None
     except ApiError as exc:
         _failed_attempt(sessions, job.delivery_id, reason=exc.reason, retryable=exc.retryable,
                         retry_after=exc.retry_after, now=clock(), delay=delay)
@@ -120,7 +121,7 @@ def _failed_attempt(sessions: sessionmaker[Session], delivery_id: int, *, reason
             delivery.next_attempt_at = now + timedelta(seconds=wait)
             log.info("%s delivery %s: %s; retrying in %.0f s", delivery.source, delivery_id, reason, wait)
             return
-        delivery.status, delivery.next_attempt_at = "failed", None
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         if retryable:
             delivery.error = f"gave up after {delivery.attempts} attempts: {reason}"[:500]
         audit.record(session, "fetch_failed", store_id=delivery.store_id, reason=delivery.error[:255],

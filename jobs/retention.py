@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from smsdesk.enums import PENDING_STATUSES, MessageStatus
+from smsdesk.enums import PENDING_STATUSES, DeliveryStatus, MessageStatus
 from smsdesk.models import Feedback, Message, WebhookDelivery, utcnow
 from smsdesk.services.media import erase_of
 from smsdesk.services.privacy import ERASED_BODY
 
 PAYLOAD_RETENTION = timedelta(days=30)
-DONE_STATUSES = ("processed", "ignored", "failed")  # "pending"/"received" ones are still needed
+DONE_STATUSES = (DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED, DeliveryStatus.FAILED)  # due ones are needed
 
 
 def purge_payloads(sessions: sessionmaker[Session], *, now: datetime | None = None,

@@ -27,6 +27,19 @@ class Direction(str, enum.Enum):
     OUT = "out"
 
 
+class DeliveryStatus(str, enum.Enum):
+    """Where a recorded webhook delivery (or catch-up poll result) stands."""
+
+    RECEIVED = "received"  # its events wait for jobs/apply_events.py
+    PENDING = "pending"  # a thin webhook: jobs/fetch_pending.py fetches its details first
+    PROCESSED = "processed"  # applied
+    IGNORED = "ignored"  # nothing in it for smsdesk (a topic or change it does not text about)
+    FAILED = "failed"  # given up after its tries; the error says why
+
+
+DUE_DELIVERIES = (DeliveryStatus.RECEIVED, DeliveryStatus.PENDING)  # what a job still has to do
+
+
 class MessageStatus(str, enum.Enum):
     SCHEDULED = "scheduled"  # waiting for its due_at (delays, quiet hours)
     QUEUED = "queued"  # due now, waiting for the sender job

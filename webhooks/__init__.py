@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from smsdesk.db import end_read, get_session, write_begins_with_insert
+from smsdesk.enums import DUE_DELIVERIES, DeliveryStatus
 from smsdesk.events import encode
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.untrusted import unstorable
@@ -96,11 +97,11 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
         return refuse("bad_payload", 400, str(exc))
     delivery_id = adapter.delivery_id(request, body)
     if adapter.fetches_later(topic):
-        recorded = record(adapter, store=store, topic=topic, delivery_id=delivery_id, status="pending",
+        recorded = record(adapter, store=store, topic=topic, delivery_id=delivery_id, status=DeliveryStatus.PENDING,
                           payload=payload)
     else:
         recorded = record(adapter, store=store, topic=topic, delivery_id=delivery_id,
-                          status="received" if events else "ignored", events=events)
+                          status=DeliveryStatus.RECEIVED if events else DeliveryStatus.IGNORED, events=events)
     if not recorded:
         return answer("duplicate")
     if events:
@@ -108,7 +109,7 @@ def receive(adapter: WebhookAdapter, *, slug: str | None):
     return answer("accepted" if events or adapter.fetches_later(topic) else "ignored")
 
 
-def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: str, status: str,
+def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: str, status: DeliveryStatus,
            events: list | None = None, payload: dict | None = None) -> bool:
     """Remember the delivery (with its events, or the payload to fetch from) in one insert and
     one commit; False when it was recorded before.
@@ -117,7 +118,7 @@ def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: st
     jobs/fetch_pending.py fetches a pending one's details first.
     """
     now = utcnow()
-    due = status in ("received", "pending")
+    due = status in DUE_DELIVERIES
     values = {"store_id": store.id, "source": adapter.source, "delivery_id": delivery_id[:255], "topic": topic[:100],
               "status": status, "payload": payload,
               "events": [encode(event) for event in events] if events else None,

@@ -9,6 +9,7 @@ from smsdesk.enums import (  # re-exported: the models' states live beside them 
     ConsentSource as ConsentSource,
     ConsentState as ConsentState,
     ConversationStatus as ConversationStatus,
+    DeliveryStatus as DeliveryStatus,
     Direction as Direction,
     MessageStatus as MessageStatus,
     Platform as Platform,

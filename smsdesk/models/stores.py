@@ -19,9 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smsdesk.crypto import EncryptedString
-from smsdesk.enums import (
-    Platform,
-)
+from smsdesk.enums import DeliveryStatus, Platform
 from smsdesk.models.base import Base, enum_column, utcnow
 
 
@@ -139,8 +137,7 @@ class WebhookDelivery(Base):
     source: Mapped[str] = mapped_column(String(20))
     delivery_id: Mapped[str] = mapped_column(String(255))
     topic: Mapped[str] = mapped_column(String(100), default="")
-    # received|processed|ignored|pending|failed
-    status: Mapped[str] = mapped_column(String(20), default="processed")
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus), default=DeliveryStatus.PROCESSED)
     payload: Mapped[dict[str, Any] | None]
     events: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # until applied and retained
     error: Mapped[str] = mapped_column(Text, default="")

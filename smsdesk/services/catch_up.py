@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smsdesk import events as ev
+from smsdesk.enums import DUE_DELIVERIES, DeliveryStatus
 from smsdesk.events import encode
 from smsdesk.models import CatchUpState, Order, Shipment, Store, WebhookDelivery
 from smsdesk.platforms import PLATFORMS
@@ -93,7 +94,7 @@ def record(session: Session, job: PollJob, polled: Polled, *, now: datetime) -> 
         if judged and not all(_known(session, job.store_id, event) for event in change.events):
             missed.append(change.changed_at)
         session.add(WebhookDelivery(
-            store_id=job.store_id, source=job.source, delivery_id=key, topic=TOPIC, status="received",
+            store_id=job.store_id, source=job.source, delivery_id=key, topic=TOPIC, status=DeliveryStatus.RECEIVED,
             events=[encode(event) for event in change.events], error="", attempts=0, next_attempt_at=now,
             received_at=now))
     _note_missed(state, missed, judged=judged and new > 0)
@@ -166,7 +167,7 @@ def _waiting(session: Session, store_id: int) -> bool:
     """True while deliveries of the store wait to be applied or fetched: the database does not
     show yet what they say, so it can't tell which changes webhooks missed."""
     return session.scalar(select(WebhookDelivery.id).where(
-        WebhookDelivery.store_id == store_id, WebhookDelivery.status.in_(("received", "pending"))).limit(1)) is not None
+        WebhookDelivery.store_id == store_id, WebhookDelivery.status.in_(DUE_DELIVERIES)).limit(1)) is not None
 
 
 def _known(session: Session, store_id: int, event: ev.Event) -> bool:

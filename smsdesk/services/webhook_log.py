@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from smsdesk.enums import DeliveryStatus
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.paging import decode_cursor, encode_cursor, next_since
 
-STATUSES = ("received", "processed", "ignored", "pending", "failed", "all")
+STATUSES = (*(status.value for status in DeliveryStatus), "all")
 CURSOR = "d"  # cursor kind: newest first by (received_at, id)
 
 
@@ -28,7 +29,7 @@ def list_deliveries(session: Session, store: Store, *, status: str, limit: int, 
     (raises paging.BadPage when it is not one of ours), received after ``since``."""
     query = select(WebhookDelivery).where(WebhookDelivery.store_id == store.id)
     if status != "all":
-        query = query.where(WebhookDelivery.status == status)
+        query = query.where(WebhookDelivery.status == DeliveryStatus(status))
     if since is not None:
         query = query.where(WebhookDelivery.received_at > since)
     if cursor is not None:
