@@ -15,6 +15,7 @@ from smsdesk.models import Conversation, Customer, Message, Store
 from smsdesk.services.business_hours import is_open
 from smsdesk.services.desk_settings import back_text, routing_row, schedule_of, settings_for
 from smsdesk.services.outbox import enqueue_kind
+from smsdesk.services.template_store import language_of, resolve_template
 from smsdesk.services.templates import build_context
 
 AWAY_KIND = "away_message"
@@ -37,11 +38,16 @@ def acknowledge(session: Session, *, store: Store, customer: Customer, conversat
         return None
     context = build_context(store={"name": store.name, "support_contact": store.help_text},
                             customer={"first_name": customer.first_name})
-    context["hours"]["back_at"] = back_text(store, schedule, now)
+    # The back time in the language of the version that will be sent (the customer's, else the
+    # store's default, else English).
+    language = resolve_template(session, store_id=store.id, kind=AWAY_KIND, language=language_of(store, customer),
+                                default_language=store.default_language).language
+    context["hours"]["back_at"] = back_text(store, schedule, now, language)
     # Keyed by the previous acknowledgement: two texts racing in both read the same one, so
     # only one of them can queue the next.
     key = f"away:{conversation.id}:{int(previous.timestamp()) if previous else 0}"
-    message = enqueue_kind(session, store=store, customer=customer, kind=AWAY_KIND, context=context, dedupe_key=key)
+    message = enqueue_kind(session, store=store, customer=customer, kind=AWAY_KIND, context=context, dedupe_key=key,
+                           language=language)
     if message is not None:
         routing.away_sent_at = now
     return message

@@ -89,9 +89,8 @@ _SPANISH = {
     "Pueden aplicarse tarifas de mensajes y datos. Responde AYUDA para obtener ayuda o STOP para darte de baja.",
     "feedback_request": _S + "{% if customer.first_name %}¡Hola " + _FN + "! {% endif %}Valora tu experiencia"
     "{% if order.number %} con el pedido " + _ORDER + "{% endif %}: responde del 1 (mala) al 5 (excelente).",
-    # The back time ("Monday at 9:00 AM") is formatted in English only: the translations leave it out.
-    "away_message": _S + "¡Gracias por tu mensaje! Ahora estamos fuera de horario; te responderemos en cuanto "
-    "volvamos.",
+    "away_message": _S + "¡Gracias por tu mensaje! Ahora estamos fuera de horario{% if hours.back_at %}; volvemos "
+    "{{ hours.back_at }} y te responderemos entonces.{% else %}; te responderemos en cuanto volvamos.{% endif %}",
 }
 _FRENCH = {
     "order_confirmed": _S + _greet("Bonjour") + _cased("merci") + " pour votre commande " + _ORDER + " ! "
@@ -121,8 +120,9 @@ _FRENCH = {
     "feedback_request": _S + "{% if customer.first_name %}Bonjour " + _FN + " ! {% endif %}Que pensez-vous de "
     "notre service{% if order.number %} pour la commande " + _ORDER + "{% endif %} ? Répondez par une note de "
     "1 (mauvais) à 5 (excellent).",
-    "away_message": _S + "Merci pour votre message ! Nous sommes actuellement fermés et vous répondrons dès "
-    "notre retour.",
+    "away_message": _S + "Merci pour votre message ! Nous sommes actuellement fermés{% if hours.back_at %} et "
+    "serons de retour {{ hours.back_at }} pour vous répondre.{% else %} et vous répondrons dès notre retour."
+    "{% endif %}",
 }
 _GERMAN = {
     "order_confirmed": _S + _greet("Hallo") + _cased("danke") + " für Ihre Bestellung " + _ORDER + "! "
@@ -151,8 +151,8 @@ _GERMAN = {
     "feedback_request": _S + "{% if customer.first_name %}Hallo " + _FN + "! {% endif %}Wie zufrieden waren Sie"
     "{% if order.number %} mit Ihrer Bestellung " + _ORDER + "{% endif %}? Antworten Sie mit einer Zahl von "
     "1 (schlecht) bis 5 (sehr gut).",
-    "away_message": _S + "Danke für Ihre Nachricht! Wir sind gerade nicht erreichbar und antworten Ihnen, "
-    "sobald wir zurück sind.",
+    "away_message": _S + "Danke für Ihre Nachricht! Wir sind gerade nicht erreichbar{% if hours.back_at %} und "
+    "ab {{ hours.back_at }} wieder für Sie da.{% else %} und antworten Ihnen, sobald wir zurück sind.{% endif %}",
 }
 BODIES: dict[str, dict[str, str]] = {
     kind: {"es": _SPANISH[kind], "fr": _FRENCH[kind], "de": _GERMAN[kind]} for kind in _SPANISH

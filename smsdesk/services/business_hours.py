@@ -252,32 +252,3 @@ def _jump(zone: ZoneInfo, wall: datetime) -> datetime:
         else:
             low = middle
     return datetime.fromtimestamp(high, timezone.utc)
-
-
-# --------------------------------------------------------------------------
-# Saying when the team is back
-# --------------------------------------------------------------------------
-
-
-def clock(at: datetime, *, twelve_hour: bool) -> str:
-    """"9:00 AM" / "5:30 PM", or "9:00" / "17:30" on a 24-hour clock."""
-    if twelve_hour:
-        return f"{(at.hour % 12) or 12}:{at.minute:02d} {'AM' if at.hour < 12 else 'PM'}"
-    return f"{at.hour}:{at.minute:02d}"
-
-
-def back_at_text(schedule: Schedule | None, back: datetime, now: datetime, *, twelve_hour: bool) -> str:
-    """When the team is back, as a customer reads it in the store's zone: "today at 1:00 PM",
-    "tomorrow at 9:00 AM", "Monday at 9:00 AM", or a week on "Monday, Dec 14 at 9:00 AM"."""
-    zone = zone_of(schedule.timezone if schedule else "UTC")
-    local_back, local_now = back.astimezone(zone), now.astimezone(zone)
-    days = (local_back.date() - local_now.date()).days
-    when = clock(local_back, twelve_hour=twelve_hour)
-    if days == 0:
-        return f"today at {when}"
-    if days == 1:
-        return f"tomorrow at {when}"
-    name = WEEKDAYS[local_back.weekday()]
-    if days < 7:
-        return f"{name} at {when}"
-    return f"{name}, {local_back.strftime('%b')} {local_back.day} at {when}"

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from smsdesk.models import Conversation, ConversationRouting, DeskSettings, Store
 from smsdesk.models.desk import DEFAULT_AGENT_LIMIT, DEFAULT_ANSWER_MINUTES
+from smsdesk.services.back_time import back_at_text
 from smsdesk.services.business_hours import (
     WEEKDAYS,
     InvalidSchedule,
     Schedule,
-    back_at_text,
     day_text,
     is_open,
     next_open,
@@ -81,12 +81,13 @@ def twelve_hour(store: Store) -> bool:
     return (store.country or "").upper() in TWELVE_HOUR_COUNTRIES
 
 
-def back_text(store: Store, schedule: Schedule | None, now: datetime) -> str:
-    """When the team is back ("Monday at 9:00 AM"); "" when it is open or never opens."""
+def back_text(store: Store, schedule: Schedule | None, now: datetime, language: str = "en") -> str:
+    """When the team is back ("Monday at 9:00 AM", or in ``language``: services/back_time.py);
+    "" when it is open or never opens."""
     back = next_open(schedule, now)
     if back is None or back <= now:
         return ""
-    return back_at_text(schedule, back, now, twelve_hour=twelve_hour(store))
+    return back_at_text(schedule, back, now, twelve_hour=twelve_hour(store), language=language)
 
 
 def status_text(store: Store, schedule: Schedule | None, now: datetime) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from smsdesk.models import Conversation, Message, MessageStatus
@@ -142,3 +143,27 @@ def test_it_is_sent_like_any_text(db_session, make, drain, twilio_server):
     assert drain() == 1
     [ack] = away_texts(db_session)
     assert ack.status == MessageStatus.SENT and ack.provider_sid
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("es", "Ahora estamos fuera de horario; volvemos el lunes a las 9:00 a. m. y te responderemos entonces."),
+    ("fr", "Nous sommes actuellement fermés et serons de retour lundi à 9 h 00 pour vous répondre."),
+    ("de", "Wir sind gerade nicht erreichbar und ab Montag um 9:00 Uhr wieder für Sie da."),
+])
+def test_the_back_time_is_in_the_customers_language(db_session, make, language, said):
+    store = make.store(timezone="America/New_York")
+    configure(db_session, store, hours=OFFICE, away_message=True)
+    customer = make.customer(store, language=language)
+    text_at(db_session, store, customer, SATURDAY_AFTERNOON)
+    [away] = away_texts(db_session)
+    assert away.body.endswith(said)
+
+
+def test_a_language_without_a_version_gets_the_store_default_and_its_back_time(db_session, make):
+    store = make.store(timezone="America/New_York")
+    store.default_language = "de"
+    configure(db_session, store, hours=OFFICE, away_message=True)
+    customer = make.customer(store, language="it")  # no Italian version: the store's German one
+    text_at(db_session, store, customer, SATURDAY_AFTERNOON)
+    [away] = away_texts(db_session)
+    assert away.body.endswith("ab Montag um 9:00 Uhr wieder für Sie da.")

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from smsdesk.services.back_time import back_at_text
 from smsdesk.services.business_hours import (
     Interval,
     InvalidSchedule,
     Schedule,
-    back_at_text,
     day_text,
     is_open,
     next_open,
