@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from flask import Flask, redirect
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
@@ -134,19 +134,8 @@ def _fill(url: str) -> list[str]:
                                    body=f"Your cart: {TARGET}?n={n}")
             assert message is not None
             codes.append(message.body.rsplit("/r/", 1)[1])
-    if engine.dialect.name == "postgresql":
-        _settle(engine)
     engine.dispose()
     return codes
-
-
-def _settle(engine) -> None:
-    """Let the database the run just created and filled settle, as a production one has: its
-    tables vacuumed and analyzed, its dirty pages written. Without this, the first round of
-    some runs had reads stalled for 0.2-1 s inside PostgreSQL (bench/README.md)."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-        conn.execute(text("CHECKPOINT"))
 
 
 def _clicks(url: str) -> int:
