@@ -77,7 +77,7 @@ def changed_conversations(session: Session, filters: ConversationFilters, *, sin
         query = query.where(tuple_(Conversation.updated_at, Conversation.id) > tuple_(changed_at, last_id))
     found = _fetch(session, query.order_by(Conversation.updated_at, Conversation.id), limit + 1)
     page, more = found[:limit], len(found) > limit
-    still = set(session.scalars(_matching(session, select(Conversation.id), filters, per_row=True)[0]
+    still = set(session.scalars(_matching_rows(select(Conversation.id), filters)
                                 .where(Conversation.id.in_([c.id for c in page])))) if page else set()
     shown = [c for c in page if c.id in still]
     next_cursor = encode_cursor(CHANGED, page[-1].updated_at, page[-1].id) if more else None
@@ -139,11 +139,25 @@ def _scoped(query: Select, filters: ConversationFilters) -> Select:
     return query
 
 
-def _matching(session: Session, query: Select, filters: ConversationFilters, *,
-              per_row: bool = False) -> tuple[Select, bool]:
-    """``query`` narrowed by every filter, and whether a search listed its matching customers
-    (``search_condition``); ``per_row``: for a few known rows, where a search is cheapest
+def _matching(session: Session, query: Select, filters: ConversationFilters) -> tuple[Select, bool]:
+    """``query`` narrowed by every filter, and whether its search listed the matching customers
+    (``search_condition``)."""
+    query, search = _filtered(query, filters), _search(filters)
+    if search is None:
+        return query, False
+    condition, listed = search_condition(session, search, Conversation.customer_id, filters.store_ids)
+    return query.where(condition), listed
+
+
+def _matching_rows(query: Select, filters: ConversationFilters) -> Select:
+    """``query`` narrowed by every filter, for a few known rows: a search is then cheapest
     checked on each row's own texts and orders."""
+    query, search = _filtered(query, filters), _search(filters)
+    return query if search is None else query.where(mentions(search, Conversation.customer_id))
+
+
+def _filtered(query: Select, filters: ConversationFilters) -> Select:
+    """``query`` narrowed by every filter but the search."""
     query = _scoped(query, filters)
     if filters.status != "all":
         query = query.where(Conversation.status == ConversationStatus(filters.status))
@@ -151,12 +165,11 @@ def _matching(session: Session, query: Select, filters: ConversationFilters, *,
         query = query.where(Conversation.assigned_agent_id == filters.assigned_to)
     if filters.failed:
         query = query.where(latest_outbound_failed())
-    listed = False
-    if filters.search and filters.search.strip():
-        search, listed = (mentions(filters.search, Conversation.customer_id), False) if per_row else \
-            search_condition(session, filters.search, Conversation.customer_id, filters.store_ids)
-        query = query.where(search)
-    return query, listed
+    return query
+
+
+def _search(filters: ConversationFilters) -> str | None:
+    return filters.search if filters.search and filters.search.strip() else None
 
 
 def _fetch(session: Session, query: Select, limit: int) -> list[Row]:
