@@ -48,6 +48,7 @@ GATHER_SECONDS = 0.05
 MAX_QUEUE = 100_000  # clicks the child holds while the database refuses them
 RETRY_MAX_SECONDS = 2.0  # the longest wait between two tries of a refused batch
 CLOSE_SECONDS = 10.0  # how long the child, its pipe closed, keeps trying to write what it holds
+RESTART_SECONDS = 5.0  # a child that ended by itself is replaced no sooner: no process per click
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (named in fcntl only from Python 3.10, on Linux)
 
 
@@ -68,6 +69,8 @@ class ClickRelay:
         self._child: subprocess.Popen | None = None
         self._fd, self._pid = -1, 0
         self._registered = False  # close() runs at exit
+        self._restart_at = 0.0  # (monotonic) a child that ended by itself is not replaced before
+        self.started = 0  # children started
         self.dropped = 0
 
     def record(self, row: dict) -> None:
@@ -75,12 +78,17 @@ class ClickRelay:
         try:
             line = click_line(row)
             with self._lock:  # not closed meanwhile by flush(); held for one short write
+                if self._pid != os.getpid() and time.monotonic() < self._restart_at:
+                    self._drop()
+                    return
                 os.write(self._fd if self._pid == os.getpid() else self._start(), line)
         except BlockingIOError:  # the pipe is full: the child is stalled
             self._drop()
-        except BrokenPipeError:  # the child ended: the next click starts another
+        except BrokenPipeError:  # the child ended by itself (a bug, or killed): replaced in a while
             self._drop()
-            self._pid = 0
+            self._pid, self._restart_at = 0, time.monotonic() + RESTART_SECONDS
+            log.error("the click writer process ended (exit code %s); another starts in %s s",
+                      self._child.poll() if self._child else None, RESTART_SECONDS)
         except Exception:  # a click is worth less than the redirect
             log.exception("a click could not be handed over")
 
@@ -110,6 +118,7 @@ class ClickRelay:
         """Start this process's child (the lock is held)."""
         # Its own process group: a terminal's Ctrl-C ends the web process, and the child with it.
         self._child = subprocess.Popen(self._command, stdin=subprocess.PIPE, process_group=0)
+        self.started += 1
         pipe: IO[bytes] = self._child.stdin  # type: ignore[assignment]
         pipe.write(self._conninfo.encode() + b"\n")
         pipe.flush()

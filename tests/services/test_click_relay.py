@@ -18,6 +18,7 @@ from smsdesk.services.clicks import Target, click_row
 from smsdesk.services.outbox import enqueue_text
 from tests.conftest import PUBLIC_URL
 
+NO_DATABASE = Target(1, "https://shop.example.com/cart", 2, 3, 4)  # for children that never write
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) Mobile/15E148 Safari/604.1"
 
 
@@ -153,7 +154,8 @@ def _alive(pid: int) -> bool:
         return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # not a zombie awaiting its reaper
 
 
-def test_a_stalled_child_costs_clicks_never_a_wait(target):
+def test_a_stalled_child_costs_clicks_never_a_wait():
+    target = NO_DATABASE
     relay = ClickRelay("unused", command=[sys.executable, "-c", "import time; time.sleep(3)"])  # never reads
     started = time.monotonic()
     for _ in range(40_000):  # ~2.9 MB: more than the pipe holds
@@ -162,3 +164,14 @@ def test_a_stalled_child_costs_clicks_never_a_wait(target):
     assert 0 < relay.dropped < 40_000
     assert relay.flush(10)
 
+
+
+def test_a_child_that_keeps_ending_is_not_restarted_for_every_click():
+    target = NO_DATABASE
+    relay = ClickRelay("unused", command=[sys.executable, "-c", "pass"])  # ends at once
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        relay.record(_click(target))
+        time.sleep(0.01)
+    assert relay.started == 1 and relay.dropped > 50  # one start in RESTART_SECONDS, the clicks dropped
+    relay.close()
