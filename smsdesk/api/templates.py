@@ -23,12 +23,13 @@ from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_pr
 PREVIEW_CAP = MAX_BODY_LENGTH  # a preview never shows more than one whole SMS can carry
 
 
-def preview_dict(store: Store, body: str) -> dict:
-    """``body`` rendered with sample data, with its segments and encoding; raises TemplateError.
+def preview_dict(store: Store, body: str, language: str = "en") -> dict:
+    """``body`` rendered with sample data (as ``language``'s customers get it), with its segments
+    and encoding; raises TemplateError.
 
     The text is cut at PREVIEW_CAP characters; ``cut`` and ``cut_message`` say so.
     """
-    text, stopped = render_preview(body, sample_context(store.name))
+    text, stopped = render_preview(body, sample_context(store.name, language))
     text = short_links.preview(get_session(), store.id, text)  # links as the store sends them
     cut = stopped or len(text) > PREVIEW_CAP
     text = text[:PREVIEW_CAP]
@@ -156,6 +157,6 @@ def preview_template(slug: str, kind: str):
     if not isinstance(body, str):
         return error("invalid_value", "body must be a string", 422)
     try:
-        return preview_dict(store, body)
+        return preview_dict(store, body, language)
     except TemplateError as exc:
         return {"error": "invalid_template", "message": str(exc), "line": exc.line, "reason": exc.reason}, 422

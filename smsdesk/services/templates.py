@@ -12,14 +12,19 @@ import functools
 import re
 import traceback
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SecurityError
 
+from smsdesk.services.back_time import back_at_text
 from smsdesk.services.template_budget import ENV, MAX_BODY_LENGTH, MAX_OUTPUT_CHARS, BudgetExceeded, render_bounded
 from smsdesk.services.template_kinds import NAMESPACES, VARIABLES
+
+# The sample back time: closed on a Saturday, back on Monday at 9:00.
+SAMPLE_NOW, SAMPLE_BACK = datetime(2026, 12, 5, 15, tzinfo=timezone.utc), datetime(2026, 12, 7, 9, tzinfo=timezone.utc)
 
 # --------------------------------------------------------------------------
 # Contexts
@@ -48,8 +53,9 @@ def build_context(*, store: Mapping | None = None, customer: Mapping | None = No
     return context
 
 
-def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, Any]]:
-    """Realistic data for previews and for validating a template once."""
+def sample_context(store_name: str = "Acme Outfitters", language: str = "en") -> dict[str, dict[str, Any]]:
+    """Realistic data for previews and for validating a template once; the away message's back
+    time as a customer reading ``language`` gets it."""
     context = build_context(
         store={"name": store_name,
                "support_contact": "support@shop.example.com"},
@@ -64,7 +70,8 @@ def sample_context(store_name: str = "Acme Outfitters") -> dict[str, dict[str, A
                   "items": "Wool Mittens, Scarf"},
         refund={"amount": "54.00", "partial": False},
     ) | {"answer": {"status": "shipped", "text": "Returns are free within 30 days: acme.example/returns"}}
-    context["hours"]["back_at"] = "Monday at 9:00 AM"  # the away message's "back" time
+    context["hours"]["back_at"] = back_at_text(None, SAMPLE_BACK, SAMPLE_NOW, twelve_hour=language in ("en", "es"),
+                                               language=language)  # "Monday at 9:00 AM"
     return context
 
 # --------------------------------------------------------------------------

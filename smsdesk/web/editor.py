@@ -125,12 +125,13 @@ def save_default_language(slug: str):
 def preview(slug: str, kind: str):
     """Live preview for the editor: JSON, like the API's preview."""
     store, _ = owner_store(slug), _kind(kind)
+    language = page_language(store, request.args.get("language"))
     payload = request.get_json(silent=True)
     body = payload.get("body") if isinstance(payload, dict) else None
     if not isinstance(body, str):
         return {"error": "invalid_body", "message": "send {\"body\": \"...\"}"}, 400
     try:
-        return preview_dict(store, body)
+        return preview_dict(store, body, language)
     except TemplateError as exc:
         return {"error": "invalid_template"} | template_error_dict(exc), 422
 

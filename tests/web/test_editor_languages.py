@@ -51,3 +51,15 @@ def test_set_the_store_default_language(browser, owner, make, db_session):
 def test_an_agent_cannot_set_the_default_language(browser, agent, make):
     store = make.store()
     assert browser.post(f"/templates/{store.slug}/language", {"default_language": "es"}).status_code == 403
+
+
+def test_the_preview_reads_the_back_time_in_the_editors_language(browser, owner, make):
+    store = make.store()
+    page = browser.get(f"/templates?store={store.slug}&kind=away_message&language=es").get_data(as_text=True)
+    assert f"/templates/{store.slug}/away_message/preview?language=es" in page
+    body = {"body": "Volvemos {{ hours.back_at }}"}
+    said = {language: browser.post_json(f"/templates/{store.slug}/away_message/preview?language={language}",
+                                        body).json["text"] for language in ("en", "es", "fr", "de")}
+    assert said == {"en": "Volvemos Monday at 9:00 AM", "es": "Volvemos el lunes a las 9:00 a. m.",
+                    "fr": "Volvemos lundi à 9 h 00", "de": "Volvemos Montag um 9:00 Uhr"}
+    assert browser.post_json(f"/templates/{store.slug}/away_message/preview?language=e!", body).status_code == 400
