@@ -5,9 +5,10 @@ does), bench/redirect.py's PostgreSQL ratio stayed at 0.45-0.60 of bare Flask: t
 batches, small because a longer wait held the redirects' GIL longer, cost more database work
 per click than the redirect's own read. Here the web process only writes each click as one
 line to a pipe, a non-blocking ``os.write`` that never waits. The child process
-(``python -m smsdesk.services.click_relay``, which imports psycopg and not smsdesk's models) lets clicks gather in
-the pipe for GATHER_SECONDS, then COPYs them in one transaction: no thread in the web
-process, and batches ten times larger.
+(``python -m smsdesk.services.click_relay``, which imports psycopg, not smsdesk's models) lets
+clicks gather in the pipe for GATHER_SECONDS, then COPYs them in one transaction: no thread in
+the web process, and batches ten times larger. (``link_clicks`` has no foreign keys: their row
+locks stalled the redirects' reads; migration 0024.)
 
 The child starts with the first click in each web process (a gunicorn worker forks after the
 app is built). It ignores SIGINT and SIGTERM and ends when its pipe closes: when the web
