@@ -38,7 +38,6 @@ _WORDS = {
                  ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
                   "Oktober", "November", "Dezember")),
 }
-LANGUAGES = frozenset(_WORDS)
 
 
 def clock(at: datetime, *, twelve_hour: bool, language: str = "en") -> str:
@@ -59,10 +58,10 @@ def clock(at: datetime, *, twelve_hour: bool, language: str = "en") -> str:
 def back_at_text(schedule: Schedule | None, back: datetime, now: datetime, *, twelve_hour: bool,
                  language: str = "en") -> str:
     """When the team is back, in the schedule's zone: "today at 1:00 PM", "tomorrow at 9:00 AM",
-    "Monday at 9:00 AM", a week on "Monday, Dec 14 at 9:00 AM"; the same in ``language`` (one
-    of LANGUAGES, else English)."""
-    words = _WORDS.get(language) or _WORDS["en"]
+    "Monday at 9:00 AM", a week on "Monday, Dec 14 at 9:00 AM"; the same in Spanish, French or
+    German, and in English for any other ``language``."""
     language = language if language in _WORDS else "en"
+    words = _WORDS[language]
     zone = zone_of(schedule.timezone if schedule else "UTC")
     local_back, local_now = back.astimezone(zone), now.astimezone(zone)
     days = (local_back.date() - local_now.date()).days
