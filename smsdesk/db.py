@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, selec
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from smsdesk import sqlite_gate
+
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
 # A pooled PostgreSQL connection idle this long is pinged before use (see _ping_if_idle).
 PING_IDLE_SECONDS = 10.0
@@ -37,13 +39,23 @@ def make_engine(url: str, *, sqlite_begin: str = "IMMEDIATE") -> Engine:
         # writes (a claim, a webhook) waits for the lock (busy_timeout) instead of failing
         # with "database is locked" when it upgrades. Readers that never write may pass
         # sqlite_begin="DEFERRED".
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {sqlite_begin}"))
+        # Writers queue at the file's gate first (sqlite_gate.py): at BEGIN IMMEDIATE, or in a
+        # DEFERRED transaction before its first write.
+        file = sqlite_file(url)
+        gate = sqlite_gate.install(engine, file, begins_writing=sqlite_begin == "IMMEDIATE") if file else None
+        event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, sqlite_begin, gate))
         return engine
     engine = create_engine(url, hide_parameters=True, pool_size=10, max_overflow=20)
     event.listen(engine, "handle_error", _hide_row_values)
     event.listen(engine.pool, "checkin", _note_checkin)
     event.listen(engine.pool, "checkout", lambda conn, record, _proxy: _ping_if_idle(engine, conn, record))
     return engine
+
+
+def _sqlite_begin(conn: Connection, mode: str, gate: sqlite_gate.WriterGate | None) -> None:
+    if gate is not None and mode == "IMMEDIATE":
+        gate.enter(conn.connection.dbapi_connection)
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _note_checkin(_dbapi_conn, record) -> None:
