@@ -109,7 +109,8 @@ def install(engine: Engine, file: Path, *, begins_writing: bool) -> WriterGate:
         finally:
             gate.leave(dbapi_conn)
 
-    dialect.do_commit, dialect.do_rollback, dialect.do_close = do_commit, do_rollback, do_close  # type: ignore[method-assign]
+    # This engine's own dialect object: other engines keep the plain methods.
+    dialect.do_commit, dialect.do_rollback, dialect.do_close = do_commit, do_rollback, do_close  # type: ignore[method-assign,assignment]
     return gate
 
 
