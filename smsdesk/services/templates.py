@@ -106,12 +106,15 @@ def _compile(body: str) -> jinja2.Template:
 
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Spanish times end in an abbreviation ("9:00 a. m."): its period also ends a sentence, so a
+# template's own full stop after {{ hours.back_at }} is dropped (not an ellipsis).
+_DOUBLE_STOP = re.compile(r"(\b[ap]\. m\.)\.(?!\.)")
 
 
 def _tidy(text: str) -> str:
     """Collapse the whitespace empty variables and blocks leave behind."""
     lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _DOUBLE_STOP.sub(r"\1", _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip())
 
 
 def render_message(body: str, context: Mapping) -> str:

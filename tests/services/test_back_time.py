@@ -8,6 +8,7 @@ import pytest
 
 from smsdesk.services.back_time import back_at_text, clock
 from smsdesk.services.business_hours import Schedule
+from smsdesk.services.templates import render_message
 
 BERLIN = Schedule("Europe/Berlin", ())  # only its zone is read
 SATURDAY_MORNING = datetime(2026, 12, 5, 8, tzinfo=timezone.utc)  # 09:00 in Berlin
@@ -45,3 +46,12 @@ def test_spanish_and_english_follow_a_twelve_hour_store_french_and_german_do_not
 def test_an_unknown_language_reads_english():
     assert back_at_text(BERLIN, utc(2026, 12, 7, 8), SATURDAY_MORNING, twelve_hour=False, language="it") == (
         "Monday at 9:00")
+
+
+def test_a_templates_full_stop_after_a_spanish_time_is_not_doubled():
+    back = back_at_text(BERLIN, utc(2026, 12, 7, 13), SATURDAY_MORNING, twelve_hour=True, language="es")
+    assert back == "el lunes a las 2:00 p. m."
+    said = render_message("Volvemos {{ back }}. ¡Gracias!", {"back": back})
+    assert said == "Volvemos el lunes a las 2:00 p. m. ¡Gracias!"
+    # An ellipsis is kept whole after the abbreviation's own period (as the RAE writes "etc....").
+    assert render_message("{{ back }}...", {"back": back}) == "el lunes a las 2:00 p. m...."
