@@ -137,13 +137,11 @@ def _insert(values: dict) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(INSERT_DELIVERY, values)
         return
-    session = get_session()
-    try:
-        session.execute(INSERT_DELIVERY, values)
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # nothing else was written in this transaction
-        raise
+    # SQLite: a DEFERRED transaction whose first statement is the insert takes the write lock
+    # there and holds it for the insert and commit only (a duplicate rolls back as it leaves).
+    with current_app.extensions["smsdesk.read_engine"].connect() as conn:
+        conn.execute(INSERT_DELIVERY, values)
+        conn.commit()
 
 
 # -- stores, cached per process -------------------------------------------------------------
