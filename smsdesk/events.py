@@ -230,9 +230,10 @@ SCALARS = frozenset({str, int, float, bool, type(None)})  # JSON-ready as they a
 def _plain(value: Any) -> Any:
     # Most values of an event are scalars, so they are answered first: encoding runs in every
     # webhook request (an order has ~60 values).
-    if type(value) in SCALARS:
+    kind: type = type(value)
+    if kind in SCALARS:
         return value
-    names = _field_names(type(value))
+    names = _field_names(kind)
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
