@@ -85,7 +85,7 @@ def _bench_database(label: str, url: str, scratch: Path, plan: dict[str, int]) -
     script = scratch / f"redirect-{label}.lua"
     script.write_text(LUA % {"codes": ",".join(f'"{c}"' for c in codes), "agent": PHONE_BROWSER})
     ratios, answered = [], 0
-    servers = _Servers(url)
+    servers = _Servers(url, log=scratch / f"{label}-servers.log")
     with servers:
         for round_no in range(1, plan["rounds"] + 1):
             bare = _run(servers.bare_port, script, plan["seconds"])
@@ -98,6 +98,7 @@ def _bench_database(label: str, url: str, scratch: Path, plan: dict[str, int]) -
     written = _clicks(url)
     print(f"  {written} clicks written for {answered} redirects answered (incl. warm-ups) after a SIGTERM stop",
           flush=True)
+    _print_problems(servers.log)
     ratio = statistics.median(ratios)
     print(f"RATIO redirect_{label} {ratio:.3f}", flush=True)
     return ratio
@@ -147,11 +148,21 @@ def _clicks(url: str) -> int:
         engine.dispose()
 
 
+def _print_problems(log: Path, limit: int = 30) -> None:
+    """The servers' (and click writers') warnings and errors, so a bad round shows its cause."""
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if not re.search(r"\[INFO\]| INFO ", line)]
+    for line in lines[:limit]:
+        print(f"  server log: {line}", flush=True)
+    if len(lines) > limit:
+        print(f"  server log: ... {len(lines) - limit} more lines in {log}", flush=True)
+
+
 class _Servers:
     """Both gunicorns, same command; smsdesk without its scheduler (no worker needed here)."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, *, log: Path):
+        self.url, self.log = url, log
         self.bare_port, self.smsdesk_port = _free_port(), _free_port()
         self.processes: list[subprocess.Popen] = []
 
@@ -159,9 +170,10 @@ class _Servers:
         env = {**os.environ, "SMSDESK_DATABASE_URL": self.url, "SMSDESK_SMS_PROVIDER": "simulator",
                "SMSDESK_SERVER_SECRET_KEY": "bench-secret-key", "SMSDESK_SCHEDULER_ENABLED": "false"}
         apps = ((self.bare_port, "bench.redirect:bare_app()"), (self.smsdesk_port, "smsdesk.app:create_app()"))
-        for port, app in apps:
-            self.processes.append(subprocess.Popen([*GUNICORN, "-b", f"127.0.0.1:{port}", app], cwd=ROOT, env=env,
-                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with self.log.open("ab") as log:  # the children keep their own copies of the descriptor
+            for port, app in apps:
+                self.processes.append(subprocess.Popen([*GUNICORN, "-b", f"127.0.0.1:{port}", app], cwd=ROOT,
+                                                       env=env, stdout=log, stderr=log))
         for port in (self.bare_port, self.smsdesk_port):
             _wait_for_port(port)
         return self

@@ -104,7 +104,8 @@ def _drive(ports: list[int], token: str, seconds: int) -> Run:
     with ThreadPoolExecutor(len(ports)) as pool:
         runs = list(pool.map(lambda port: _parse_wrk(_wrk(port, token, each, seconds)), ports))
     return Run(rps=sum(r.rps for r in runs), p50_ms=max(r.p50_ms for r in runs), p99_ms=max(r.p99_ms for r in runs),
-               failed=sum(r.failed for r in runs), timeouts=sum(r.timeouts for r in runs))
+               max_ms=max(r.max_ms for r in runs), failed=sum(r.failed for r in runs),
+               timeouts=sum(r.timeouts for r in runs))
 
 
 def _wrk(port: int, token: str, connections: int, seconds: int) -> str:
