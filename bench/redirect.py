@@ -25,6 +25,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from flask import Flask, redirect
@@ -88,13 +90,13 @@ def _bench_database(label: str, url: str, scratch: Path, plan: dict[str, int]) -
     servers = _Servers(url, log=scratch / f"{label}-servers.log")
     with servers:
         for round_no in range(1, plan["rounds"] + 1):
-            bare = _run(servers.bare_port, script, plan["seconds"])
-            ours = _run(servers.smsdesk_port, script, plan["seconds"])
+            bare = _run(servers.bare_port, script, plan["seconds"], url)
+            ours = _run(servers.smsdesk_port, script, plan["seconds"], url)
             ratios.append(ours.rps / bare.rps)
             answered += ours.requests
             print(f"{label} round {round_no}:", flush=True)
-            print("  " + bare.run.line("bare"), flush=True)
-            print("  " + ours.run.line("smsdesk"), flush=True)
+            print("  " + bare.run.line("bare") + f"  probe {bare.probe_ms:6.1f} ms", flush=True)
+            print("  " + ours.run.line("smsdesk") + f"  probe {ours.probe_ms:6.1f} ms", flush=True)
     written = _clicks(url)
     print(f"  {written} clicks written for {answered} redirects answered (incl. warm-ups) after a SIGTERM stop",
           flush=True)
@@ -105,14 +107,45 @@ def _bench_database(label: str, url: str, scratch: Path, plan: dict[str, int]) -
 
 
 class _Measured:
-    def __init__(self, run: Run, requests: int):
-        self.run, self.requests, self.rps = run, requests, run.rps
+    def __init__(self, run: Run, requests: int, probe_ms: float):
+        self.run, self.requests, self.rps, self.probe_ms = run, requests, run.rps, probe_ms
 
 
-def _run(port: int, script: Path, seconds: int) -> _Measured:
+def _run(port: int, script: Path, seconds: int, url: str) -> _Measured:
     warm = _wrk(port, script, 1)
-    output = _wrk(port, script, seconds)
-    return _Measured(_parse_wrk(output), _requests(warm) + _requests(output))
+    with _Probe(url) as probe:
+        output = _wrk(port, script, seconds)
+    return _Measured(_parse_wrk(output), _requests(warm) + _requests(output), probe.slowest_ms)
+
+
+class _Probe:
+    """``SELECT 1`` every 2 ms on a connection of its own while wrk runs. Its slowest round trip
+    says whether the database itself stalled for every client (a stall that only this run's
+    app saw leaves it low): on this 2-core machine PostgreSQL stalls for 0.3-0.8 s now and then
+    even while only the bare app is under load (bench/README.md, redirect round 4)."""
+
+    def __init__(self, url: str):
+        self.engine = db.make_engine(url, sqlite_begin="DEFERRED")
+        self.slowest_ms = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> _Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.engine.dispose()
+
+    def _loop(self) -> None:
+        with self.engine.connect() as conn:
+            while not self._stop.wait(0.002):
+                started = time.perf_counter()
+                conn.exec_driver_sql("SELECT 1").all()
+                self.slowest_ms = max(self.slowest_ms, (time.perf_counter() - started) * 1000)
+                conn.rollback()
 
 
 def _requests(output: str) -> int:
