@@ -40,14 +40,14 @@ def acknowledge(session: Session, *, store: Store, customer: Customer, conversat
                             customer={"first_name": customer.first_name})
     # The back time in the language of the version that will be sent (the customer's, else the
     # store's default, else English).
-    language = resolve_template(session, store_id=store.id, kind=AWAY_KIND, language=language_of(store, customer),
-                                default_language=store.default_language).language
-    context["hours"]["back_at"] = back_text(store, schedule, now, language)
+    template = resolve_template(session, store_id=store.id, kind=AWAY_KIND, language=language_of(store, customer),
+                                default_language=store.default_language)
+    context["hours"]["back_at"] = back_text(store, schedule, now, template.language)
     # Keyed by the previous acknowledgement: two texts racing in both read the same one, so
     # only one of them can queue the next.
     key = f"away:{conversation.id}:{int(previous.timestamp()) if previous else 0}"
     message = enqueue_kind(session, store=store, customer=customer, kind=AWAY_KIND, context=context, dedupe_key=key,
-                           language=language)
+                           template=template)
     if message is not None:
         routing.away_sent_at = now
     return message

@@ -22,7 +22,7 @@ from smsdesk.reasons import Reason
 from smsdesk.services import ab_tests, audit, preload, short_links, template_versions
 from smsdesk.services.conversations import touch_conversation
 from smsdesk.services.segments import segment_info
-from smsdesk.services.template_store import language_of, resolve_template
+from smsdesk.services.template_store import ResolvedTemplate, language_of, resolve_template
 from smsdesk.services.templates import MAX_BODY_LENGTH, TemplateError, render_message
 
 
@@ -36,18 +36,21 @@ def find_by_dedupe_key(session: Session, key: str) -> Message | None:
 def enqueue_kind(
     session: Session, *, store: Store, customer: Customer, kind: str, context: Mapping[str, Any],
     dedupe_key: str | None, due_at: datetime | None = None, order_id: int | None = None,
-    checkout_id: int | None = None, language: str | None = None,
+    checkout_id: int | None = None, language: str | None = None, template: ResolvedTemplate | None = None,
 ) -> Message | None:
     """Render the store's template for ``kind`` and queue it; None if disabled or a duplicate.
 
     ``due_at`` defaults to now plus the template's delay. ``language`` defaults to the customer's
-    (else the store's default); services/template_store.py chooses the version in it.
+    (else the store's default); services/template_store.py chooses the version in it, unless the
+    caller resolved it already (``template``: the away message does, to word its time in that
+    version's language).
     """
     if dedupe_key and find_by_dedupe_key(session, dedupe_key) is not None:
         return None
-    template = resolve_template(session, store_id=store.id, kind=kind,
-                                language=language or language_of(store, customer),
-                                default_language=store.default_language)
+    if template is None:
+        template = resolve_template(session, store_id=store.id, kind=kind,
+                                    language=language or language_of(store, customer),
+                                    default_language=store.default_language)
     if not template.enabled:
         return None
     # A running A/B test may give this customer its version B of the body (services/ab_tests.py).
