@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +62,10 @@ CATCH_UP_LIMIT = 60.0  # seconds the worker may take to apply the backlog after 
 GUNICORN = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "8", "--chdir", str(ROOT)]
 LUA = """
 local orders = dofile("%(orders)s")
-local n, prefix = 0, ""
-function setup(thread) thread:set("prefix", tostring(math.random(1, 1e9))) end
-function init() prefix = wrk.thread:get("prefix") or "" end
+local n, prefix, threads = 0, "", 0
+-- wrk's math.random is not seeded: every run would repeat the last run's event ids (duplicates)
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) prefix = args[1] .. "-" .. wrk.thread:get("id") end
 function request()
   n = n + 1
   local order = orders[(n %% #orders) + 1]
@@ -96,6 +98,7 @@ class Run:
     # one stall of a second lifts the p99 of a 10 s run to hundreds of ms; the max shows it
     failed: int  # answers other than 2xx, and connection errors
     timeouts: int  # requests wrk gave up on after WRK_TIMEOUT (not in p50/p99)
+    requests: int = 0  # answers wrk counted
 
     def line(self, label: str) -> str:
         return (f"{label:<9} {self.rps:8.0f} req/s  p50 {self.p50_ms:6.1f} ms  p99 {self.p99_ms:7.1f} ms"
@@ -124,15 +127,18 @@ def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) ->
     ratios = []
     with _Servers(url) as servers:
         for round_no in range(1, plan["rounds"] + 1):
-            bare = _load(servers.bare_port, script, plan["seconds"])
-            ours = _load(servers.smsdesk_port, script, plan["seconds"])
+            bare, _ = _load(servers.bare_port, script, plan["seconds"])
+            before = _deliveries(url)
+            ours, answered = _load(servers.smsdesk_port, script, plan["seconds"])
             backlog, catch_up = _catch_up(url)
+            recorded = _deliveries(url) - before
             ratios.append(ours.rps / bare.rps)
             print(f"{label} round {round_no}:", flush=True)
             print("  " + bare.line("bare"), flush=True)
             print("  " + ours.line("smsdesk"), flush=True)
-            print(f"  {backlog} deliveries were waiting to be applied when the load stopped; all applied "
-                  f"{catch_up:.1f} s later", flush=True)
+            print(f"  {recorded} new deliveries recorded for {answered} webhooks answered (warm-up included); "
+                  f"{backlog} were waiting to be applied when the load stopped, all applied {catch_up:.1f} s later",
+                  flush=True)
     ratio = statistics.median(ratios)
     print(f"RATIO ingest_{label} {ratio:.3f}", flush=True)
     return ratio
@@ -208,16 +214,17 @@ def _wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise SystemExit(f"server on port {port} did not start")
 
 
-def _load(port: int, script: Path, seconds: int) -> Run:
-    """Warm up, then one measured wrk run."""
-    _wrk(port, script, WARMUP)
-    return _parse_wrk(_wrk(port, script, seconds))
+def _load(port: int, script: Path, seconds: int) -> tuple[Run, int]:
+    """Warm up, then one measured wrk run; and the requests answered in both."""
+    warm = _parse_wrk(_wrk(port, script, WARMUP))
+    run = _parse_wrk(_wrk(port, script, seconds))
+    return run, warm.requests + run.requests
 
 
 def _wrk(port: int, script: Path, seconds: int) -> str:
     command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency",
                "--timeout", f"{WRK_TIMEOUT}s",
-               "-s", str(script), f"http://127.0.0.1:{port}"]
+               "-s", str(script), f"http://127.0.0.1:{port}", "--", uuid.uuid4().hex]  # the run's event ids
     try:
         return subprocess.run(command, check=True, capture_output=True, text=True).stdout
     except FileNotFoundError:
@@ -238,8 +245,10 @@ def _parse_wrk(output: str) -> Run:
     errors = dict(re.findall(r"(connect|read|write|timeout) (\d+)", output))
     failed = sum(int(errors.get(kind, 0)) for kind in ("connect", "read", "write"))
     failed += int(non_2xx.group(1)) if non_2xx else 0
+    answered = re.search(r"(\d+) requests in", output)
     return Run(rps=rps, p50_ms=latency("50"), p99_ms=latency("99"), max_ms=float(most) * UNITS_MS[unit],
-               failed=failed, timeouts=int(errors.get("timeout", 0)))
+               failed=failed, timeouts=int(errors.get("timeout", 0)),
+               requests=int(answered.group(1)) if answered else 0)
 
 
 def _catch_up(url: str) -> tuple[int, float]:
@@ -254,6 +263,16 @@ def _catch_up(url: str) -> tuple[int, float]:
         if waiting:
             raise SystemExit(f"{waiting} deliveries still unapplied {CATCH_UP_LIMIT:.0f} s after the load")
         return backlog, time.monotonic() - started
+    finally:
+        engine.dispose()
+
+
+def _deliveries(url: str) -> int:
+    """Every delivery recorded so far: each webhook the bench sends is a new one."""
+    engine = db.make_engine(url, sqlite_begin="DEFERRED")
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
     finally:
         engine.dispose()
 

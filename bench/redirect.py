@@ -115,7 +115,7 @@ def _run(port: int, script: Path, seconds: int, url: str) -> _Measured:
     warm = _wrk(port, script, 1)
     with _Probe(url) as probe:
         output = _wrk(port, script, seconds)
-    return _Measured(_parse_wrk(output), _requests(warm) + _requests(output), probe.slowest_ms)
+    return _Measured(_parse_wrk(output), _parse_wrk(warm).requests + _parse_wrk(output).requests, probe.slowest_ms)
 
 
 class _Probe:
@@ -146,11 +146,6 @@ class _Probe:
                 conn.exec_driver_sql("SELECT 1").all()
                 self.slowest_ms = max(self.slowest_ms, (time.perf_counter() - started) * 1000)
                 conn.rollback()
-
-
-def _requests(output: str) -> int:
-    found = re.search(r"(\d+) requests in", output)
-    return int(found.group(1)) if found else 0
 
 
 def _fill(url: str) -> list[str]:
