@@ -16,7 +16,8 @@ import time
 import weakref
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import event, insert
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -124,24 +125,27 @@ def record(adapter: WebhookAdapter, *, store: Store, topic: str, delivery_id: st
               "events": [encode(event) for event in events] if events else None,
               "error": "", "attempts": 0, "next_attempt_at": now if due else None, "received_at": now}
     try:
-        _insert(values)
-    except IntegrityError:  # (store, source, delivery id) is taken: a retry, or a concurrent request with it
+        return _insert(values)
+    except IntegrityError:  # the store was deleted meanwhile: nothing to record it for
+        log.warning("webhook %s for store %s: not recorded, the store is gone", adapter.source, store.slug)
         return False
-    return True
 
 
-def _insert(values: dict) -> None:
+def _insert(values: dict) -> bool:
+    """Insert the delivery unless (store, source, delivery id) is taken (a retry, or a concurrent
+    request with it); True when inserted. A duplicate is no error: no exception to build here,
+    and no line in PostgreSQL's log repeating the key."""
     engine = current_app.extensions["smsdesk.engine"]
     if engine.dialect.name == "postgresql":
         # One statement in autocommit is its own durable transaction: no BEGIN, no COMMIT round trip.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(INSERT_DELIVERY, values)
-        return
+            return conn.execute(INSERT_DELIVERY["postgresql"], values).rowcount == 1
     # SQLite: a DEFERRED transaction whose first statement is the insert takes the write lock
-    # there and holds it for the insert and commit only (a duplicate rolls back as it leaves).
+    # there and holds it for the insert and commit only.
     with current_app.extensions["smsdesk.read_engine"].connect() as conn:
-        conn.execute(INSERT_DELIVERY, values)
+        inserted = conn.execute(INSERT_DELIVERY["sqlite"], values).rowcount == 1
         conn.commit()
+    return inserted
 
 
 # -- stores, cached per process -------------------------------------------------------------
@@ -203,7 +207,13 @@ def _forget_changed_stores(session: Session, _context) -> None:
 
 
 # Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
-INSERT_DELIVERY = insert(WebhookDelivery.__table__)  # type: ignore[arg-type]  # a Table
+DELIVERY_KEY = ["store_id", "source", "delivery_id"]  # WebhookDelivery's unique constraint
+# A different key (or a vanished store) still raises IntegrityError. inline(): no RETURNING of
+# the new id, which nothing here needs; the kept rowcount says whether a row went in.
+INSERT_DELIVERY = {
+    name: dialect.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=DELIVERY_KEY).inline()
+    .execution_options(preserve_rowcount=True)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
 def init_app(app) -> None:
