@@ -194,8 +194,9 @@ def init_app(app: Flask) -> None:
 
 def dispose(app: Flask) -> None:
     """Close both engines' pooled connections, after the short links' click writer has written
-    what it holds and their reader has closed its own connections (web/short_links.py)."""
-    for name in ("smsdesk.click_writer", "smsdesk.link_reader"):
+    what it holds and their reader (web/short_links.py) and the webhook door (webhooks/) have
+    closed their threads' own connections."""
+    for name in ("smsdesk.click_writer", "smsdesk.link_reader", "smsdesk.delivery_connections"):
         extension = app.extensions.get(name)
         if extension is not None:
             extension.close()

@@ -17,7 +17,7 @@ import weakref
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -27,6 +27,7 @@ from smsdesk.enums import DUE_DELIVERIES, DeliveryStatus
 from smsdesk.events import encode
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.untrusted import unstorable
+from smsdesk.thread_connections import ThreadConnections
 from webhooks.base import BadPayload, WebhookAdapter
 from webhooks.bigcommerce import BigCommerceAdapter
 from webhooks.generic import GenericAdapter
@@ -135,17 +136,29 @@ def _insert(values: dict) -> bool:
     """Insert the delivery unless (store, source, delivery id) is taken (a retry, or a concurrent
     request with it); True when inserted. A duplicate is no error: no exception to build here,
     and no line in PostgreSQL's log repeating the key."""
-    engine = current_app.extensions["smsdesk.engine"]
-    if engine.dialect.name == "postgresql":
-        # One statement in autocommit is its own durable transaction: no BEGIN, no COMMIT round trip.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return conn.execute(INSERT_DELIVERY["postgresql"], values).rowcount == 1
+    if current_app.extensions["smsdesk.engine"].dialect.name == "postgresql":
+        # One statement in autocommit is its own durable transaction, on the thread's own
+        # connection (smsdesk/thread_connections.py); safe to repeat on a new one: a repeat
+        # finds its key taken.
+        connections: ThreadConnections = current_app.extensions[CONNECTIONS]
+        row = tuple(_pg_value(values[column]) for column in DELIVERY_COLUMNS)
+        try:
+            return connections.run(lambda cursor: cursor.execute(PG_INSERT, row).rowcount) == 1
+        except connections.dbapi.IntegrityError as exc:
+            raise IntegrityError(PG_INSERT, None, exc) from None  # no row values in the error
     # SQLite: a DEFERRED transaction whose first statement is the insert takes the write lock
     # there and holds it for the insert and commit only.
     with current_app.extensions["smsdesk.read_engine"].connect() as conn:
-        inserted = conn.execute(INSERT_DELIVERY["sqlite"], values).rowcount == 1
+        inserted = conn.execute(SQLITE_INSERT, values).rowcount == 1
         conn.commit()
     return inserted
+
+
+def _pg_value(value: object) -> object:
+    if isinstance(value, (dict, list)):
+        from psycopg.types.json import Json  # psycopg is installed only with PostgreSQL (the postgres extra)
+        return Json(value)
+    return value.value if isinstance(value, DeliveryStatus) else value
 
 
 # -- stores, cached per process -------------------------------------------------------------
@@ -206,14 +219,18 @@ def _forget_changed_stores(session: Session, _context) -> None:
             cache.clear()
 
 
-# Built once, so SQLAlchemy compiles it once (its ON CONFLICT variants are not cached).
-DELIVERY_KEY = ["store_id", "source", "delivery_id"]  # WebhookDelivery's unique constraint
-# A different key (or a vanished store) still raises IntegrityError. inline(): no RETURNING of
-# the new id, which nothing here needs; the kept rowcount says whether a row went in.
-INSERT_DELIVERY = {
-    name: dialect.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=DELIVERY_KEY).inline()
-    .execution_options(preserve_rowcount=True)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+# What record() writes, in this order. A taken DELIVERY_KEY (WebhookDelivery's unique constraint)
+# inserts nothing; another violation (a vanished store) still raises IntegrityError.
+DELIVERY_COLUMNS = ("store_id", "source", "delivery_id", "topic", "status", "payload", "events", "error", "attempts",
+                    "next_attempt_at", "received_at")
+DELIVERY_KEY = ["store_id", "source", "delivery_id"]
+PG_INSERT = (f"INSERT INTO {WebhookDelivery.__tablename__} ({', '.join(DELIVERY_COLUMNS)}) "
+             f"VALUES ({', '.join(['%s'] * len(DELIVERY_COLUMNS))}) ON CONFLICT ({', '.join(DELIVERY_KEY)}) DO NOTHING")
+# Built once, so SQLAlchemy compiles it once (ON CONFLICT statements are not cached). inline():
+# no RETURNING of the new id, which nothing here needs; the kept rowcount says whether a row went in.
+SQLITE_INSERT = (sqlite.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=DELIVERY_KEY).inline()
+                 .execution_options(preserve_rowcount=True))
+CONNECTIONS = "smsdesk.delivery_connections"  # app.extensions: the PostgreSQL insert's ThreadConnections
 
 
 def init_app(app) -> None:
@@ -223,6 +240,7 @@ def init_app(app) -> None:
     # one) replaces it with a nudge that runs the apply job now instead of on its next tick.
     app.extensions.setdefault("smsdesk.events_received", lambda: None)
     app.extensions["smsdesk.webhook_stores"] = cache = StoreCache()
+    app.extensions[CONNECTIONS] = ThreadConnections(app.extensions["smsdesk.engine"])
     _caches.add(cache)
     app.register_blueprint(bp)
     app.register_blueprint(twilio.bp)

@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 
 from smsdesk.models import LinkClick
 from smsdesk.services.click_relay import ClickRelay, conninfo
+from smsdesk.thread_connections import ThreadConnections
 
 log = logging.getLogger(__name__)
 
@@ -95,74 +96,19 @@ LOOKUP_SQL = "SELECT id, url, message_id, store_id, customer_id FROM short_links
 
 
 class LinkReader:
-    """Reads links by code: one round trip per redirect.
-
-    Each thread keeps its own DBAPI connection, detached from the pool and autocommitting,
-    with the SQL written out: no pool checkout, no pre-ping, no BEGIN/ROLLBACK, no ORM (those
-    were most of the redirect's time). A connection the server dropped (a PostgreSQL restart)
-    is replaced and the read tried once more."""
+    """Reads links by code: one round trip per redirect, on the thread's own connection
+    (smsdesk/thread_connections.py)."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._sql = LOOKUP_SQL.format("?" if engine.dialect.paramstyle == "qmark" else "%s")
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: list[Any] = []  # every thread's connection, closed by close()
+        self.connections = ThreadConnections(engine)
+        self._sql = LOOKUP_SQL.format(self.connections.placeholder)
 
     def lookup(self, code: str) -> Target | None:
-        try:
-            row = self._read(code)
-        except self._engine.dialect.loaded_dbapi.Error:
-            self._drop()
-            row = self._read(code)
+        row = self.connections.run(lambda cursor: cursor.execute(self._sql, (code,)).fetchone())
         return Target(*row) if row is not None else None
 
     def close(self) -> None:
-        """Close every thread's connection (the app's engines are being disposed)."""
-        with self._lock:
-            connections, self._open = self._open, []
-        for connection in connections:
-            try:
-                connection.close()
-            except Exception:  # already broken: nothing left to close
-                log.debug("closing a link reader connection failed", exc_info=True)
-
-    def _read(self, code: str) -> tuple | None:
-        cursor = self._cursor()
-        cursor.execute(self._sql, (code,))
-        return cursor.fetchone()
-
-    def _cursor(self) -> Any:
-        """The thread's cursor, kept with its connection: making one per read cost a third of
-        the read's client-side CPU (psycopg)."""
-        connection = self._connection()
-        if getattr(self._local, "cursor_of", None) is not connection:
-            self._local.cursor, self._local.cursor_of = connection.cursor(), connection
-        return self._local.cursor
-
-    def _connection(self) -> Any:
-        connection: Any = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():  # a forked worker opens its own
-            pooled = self._engine.raw_connection()
-            connection = pooled.driver_connection
-            pooled.detach()  # kept by this thread, not returned to the pool
-            if self._engine.dialect.name == "postgresql":
-                connection.autocommit = True  # a lone SELECT: no transaction to end
-            self._local.connection, self._local.pid = connection, os.getpid()
-            with self._lock:
-                self._open.append(connection)
-        return connection
-
-    def _drop(self) -> None:
-        connection, self._local.connection, self._local.cursor_of = getattr(self._local, "connection", None), None, None
-        if connection is not None:
-            with self._lock:
-                if connection in self._open:
-                    self._open.remove(connection)
-            try:
-                connection.close()
-            except Exception:
-                log.debug("closing a broken link reader connection failed", exc_info=True)
+        self.connections.close()
 
 
 def click_row(target: Target, *, at: datetime, user_agent: str) -> dict:

@@ -259,7 +259,7 @@ def test_the_reader_replaces_a_connection_the_server_dropped(app, db_session, te
                               "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                               "AND query LIKE 'SELECT id, url%'"))
     else:
-        reader._local.connection.close()  # what a dropped connection looks like to sqlite3
+        reader.connections._local.connection.close()  # what a dropped connection looks like to sqlite3
     assert reader.lookup(code).url == CART
 
 
