@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk.enums import DeliveryStatus
@@ -46,6 +46,11 @@ BATCH = 200  # deliveries read per transaction at most
 # batches 143-381 ms, 0.2 s 77-85 ms, 0.1 s 28-56 ms, 0.05 s 25-27 ms), while a backlog is
 # applied ~25 % slower at 0.1 s than at 0.5 s; it also keeps row locks short for agents.
 BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.1}
+# Seconds of a batch when no delivery arrived during the last one: only a backlog is left, and
+# longer batches apply it faster (fewer commits, each chunk's rows loaded for more deliveries).
+# The first webhook to arrive meanwhile waits one such batch at most (SQLite), then the next
+# batch is short again.
+CATCH_UP_SECONDS = {"sqlite": 0.25, "postgresql": 0.5}
 # Seconds a SQLite worker waits after each batch before it takes the write lock again: a
 # webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
 # worker that re-locks at once would keep it out for as long as there is a backlog.
@@ -60,12 +65,18 @@ RETRY_BASE = 2.0  # seconds before the second try; doubled per try
 
 def apply_events(sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = utcnow,
                  batch: int = BATCH, batch_seconds: float | None = None) -> int:
-    """Apply due received deliveries until none are left; returns how many were handled."""
-    handled = 0
+    """Apply due received deliveries until none are left; returns how many were handled.
+
+    A batch lasts about BATCH_SECONDS while deliveries keep arriving, CATCH_UP_SECONDS when
+    none arrived during the last batch (``batch_seconds``: always that long)."""
+    handled, newest = 0, None
     while True:
         with sessions.begin() as session:
             dialect = session.get_bind().dialect.name
-            seconds = BATCH_SECONDS[dialect] if batch_seconds is None else batch_seconds
+            latest = session.scalar(select(func.max(WebhookDelivery.id)))
+            bounds = CATCH_UP_SECONDS if newest is not None and latest == newest else BATCH_SECONDS
+            newest = latest
+            seconds = bounds[dialect] if batch_seconds is None else batch_seconds
             count = apply_batch(session, now=clock(), limit=batch, seconds=seconds)
         if not count:
             return handled

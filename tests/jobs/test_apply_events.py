@@ -106,6 +106,46 @@ def test_a_batch_is_bounded_in_time(client, sessions, store, db_session):
     assert apply_events(sessions, batch_seconds=0) == 2
 
 
+def batch_bounds(monkeypatch, during_batch=lambda session: None) -> list[float]:
+    """The ``seconds`` of each batch apply_events runs (``during_batch(session)`` ends each)."""
+    bounds: list[float] = []
+
+    def spy(session, *, now, limit, seconds):
+        bounds.append(seconds)
+        applied = apply_batch(session, now=now, limit=limit, seconds=seconds)
+        during_batch(session)
+        return applied
+    monkeypatch.setattr(job, "apply_batch", spy)
+    return bounds
+
+
+def test_batches_lengthen_once_no_delivery_arrives_during_one(client, sessions, store, db_session, monkeypatch):
+    for n in range(3):
+        post(client, store, shopify_order(id=1000 + n), "orders/create")
+    bounds = batch_bounds(monkeypatch)
+    assert apply_events(sessions, batch=1) == 3
+    dialect = db_session.get_bind().dialect.name
+    short, long = job.BATCH_SECONDS[dialect], job.CATCH_UP_SECONDS[dialect]
+    assert long > short and bounds == [short, long, long, long]  # the last one finds nothing left
+
+
+def test_batches_stay_short_while_deliveries_arrive(client, sessions, store, db_session, monkeypatch):
+    arriving = ["late-1", "late-2", "late-3"]
+
+    def one_arrives(session):  # in the batch's transaction: SQLite takes no other writer meanwhile
+        if arriving:
+            first = session.scalar(select(WebhookDelivery).order_by(WebhookDelivery.id))
+            session.add(WebhookDelivery(store_id=first.store_id, source=first.source, delivery_id=arriving.pop(0),
+                                        topic=first.topic, status="received", events=first.events,
+                                        next_attempt_at=utcnow(), received_at=utcnow()))
+    bounds = batch_bounds(monkeypatch, one_arrives)
+    post(client, store, shopify_order(id=1000), "orders/create")
+    assert apply_events(sessions, batch=1) == 4
+    dialect = db_session.get_bind().dialect.name
+    short, long = job.BATCH_SECONDS[dialect], job.CATCH_UP_SECONDS[dialect]
+    assert bounds == [short, short, short, short, long]  # an order arrived during each of the first three
+
+
 def test_a_delivery_that_fails_is_retried_then_failed_and_the_others_go_on(client, sessions, store, db_session):
     post(client, store, shopify_order(id=1), "orders/create")
     post(client, store, shopify_order(id=2), "orders/create")
