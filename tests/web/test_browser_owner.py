@@ -179,6 +179,8 @@ def test_owner_saves_settings_and_sees_a_failed_text_retried(chromium, live_simu
     page.goto(f"{url}/simulator?customer={customer.id}")
     page.select_option("#phone-failure", "none")
     page.click(".phone-failure button[type=submit]")
+    # The form's POST must land before the next navigation: a goto racing it could abort it.
+    page.locator("#phone-failure option[value=none][selected]").wait_for(state="attached")
     page.goto(url + "/inbox")
     page.click(".conversation >> text=Emma Larsen")
     page.click(".bubble form.retry button[type=submit]")
