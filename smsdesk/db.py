@@ -15,6 +15,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from smsdesk import sqlite_gate
+from smsdesk.thread_connections import ThreadConnections
 
 SQLITE_BUSY_TIMEOUT = 10_000  # ms a writer waits for the lock before "database is locked"
 # A pooled PostgreSQL connection idle this long is pinged before use (see _ping_if_idle).
@@ -173,6 +174,7 @@ def _sqlite_foreign_keys_off(conn: Connection) -> Iterator[None]:
         raw.execute("PRAGMA foreign_keys=ON")
 
 
+THREAD_CONNECTIONS = "smsdesk.thread_connections"  # app.extensions: the app's ThreadConnections
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -189,14 +191,18 @@ def init_app(app: Flask) -> None:
     app.extensions["smsdesk.read_engine"] = read_engine
     app.extensions["smsdesk.sessions"] = make_session_factory(engine)
     app.extensions["smsdesk.read_sessions"] = make_session_factory(read_engine)
+    # Statements that run on every hot request (a short link's read; on PostgreSQL a webhook's
+    # insert) use one connection per thread, shared by both: the reading engine's (the one
+    # engine on PostgreSQL).
+    app.extensions[THREAD_CONNECTIONS] = ThreadConnections(read_engine)
     app.teardown_appcontext(_close_session)
 
 
 def dispose(app: Flask) -> None:
     """Close both engines' pooled connections, after the short links' click writer has written
-    what it holds and their reader (web/short_links.py) and the webhook door (webhooks/) have
-    closed their threads' own connections."""
-    for name in ("smsdesk.click_writer", "smsdesk.link_reader", "smsdesk.delivery_connections"):
+    what it holds and the threads' own connections (short links' reads, webhook inserts) are
+    closed."""
+    for name in ("smsdesk.click_writer", THREAD_CONNECTIONS):
         extension = app.extensions.get(name)
         if extension is not None:
             extension.close()

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from smsdesk.db import end_read, get_session, write_begins_with_insert
+from smsdesk.db import THREAD_CONNECTIONS, end_read, get_session, write_begins_with_insert
 from smsdesk.enums import DUE_DELIVERIES, DeliveryStatus
 from smsdesk.events import encode
 from smsdesk.models import Store, WebhookDelivery, utcnow
@@ -139,7 +139,7 @@ def _insert(values: dict) -> bool:
         # One statement in autocommit is its own durable transaction, on the thread's own
         # connection (smsdesk/thread_connections.py); safe to repeat on a new one: a repeat
         # finds its key taken.
-        connections: ThreadConnections = current_app.extensions[CONNECTIONS]
+        connections: ThreadConnections = current_app.extensions[THREAD_CONNECTIONS]
         row = tuple(_pg_value(values[column]) for column in DELIVERY_COLUMNS)
         try:
             return connections.run(lambda cursor: cursor.execute(PG_INSERT, row).rowcount) == 1
@@ -233,7 +233,6 @@ PG_INSERT = (f"INSERT INTO {WebhookDelivery.__tablename__} ({', '.join(DELIVERY_
 # A plain INSERT: SQLAlchemy caches its compiled form, not that of the SQLite dialect's own
 # insert() (which ON CONFLICT needs): compiling that took 0.3 ms of every webhook.
 SQLITE_INSERT = insert(WebhookDelivery).inline()
-CONNECTIONS = "smsdesk.delivery_connections"  # app.extensions: the PostgreSQL insert's ThreadConnections
 
 
 def init_app(app) -> None:
@@ -243,7 +242,6 @@ def init_app(app) -> None:
     # one) replaces it with a nudge that runs the apply job now instead of on its next tick.
     app.extensions.setdefault("smsdesk.events_received", lambda: None)
     app.extensions["smsdesk.webhook_stores"] = cache = StoreCache()
-    app.extensions[CONNECTIONS] = ThreadConnections(app.extensions["smsdesk.engine"])
     _caches.add(cache)
     app.register_blueprint(bp)
     app.register_blueprint(twilio.bp)

@@ -99,16 +99,13 @@ class LinkReader:
     """Reads links by code: one round trip per redirect, on the thread's own connection
     (smsdesk/thread_connections.py)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.connections = ThreadConnections(engine)
-        self._sql = LOOKUP_SQL.format(self.connections.placeholder)
+    def __init__(self, connections: ThreadConnections) -> None:
+        self.connections = connections
+        self._sql = LOOKUP_SQL.format(connections.placeholder)
 
     def lookup(self, code: str) -> Target | None:
         row = self.connections.run(lambda cursor: cursor.execute(self._sql, (code,)).fetchone())
         return Target(*row) if row is not None else None
-
-    def close(self) -> None:
-        self.connections.close()
 
 
 def click_row(target: Target, *, at: datetime, user_agent: str) -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.urls import iri_to_uri
 
-from smsdesk.db import get_session
+from smsdesk.db import THREAD_CONNECTIONS, get_session
 from smsdesk.models import Role, Store, utcnow
 from smsdesk.models.links import DEFAULT_CLICK_WINDOW_HOURS, DEFAULT_VIEW_WINDOW_HOURS
 from smsdesk.services import clicks
@@ -54,7 +54,7 @@ def click_writer(app: Flask | None = None) -> clicks.ClickWriter | ClickRelay:
 def link_reader(app: Flask) -> clicks.LinkReader:
     reader = app.extensions.get(READER)
     if reader is None:
-        reader = app.extensions.setdefault(READER, clicks.LinkReader(app.extensions["smsdesk.read_engine"]))
+        reader = app.extensions.setdefault(READER, clicks.LinkReader(app.extensions[THREAD_CONNECTIONS]))
     return reader
 
 

@@ -54,7 +54,7 @@ def test_a_delivery_survives_its_threads_connection_being_dropped(app, client, m
     """A PostgreSQL restart ends the door's own connection: the next webhook opens a new one."""
     store = make.store()
     assert post_order(client, store, shopify_order(), event_id="evt-1").json["status"] == "accepted"
-    connections = app.extensions["smsdesk.delivery_connections"]
+    connections = app.extensions["smsdesk.thread_connections"]
     if app.extensions["smsdesk.engine"].dialect.name == "postgresql":
         pid = connections.run(lambda cursor: cursor.execute("SELECT pg_backend_pid()").fetchone()[0])
         db_session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
