@@ -1,0 +1,31 @@
+"""The door's one durable write: it survives a dropped connection, and a delivery it cannot
+record (its store gone) is no 500 and writes nothing."""
+from sqlalchemy import text
+
+from smsdesk.models import WebhookDelivery
+from tests.factories import shopify_order
+from tests.webhooks.test_shopify import count, post_order
+
+
+def test_a_delivery_survives_its_threads_connection_being_dropped(app, client, make, db_session):
+    """A PostgreSQL restart ends the door's own connection: the next webhook opens a new one."""
+    store = make.store()
+    assert post_order(client, store, shopify_order(), event_id="evt-1").json["status"] == "accepted"
+    connections = app.extensions["smsdesk.thread_connections"]
+    if app.extensions["smsdesk.engine"].dialect.name == "postgresql":
+        pid = connections.run(lambda cursor: cursor.execute("SELECT pg_backend_pid()").fetchone()[0])
+        db_session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    response = post_order(client, store, shopify_order(id=2002), event_id="evt-2")
+    assert response.json["status"] == "accepted" and count(db_session, WebhookDelivery) == 2
+
+
+def test_a_store_gone_while_cached_records_nothing_and_is_no_500(app, client, make, db_session, caplog):
+    """Stores are never deleted, but should the one in memory be gone, its insert's foreign key
+    fails: a warning, and nothing half-written."""
+    store = make.store()
+    assert post_order(client, store, shopify_order(), event_id="evt-1").status_code == 200  # now in memory
+    (_, cached), = app.extensions["smsdesk.webhook_stores"].entries.values()
+    cached.id = store.id + 1000  # what the memory holds points at no store now
+    response = post_order(client, store, shopify_order(), event_id="evt-2")
+    assert response.status_code == 200 and count(db_session, WebhookDelivery) == 1
+    assert "the store is gone" in caplog.text
