@@ -197,6 +197,8 @@ def test_canned_reply_is_previewed_rendered_and_inserted(chromium, live, make, d
     page.set_default_timeout(WAIT_MS)
     log_in(page, url, agent)
     page.click(".conversation >> text=Emma Larsen")
+    # The thread shows while the page still parses; the picker only works once app.js set it up.
+    page.wait_for_load_state()
     page.locator(".thread", has_text="Where is my order #1042?").wait_for()
     page.select_option("select[data-canned-into]", label="Where is it")
     page.locator("#canned-preview .canned-text", has_text="Hi Emma, order #1042 is on its way.").wait_for()
