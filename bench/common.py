@@ -25,10 +25,29 @@ def targets(url: str | None, scratch: str, *, sqlite_file: str, postgres_url: st
     """(label, url) of each database to run on: ``url`` alone, else a SQLite file in ``scratch``
     and the local PostgreSQL (created when missing)."""
     if url:
+        if make_url(url).get_backend_name() == "postgresql":
+            warn_if_autogroup()
         return [(make_url(url).get_backend_name(), url)]
+    warn_if_autogroup()
     postgres_url = _own_database(postgres_url)
     create_postgres_database(postgres_url)
     return [("sqlite", f"sqlite:///{Path(scratch) / sqlite_file}"), ("postgresql", postgres_url)]
+
+
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def warn_if_autogroup() -> None:
+    """Say so when the kernel groups tasks by session: on this 2-core VM it left PostgreSQL's
+    backends runnable but unscheduled for 0.15-2 s now and then (bench/README.md, redirect
+    round 6), which no benchmark should pass off as smsdesk's time."""
+    try:
+        enabled = AUTOGROUP.read_text().strip() == "1"
+    except OSError:  # not Linux, or no autogroup support
+        return
+    if enabled:
+        print("note: kernel.sched_autogroup_enabled=1: PostgreSQL may stall for hundreds of ms under load "
+              "(README: Production); 'sysctl kernel.sched_autogroup_enabled=0' for comparable figures", flush=True)
 
 
 def _own_database(url: str) -> str:
