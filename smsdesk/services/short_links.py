@@ -132,7 +132,7 @@ def attach(session: Session, message: Message, codes: dict[str, str]) -> None:
 
 def preview(session: Session, store_id: int, text: str) -> str:
     """``text`` as the editor and composer count it: each link in the short form the store
-    sends (``<base_url>/r/XXXXXXXX``), when short links are on."""
+    sends (``<base_url>/r/`` and a code of PLACEHOLDER's length), when short links are on."""
     settings = settings_for(session, store_id)
     if not settings.short_links:
         return text
