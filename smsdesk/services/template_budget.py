@@ -44,6 +44,9 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _NUMBERS = re.compile(r"\d+")
 
 
+MAX_CALL_DEPTH = 64  # nested calls a render may make; real templates nest a few
+
+
 class BudgetExceeded(SecurityError):
     """A render went over its time, work or size budget."""
 
@@ -55,6 +58,7 @@ class _Budget(threading.local):
     steps = 0
     loop_steps = 0
     emitted = 0
+    depth = 0  # calls (macros, recursive loops) running inside one another
 
 
 _BUDGET = _Budget()
@@ -65,7 +69,7 @@ class rendering:
 
     def __enter__(self) -> None:
         _BUDGET.deadline = time.thread_time() + MAX_RENDER_SECONDS
-        _BUDGET.steps = _BUDGET.loop_steps = _BUDGET.emitted = 0
+        _BUDGET.steps = _BUDGET.loop_steps = _BUDGET.emitted = _BUDGET.depth = 0
 
     def __exit__(self, *exc: object) -> None:
         _BUDGET.deadline = None
@@ -269,7 +273,15 @@ class SmsSandbox(SandboxedEnvironment):
         for arg in (*args, *kwargs.values()):
             _bounded(arg)
         _check_str_method(__obj, args)
-        return _bounded(super().call(__context, __obj, *args, **kwargs))
+        # A call in a call in a call: recursion, refused by its depth at once, where Python's own
+        # limit came after tens of ms (and on a busy machine after the time budget).
+        if _BUDGET.depth >= MAX_CALL_DEPTH:
+            raise BudgetExceeded(f"recursion: calls nested more than {MAX_CALL_DEPTH} deep")
+        _BUDGET.depth += 1
+        try:
+            return _bounded(super().call(__context, __obj, *args, **kwargs))
+        finally:
+            _BUDGET.depth -= 1
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapper = super().wrap_str_format(value)

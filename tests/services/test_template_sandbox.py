@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from smsdesk.services.template_budget import MAX_CALL_DEPTH
 from smsdesk.services.templates import TemplateError, build_context, render_message, sample_context, validate_template
 
 # --- sandbox ---------------------------------------------------------------
@@ -112,6 +113,17 @@ def test_repetition_is_refused(body, reason):
 ])
 def test_recursion_is_refused(body, reason):
     assert reason in rendering_fails_fast(body).reason
+
+
+def test_recursion_is_refused_by_its_depth_not_by_the_clock():
+    """Depth is counted, not timed: the same reason however busy the machine is."""
+    assert rendering_fails_fast("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}").reason == (
+        f"recursion: calls nested more than {MAX_CALL_DEPTH} deep")
+
+
+def test_bounded_recursion_within_the_depth_renders():
+    body = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{% endif %}x{% endmacro %}{{ f(" + str(MAX_CALL_DEPTH - 2) + ") }}"
+    assert render_message(body, sample_context()) == "x" * (MAX_CALL_DEPTH - 1)
 
 
 def customer_named(name: str) -> dict:
