@@ -46,7 +46,8 @@ def test_owner_turns_on_order_answers_and_the_customer_gets_the_link(chromium, l
     page.locator("#phone-screen .bubble", has_text=TRACKING).wait_for()  # sent at once by the scheduler
 
     page.goto(url + "/inbox")
-    page.click(".conversation >> text=Emma Larsen")
+    # Open the thread by its link's address: a click can land as the live list replaces the row.
+    page.goto(url + page.locator(".conversation", has_text="Emma Larsen").get_attribute("href"))
     answer = page.locator(".bubble-row.out", has_text=TRACKING)
     answer.locator(".automatic", has_text="Automatic").wait_for()
     assert "order #1042 has shipped with UPS" in answer.inner_text()
