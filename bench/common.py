@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from smsdesk import crypto
 
@@ -32,6 +32,17 @@ def targets(url: str | None, scratch: str, *, sqlite_file: str, postgres_url: st
     postgres_url = _own_database(postgres_url)
     create_postgres_database(postgres_url)
     return [("sqlite", f"sqlite:///{Path(scratch) / sqlite_file}"), ("postgresql", postgres_url)]
+
+
+def count_rows(url: str, model: type) -> int:
+    """How many rows ``model``'s table holds (read with a DEFERRED engine: no SQLite write lock)."""
+    from smsdesk import db  # the benches set up their environment before smsdesk is imported
+    engine = db.make_engine(url, sqlite_begin="DEFERRED")
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(model)) or 0
+    finally:
+        engine.dispose()
 
 
 AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")

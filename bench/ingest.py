@@ -43,7 +43,7 @@ from sqlalchemy import create_engine, func, make_url, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from bench.common import parse_args, targets, throwaway_secret_key  # noqa: E402
+from bench.common import count_rows, parse_args, targets, throwaway_secret_key  # noqa: E402
 from smsdesk import db  # noqa: E402
 from smsdesk.models import WebhookDelivery  # noqa: E402
 from smsdesk.services.stores import create_store  # noqa: E402
@@ -128,10 +128,10 @@ def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) ->
     with _Servers(url) as servers:
         for round_no in range(1, plan["rounds"] + 1):
             bare, _ = _load(servers.bare_port, script, plan["seconds"])
-            before = _deliveries(url)
+            before = count_rows(url, WebhookDelivery)
             ours, answered = _load(servers.smsdesk_port, script, plan["seconds"])
             backlog, catch_up = _catch_up(url)
-            recorded = _deliveries(url) - before
+            recorded = count_rows(url, WebhookDelivery) - before
             ratios.append(ours.rps / bare.rps)
             print(f"{label} round {round_no}:", flush=True)
             print("  " + bare.line("bare"), flush=True)
@@ -263,16 +263,6 @@ def _catch_up(url: str) -> tuple[int, float]:
         if waiting:
             raise SystemExit(f"{waiting} deliveries still unapplied {CATCH_UP_LIMIT:.0f} s after the load")
         return backlog, time.monotonic() - started
-    finally:
-        engine.dispose()
-
-
-def _deliveries(url: str) -> int:
-    """Every delivery recorded so far: each webhook the bench sends is a new one."""
-    engine = db.make_engine(url, sqlite_begin="DEFERRED")
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
     finally:
         engine.dispose()
 

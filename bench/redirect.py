@@ -30,12 +30,12 @@ import time
 from pathlib import Path
 
 from flask import Flask, redirect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from bench.common import parse_args, targets, throwaway_secret_key  # noqa: E402
+from bench.common import count_rows, parse_args, targets, throwaway_secret_key  # noqa: E402
 from bench.ingest import GUNICORN, Run, _free_port, _parse_wrk, _wait_for_port, _wrk, fresh_database  # noqa: E402
 from smsdesk import db  # noqa: E402
 from smsdesk.models import LinkClick, LinkSettings, Store  # noqa: E402
@@ -97,7 +97,7 @@ def _bench_database(label: str, url: str, scratch: Path, plan: dict[str, int]) -
             print(f"{label} round {round_no}:", flush=True)
             print("  " + bare.run.line("bare") + f"  probe {bare.probe_ms:6.1f} ms", flush=True)
             print("  " + ours.run.line("smsdesk") + f"  probe {ours.probe_ms:6.1f} ms", flush=True)
-    written = _clicks(url)
+    written = count_rows(url, LinkClick)
     print(f"  {written} clicks written for {answered} redirects answered (incl. warm-ups) after a SIGTERM stop",
           flush=True)
     _print_problems(servers.log)
@@ -165,15 +165,6 @@ def _fill(url: str) -> list[str]:
             codes.append(message.body.rsplit("/r/", 1)[1])
     engine.dispose()
     return codes
-
-
-def _clicks(url: str) -> int:
-    engine = db.make_engine(url, sqlite_begin="DEFERRED")
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(LinkClick)) or 0
-    finally:
-        engine.dispose()
 
 
 def _print_problems(log: Path, limit: int = 30) -> None:
