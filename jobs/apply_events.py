@@ -95,14 +95,15 @@ def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) 
         return 0
     deadline, done, after, size = time.monotonic() + seconds, 0, 0, FIRST_CHUNK
     while done < limit:
+        asked = min(size, limit - done)
         chunk = list(session.scalars(select(WebhookDelivery).where(
             WebhookDelivery.store_id == store.id, WebhookDelivery.id > after, *_due(now))
-            .order_by(WebhookDelivery.id).limit(min(size, limit - done))))
+            .order_by(WebhookDelivery.id).limit(asked)))
         applied = _apply_in_turn(session, store, chunk, now=now, deadline=deadline, first=done == 0)
         done += applied
-        if applied < size or time.monotonic() > deadline:
-            return done
-        after, size = chunk[-1].id, size * 2
+        if not applied or applied == len(chunk) < asked or time.monotonic() > deadline:
+            return done  # none due any more, or out of time
+        after, size = chunk[applied - 1].id, size * 2
     return done
 
 
@@ -125,34 +126,43 @@ def _due(now: datetime) -> list:
 
 def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDelivery], *, now: datetime,
                    deadline: float, first: bool) -> int:
-    """Apply the deliveries in order, each in a savepoint, with the rows they name loaded together
-    (services/preload.py). One that raises is rolled back and applied alone without preloading
-    (a row another process inserted meanwhile then just works; an event that raises again is
-    recorded with its error), and the rest of the batch goes on. Past ``deadline`` it stops
-    (though the ``first`` chunk of a batch applies at least one)."""
+    """Apply the deliveries in order with the rows they name loaded together, and their new rows
+    written together at the end (services/preload.py), all in one savepoint. If one raises, or
+    the INSERTs meet a row another process inserted meanwhile, the savepoint is rolled back and
+    each delivery applied alone without preloading: the others then just work, and one that
+    raises again is recorded with its error. Past ``deadline`` it stops (though the ``first``
+    chunk of a batch applies at least one). Returns how many were handled."""
+    tried: list[WebhookDelivery] = []
+    try:
+        with session.begin_nested():
+            _apply_together(session, store, deliveries, tried, deadline=deadline, first=first)
+    except Exception:
+        preload.forget(session)  # it may remember rows of the rolled-back savepoint
+        for delivery in tried:
+            _apply_alone(session, store, delivery, now=now)
+    else:
+        _mark_processed(session, [delivery.id for delivery in tried])
+    conversations.touch_changed(session)
+    return len(tried)
+
+
+def _apply_together(session: Session, store: Store, deliveries: list[WebhookDelivery],
+                    tried: list[WebhookDelivery], *, deadline: float, first: bool) -> None:
+    """Apply the deliveries' events in turn (each added to ``tried`` first), then flush their rows."""
     events = {delivery.id: _events(delivery) for delivery in deliveries}
-    done, processed = 0, []
     for delivery in deliveries:
-        if (done or not first) and time.monotonic() > deadline:
+        if (tried or not first) and time.monotonic() > deadline:
             break
         erases = any(isinstance(event, ERASING) for event in events[delivery.id] or ())
         if erases:
             preload.forget(session)  # it deletes rows the batch may have loaded
-        elif done == 0 or not preload.active(session):
-            _preload(session, store, [events[d.id] for d in deliveries[done:]])
-        try:
-            with session.begin_nested():
-                _apply_events(session, store, delivery, events=events[delivery.id])
-            processed.append(delivery.id)
-        except Exception:
-            preload.forget(session)  # it may remember rows of the rolled-back savepoint
-            _apply_alone(session, store, delivery, now=now)
+        elif not tried or not preload.active(session):
+            _preload(session, store, [events[d.id] for d in deliveries[len(tried):]])
+        tried.append(delivery)
+        _apply_events(session, store, delivery, events=events[delivery.id])
         if erases:
             preload.forget(session)
-        done += 1
-    _mark_processed(session, processed)
-    conversations.touch_changed(session)
-    return done
+    session.flush()
 
 
 def _mark_processed(session: Session, ids: list[int]) -> None:
@@ -179,6 +189,7 @@ def _preload(session: Session, store: Store, batch: list[list[Event] | None]) ->
               if phone}
     order_ids = {event.order.external_id for event in events if hasattr(event, "order")}
     kinds = set(KIND_FOR_STATUS.values())
+    preload.expect(session, len(batch))
     customers.preload_customers(session, store_id=store.id, phones=phones)
     preload.load(session, store, order_ids=order_ids,
                  dedupe_keys={stage_key(store.id, order_id, kind) for order_id in order_ids for kind in kinds})

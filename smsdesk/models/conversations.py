@@ -27,8 +27,9 @@ from smsdesk.reasons import Reason
 
 if TYPE_CHECKING:  # relationships name their targets; SQLAlchemy resolves them by class name
     from smsdesk.models.customers import Customer
+    from smsdesk.models.orders import Checkout, Order
     from smsdesk.models.people import Agent
-    from smsdesk.models.stores import Store
+    from smsdesk.models.stores import Store, TemplateVersion
 
 
 class Conversation(Base):
@@ -121,3 +122,9 @@ class Message(Base):
 
     customer: Mapped[Customer] = relationship()
     store: Mapped[Store] = relationship()
+    # Many-to-one, for the unit of work's order only: a batch's new rows are flushed together
+    # (services/preload.py), parents first. Never loaded (lazy="raise"); code reads the *_id columns.
+    conversation: Mapped[Conversation | None] = relationship(lazy="raise")
+    order: Mapped[Order | None] = relationship(lazy="raise", foreign_keys=[order_id])
+    checkout: Mapped[Checkout | None] = relationship(lazy="raise")
+    template_version: Mapped[TemplateVersion | None] = relationship(lazy="raise")

@@ -91,6 +91,9 @@ class Consent(Base):
     at: Mapped[datetime]  # when the customer gave or withdrew it (the source's time, else ours)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    customer: Mapped[Customer] = relationship(lazy="raise")
+
 
 class Suppression(Base):
     """A number that opted out and was then erased, kept only as a salted hash: the fact of the

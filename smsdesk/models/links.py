@@ -8,11 +8,16 @@ indexed table. No IP address is stored, raw or hashed.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smsdesk.models.base import Base, utcnow
+
+if TYPE_CHECKING:  # relationships name their targets; SQLAlchemy resolves them by class name
+    from smsdesk.models.conversations import Message
+    from smsdesk.models.customers import Customer
 
 DEFAULT_SMART_SENDING_HOURS = 16  # Postscript's default
 # Revenue attribution (services/attribution.py): an order is credited to the last marketing text
@@ -55,6 +60,10 @@ class ShortLink(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    message: Mapped[Message] = relationship(lazy="raise")
+    customer: Mapped[Customer] = relationship(lazy="raise")
 
 
 class LinkClick(Base):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -14,11 +14,14 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smsdesk.enums import Attribution
 from smsdesk.models.base import Base, enum_column, utcnow
 from smsdesk.reasons import Reason
+
+if TYPE_CHECKING:  # relationships name their targets; SQLAlchemy resolves them by class name
+    from smsdesk.models.customers import Customer
 
 
 class Order(Base):
@@ -59,6 +62,9 @@ class Order(Base):
     attribution: Mapped[Attribution | None] = mapped_column(enum_column(Attribution, length=10))
     attributed_at: Mapped[datetime | None]  # the click, or the text's sending, it is credited for
 
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    customer: Mapped[Customer | None] = relationship(lazy="raise")
+
 
 class Shipment(Base):
     """One package of an order (a platform's fulfillment or shipment), with its own tracking.
@@ -83,6 +89,9 @@ class Shipment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    order: Mapped[Order] = relationship(lazy="raise")
+
 
 class Checkout(Base):
     __tablename__ = "checkouts"
@@ -104,3 +113,6 @@ class Checkout(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    customer: Mapped[Customer | None] = relationship(lazy="raise")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +17,10 @@ from smsdesk.enums import (
     Role,
 )
 from smsdesk.models.base import Base, enum_column, utcnow
+
+if TYPE_CHECKING:  # relationships name their targets; SQLAlchemy resolves them by class name
+    from smsdesk.models.conversations import Message
+    from smsdesk.models.customers import Customer
 
 
 class Agent(Base):
@@ -79,3 +83,7 @@ class AuditEvent(Base):
     source: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[dict[str, Any] | None]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Many-to-one, for the unit of work's order only (see Message.conversation)
+    customer: Mapped[Customer | None] = relationship(lazy="raise")
+    message: Mapped[Message | None] = relationship(lazy="raise")

@@ -266,7 +266,7 @@ def _ordered(session: Session, store_id: int, token: str) -> bool:
 
 
 def _customer_of(session: Session, checkout: Checkout) -> Customer | None:
-    return session.get(Customer, checkout.customer_id) if checkout.customer_id else None
+    return preload.get(session, Customer, checkout.customer_id) if checkout.customer_id else None
 
 
 def _quantity(item: dict) -> int:

@@ -216,7 +216,7 @@ def _find_order(session: Session, store_id: int, external_id: str) -> Order | No
 
 
 def _customer_of(session: Session, order: Order) -> Customer | None:
-    return session.get(Customer, order.customer_id) if order.customer_id else None
+    return preload.get(session, Customer, order.customer_id) if order.customer_id else None
 
 
 def _advance(session: Session, *, store: Store, order: Order, customer: Customer | None, status: str,

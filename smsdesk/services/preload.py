@@ -9,18 +9,24 @@ a few queries (``load``, ``customers.preload_customers``), and the lookups
 ``template_store.resolve_template``) ask ``known`` first. A key loaded and not found is known to
 be absent; a row created in the batch is added (``remember``).
 
+In a batch, ``insert`` writes nothing yet: the row gets an id reserved for it (a block of the
+table's sequence on PostgreSQL; past the table's highest id on SQLite, whose write lock the
+batch holds) and its column defaults, and the job flushes the chunk's rows together, a few
+multi-row INSERTs, parents first (the models' many-to-one relationships order them).
+
 Nothing here decides anything on its own: the unique constraints do. A row another process
-inserts meanwhile (a customer texting in) makes this batch's insert fail, and the job applies
-the batch again one delivery at a time without preloading (``insert`` then guards each insert
+inserts meanwhile (a customer texting in) makes the chunk's INSERT fail, and the job applies
+the chunk again one delivery at a time without preloading (``insert`` then guards each insert
 with a savepoint, as outside a batch).
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from smsdesk.models import AbTest, Message, Order, Store, Template
@@ -28,6 +34,7 @@ from smsdesk.services.template_kinds import KINDS
 
 KEY = "smsdesk.preloaded"
 UNKNOWN = object()  # what ``known`` answers for a key the batch did not load
+Row = TypeVar("Row")
 
 
 def known(session: Session, *key: Any) -> Any:
@@ -60,24 +67,68 @@ def forget(session: Session) -> None:
     session.info.pop(KEY, None)
 
 
-class Conflict(Exception):
-    """A row another process inserted after the batch was loaded: the job applies the delivery
-    again on its own, without preloading."""
-
-
-def insert(session: Session, row: object) -> None:
-    """Insert ``row`` now (it gets its id). Outside a batch a savepoint guards it, so a duplicate
-    raises IntegrityError with the transaction still usable; in a batch a duplicate raises
-    Conflict (the callers' IntegrityError fallbacks would read the batch's stale answers)."""
-    if active(session):
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise Conflict(str(exc.orig)) from exc
+def insert(session: Session, row: Any) -> None:
+    """Insert ``row``. Outside a batch now, in a savepoint, so a duplicate raises IntegrityError
+    with the transaction still usable. In a batch at the chunk's flush: the row gets its id and
+    column defaults now, and a duplicate fails the chunk (the callers' IntegrityError fallbacks
+    would read the batch's stale answers)."""
+    if not active(session):
+        with session.begin_nested():
+            session.add(row)
         return
-    with session.begin_nested():
-        session.add(row)
+    for key, value, call in _defaults(row.__class__):
+        if key not in row.__dict__:
+            setattr(row, key, value(None) if call else value)  # SQLAlchemy's makers take a context
+    row.id = _reserved_id(session, type(row))
+    session.add(row)
+    remember(session, "new", type(row), row.id, row=row)
+
+
+def get(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """``session.get``, which finds a row the batch will insert only by flushing the batch so far."""
+    found = known(session, "new", model, row_id)
+    return session.get(model, row_id) if found is UNKNOWN else found
+
+
+def expect(session: Session, count: int) -> None:
+    """Say how many deliveries the batch's next rows are for: ids are reserved that many at a time."""
+    remember_all(session, {("expected",): max(count, 1)})
+
+
+@cache
+def _defaults(model: Any) -> tuple[tuple[str, Any, bool], ...]:
+    """What the model's INSERT fills in a column left unset, as (attribute, value, whether the
+    value is a maker to call): its Python-side default, a number as server default, else NULL.
+    (Left unset, an attribute is unloaded after the flush, and reading it is a query; a server
+    default is fetched by RETURNING, which SQLite then sends row by row.)"""
+    found = []
+    for prop in inspect(model).column_attrs:
+        column = prop.columns[0]
+        default, server_default = column.default, getattr(column.server_default, "arg", None)
+        if default is not None and (default.is_scalar or default.is_callable):
+            found.append((prop.key, default.arg, default.is_callable))
+        elif column.server_default is None and not column.primary_key:
+            found.append((prop.key, None, False))
+        elif isinstance(server_default, str) and server_default.isdigit():
+            found.append((prop.key, int(server_default), False))
+    return tuple(found)
+
+
+def _reserved_id(session: Session, model: Any) -> int:
+    rows = session.info[KEY]
+    ids = rows.get(("ids", model))
+    if not ids:
+        ids = rows[("ids", model)] = deque(_reserve(session, model, rows.get(("expected",), 1)))
+    return ids.popleft()
+
+
+def _reserve(session: Session, model: Any, count: int) -> list[int]:
+    """``count`` ids for new rows of ``model``, no other transaction can take."""
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
+        return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
+    top = session.scalar(select(func.max(model.id))) or 0  # an ORM query: autoflushed, our pending rows count
+    return list(range(top + 1, top + 1 + count))
 
 
 def load(session: Session, store: Store, *, order_ids: Iterable[str], dedupe_keys: Iterable[str]) -> None:

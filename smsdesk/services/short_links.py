@@ -110,17 +110,15 @@ def attach(session: Session, message: Message, codes: dict[str, str]) -> None:
         rows = [ShortLink(code=code, store_id=message.store_id, message_id=message.id,
                           customer_id=message.customer_id, url=url)
                 for url, code in codes.items()]
-        try:
-            if preload.active(session):  # a batch of events: a failure re-applies the delivery alone
-                session.add_all(rows)
-                session.flush()
-            else:
-                with session.begin_nested():
-                    session.add_all(rows)
+        if preload.active(session):  # a batch: a code taken fails the chunk, applied again one by one
+            for row in rows:
+                preload.insert(session, row)
             return
-        except IntegrityError as exc:
-            if preload.active(session):
-                raise preload.Conflict(str(exc.orig)) from exc
+        try:
+            with session.begin_nested():
+                session.add_all(rows)
+            return
+        except IntegrityError:
             taken = set(session.scalars(select(ShortLink.code).where(ShortLink.code.in_(codes.values()))))
             for url, code in list(codes.items()):
                 if code in taken:
