@@ -41,11 +41,12 @@ log = logging.getLogger(__name__)
 BATCH = 200  # deliveries read per transaction at most
 # Seconds of applying per transaction (one commit per batch is what makes a backlog cheap).
 # On SQLite webhooks wait for the write lock meanwhile, so this bounds what a batch adds to a
-# webhook's answer time. On PostgreSQL webhooks wait for no lock of a batch, yet their p99
-# under load followed the batch's length (bench/ingest.py --quick, the same machine: 0.5 s
-# batches 143-381 ms, 0.2 s 77-85 ms, 0.1 s 28-56 ms, 0.05 s 25-27 ms), while a backlog is
-# applied ~25 % slower at 0.1 s than at 0.5 s; it also keeps row locks short for agents.
-BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.1}
+# webhook's answer time. On PostgreSQL webhooks wait for no lock of a batch. Their p99 under
+# load once followed the batch's length (0.5 s batches 143-381 ms, 0.1 s 28-56 ms); since the
+# door inserts on a connection of its own it does not (bench/ingest.py's load at 2 and 8
+# connections, alternated: p99 8.5-10.3 / 18.9-20.5 ms at 0.3 s and 0.5 s, 8.9-10.0 /
+# 19.6-20.6 ms at 0.1 s), while 0.1 s batches left twice the backlog behind.
+BATCH_SECONDS = {"sqlite": 0.025, "postgresql": 0.3}
 # Seconds of a batch when no delivery arrived during the last one: only a backlog is left, and
 # longer batches apply it faster (fewer commits, each chunk's rows loaded for more deliveries).
 # The first webhook to arrive meanwhile waits one such batch at most (SQLite: at 0.25 s that
@@ -55,7 +56,10 @@ CATCH_UP_SECONDS = {"sqlite": 0.08, "postgresql": 0.5}
 # webhook waiting for the lock polls (SQLite's busy handler sleeps between tries), and a
 # worker that re-locks at once would keep it out for as long as there is a backlog.
 SQLITE_PAUSE = 0.025
-FIRST_CHUNK = 4  # deliveries read (and their rows loaded) first in a batch; each next chunk twice as many
+# Deliveries read (and their rows loaded) first in a batch; each next chunk twice as many. A
+# chunk costs ~20 round trips whatever its size (services/preload.py); SQLite's short batches
+# apply few deliveries, and a chunk they leave unfinished was read and loaded for nothing.
+FIRST_CHUNK = {"sqlite": 4, "postgresql": 16}
 CANDIDATES = 50  # due deliveries looked at to find a store no other worker is applying
 ERASING = (CustomerRedacted, ShopRedacted, CustomerDataRequested)  # privacy events: no preloaded rows for them
 CHECKOUT_EVENTS = (CheckoutUpdated, CheckoutCompleted)  # they create checkouts: none preloaded for orders then
@@ -93,7 +97,8 @@ def apply_batch(session: Session, *, now: datetime, limit: int, seconds: float) 
     store = lock_next_store(session, now=now)
     if store is None:
         return 0
-    deadline, done, after, size = time.monotonic() + seconds, 0, 0, FIRST_CHUNK
+    deadline, done, after = time.monotonic() + seconds, 0, 0
+    size = FIRST_CHUNK[session.get_bind().dialect.name]
     while done < limit:
         asked = min(size, limit - done)
         chunk = list(session.scalars(select(WebhookDelivery).where(
