@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import requests
-from twilio.request_validator import RequestValidator
 
+from tests.support.twilio_callbacks import FAILED_STATUSES, SERVICE_POOL_NUMBER, StatusCallbacks
 from tests.support.twilio_http import (  # the handler and pure helpers; public ones re-exported
     API_VERSION,
     DATE_FILTERS,
@@ -49,10 +49,7 @@ from tests.support.twilio_http import (  # the handler and pure helpers; public 
 from tests.support.twilio_media import MediaStore, media_url
 
 DEFAULT_AUTH_TOKEN = "test-auth-token"
-# The "From" a messaging-service send reports in callbacks (Twilio picks one from the pool).
-SERVICE_POOL_NUMBER = "+15005550006"
 UNKNOWN_DELIVERY_ERROR = 30008  # Twilio's "Unknown error" for failed/undelivered texts
-_FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 __all__ = [
     "API_VERSION", "DEFAULT_AUTH_TOKEN", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "SERVICE_POOL_NUMBER",
@@ -61,7 +58,7 @@ __all__ = [
 ]
 
 
-class TwilioTestServer:
+class TwilioTestServer(StatusCallbacks):
     """Twilio Messages API on 127.0.0.1:<free port>, served from a daemon thread.
 
     Use as a context manager or call ``start()`` / ``stop()``. ``requests``, ``messages``
@@ -228,35 +225,13 @@ class TwilioTestServer:
         """Change a stored message's status (seen by list and fetch); KeyError if unknown."""
         with self._cond:
             message = self._messages[sid]
-            failed = status in _FAILED_STATUSES
+            failed = status in FAILED_STATUSES
             message["status"] = status
             message["error_code"] = (error_code or UNKNOWN_DELIVERY_ERROR) if failed else None
             message["date_updated"] = format_datetime(_now())
             if self._meta[sid]["sent"] is None and status not in ("accepted", "queued", "scheduled", "canceled"):
                 self._meta[sid]["sent"] = _now()
                 message["date_sent"] = message["date_updated"]
-
-    def send_status_callback(
-        self,
-        sid: str,
-        status: str,
-        *,
-        error_code: int | None = None,
-        minimal: bool = False,
-        url: str | None = None,
-    ) -> int:
-        """Set ``status`` and POST a signed callback to the message's StatusCallback.
-
-        Returns the receiver's HTTP status; raises ``requests.RequestException`` when the
-        receiver cannot be reached. ``minimal`` sends only MessageSid and MessageStatus.
-        """
-        with self._cond:
-            target = url or self._meta[sid]["status_callback"]
-            if not target:
-                raise ValueError(f"message {sid} has no StatusCallback")
-            self.set_status(sid, status, error_code=error_code)
-            params = self._callback_params(self._messages[sid], minimal)
-        return self._post_callback(sid, status, target, params)
 
     # -- internals used by the handler -----------------------------------------
 
@@ -361,64 +336,6 @@ class TwilioTestServer:
                 if all(date_matches(sent, name, wanted) for name, wanted in dates.items()):
                     found.append(dict(message))
             return found
-
-    def _start_callbacks(self, sid: str) -> None:
-        with self._cond:
-            statuses = list(self.auto_callbacks)
-            wanted = statuses and self._meta.get(sid, {}).get("status_callback")
-            generation = self._generation
-        if wanted:
-            threading.Thread(
-                target=self._run_callbacks, args=(sid, statuses, generation), name=f"callbacks-{sid}", daemon=True
-            ).start()
-
-    def _run_callbacks(self, sid: str, statuses: list[str], generation: int) -> None:
-        for status in statuses:
-            self._sleep(self.auto_callback_delay)
-            if self._stopping.is_set() or generation != self._generation:
-                return
-            try:
-                self.send_status_callback(sid, status)
-            except requests.RequestException:
-                continue  # recorded in callbacks; Twilio does not retry status callbacks either
-            except KeyError:
-                return  # reset() forgot the message meanwhile
-
-    def _callback_params(self, message: dict, minimal: bool) -> dict[str, str]:
-        params = {"MessageSid": message["sid"], "MessageStatus": message["status"]}
-        if minimal:
-            return params
-        params.update(
-            SmsSid=message["sid"],
-            SmsStatus=message["status"],
-            To=message["to"],
-            From=message["from"] or SERVICE_POOL_NUMBER,
-            AccountSid=self.account_sid,
-            ApiVersion=API_VERSION,
-        )
-        if message["messaging_service_sid"]:
-            params["MessagingServiceSid"] = message["messaging_service_sid"]
-        if message["status"] in _FAILED_STATUSES:
-            params["ErrorCode"] = str(message["error_code"])
-        return params
-
-    def _post_callback(self, sid: str, status: str, url: str, params: dict[str, str]) -> int:
-        signature = RequestValidator(self.auth_token).compute_signature(url, params)
-        headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
-        http_status, error = None, None
-        try:
-            response = self._http.post(
-                url, data=params, headers=headers, timeout=self.callback_timeout, allow_redirects=False
-            )
-            http_status = response.status_code
-        except requests.RequestException as exc:
-            error = repr(exc)
-            raise
-        finally:
-            with self._cond:
-                self._callbacks.append(RecordedCallback(sid, status, url, params, signature, http_status, error))
-                self._cond.notify_all()
-        return http_status
 
 
 def _now() -> datetime:
