@@ -106,7 +106,7 @@ def add_note(session: Session, *, store: Store, customer: Customer, body: str, d
     note = Message(store_id=store.id, customer_id=customer.id, conversation_id=conversation.id,
                    direction=Direction.OUT, kind="note", body=body, status=MessageStatus.NOTE,
                    dedupe_key=dedupe_key, created_at=now)
-    session.add(note)
+    preload.insert(session, note)  # in a batch of events: an id of the batch's, not SQLite's next rowid
     conversation.status = ConversationStatus.OPEN
     conversation.waiting_since = conversation.waiting_since or now
     conversation.unread += 1

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from jobs import apply_events as apply_job
 from jobs.apply_events import apply_batch, apply_events
 from smsdesk.enums import Attribution
 from smsdesk.models import (
@@ -18,6 +19,7 @@ from smsdesk.models import (
     Customer,
     Message,
     Order,
+    Shipment,
     WebhookDelivery,
     utcnow,
 )
@@ -26,7 +28,7 @@ from smsdesk.services import preload
 from smsdesk.services.customers import get_or_create_customer
 from tests.factories import shopify_order
 from tests.jobs.test_apply_events import count, statuses
-from tests.webhooks.payloads import UNPACED, shopify_checkout
+from tests.webhooks.payloads import UNPACED, shopify_checkout, shopify_fulfillment, shopify_fulfillment_update
 from tests.webhooks.test_shopify import STORE, post
 
 ORDERS = 24
@@ -208,3 +210,20 @@ def test_a_batch_credits_orders_of_known_customers_to_their_clicked_reminders_in
     assert all((message, how) == (clicked[customer], Attribution.CLICK) for customer, message, how in credited)
     # One attribution query per new order of a known customer, on top of the batch's ~6.5 a delivery.
     assert len(statements) < 8 * (ORDERS + 1)
+
+
+def test_an_order_and_its_packages_in_one_chunk_are_written_together_without_falling_back(
+        client, sessions, store, db_session, monkeypatch):
+    """New rows pointing at rows new in the same chunk (a package at its order, a note and texts at
+    the conversation) are inserted in one flush, parents first: the chunk never falls back."""
+    monkeypatch.setattr(apply_job, "_apply_alone", lambda *args, **kwargs: pytest.fail("the chunk fell back"))
+    post(client, store, shopify_order(), "orders/create")
+    post(client, store, shopify_fulfillment(), "fulfillments/create")
+    post(client, store, shopify_fulfillment_update("failure"), "fulfillments/update")
+    post(client, store, shopify_fulfillment_update("delivered"), "fulfillments/update")
+    with sessions.begin() as session:
+        assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == 4
+    assert statuses(db_session) == ["processed"] * 4
+    assert count(db_session, Shipment) == 1
+    kinds = sorted(db_session.scalars(select(Message.kind)))
+    assert kinds == ["delivered", "note", "order_confirmed", "order_shipped"]
