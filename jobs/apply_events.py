@@ -141,7 +141,9 @@ def _apply_in_turn(session: Session, store: Store, deliveries: list[WebhookDeliv
     try:
         with session.begin_nested():
             _apply_together(session, store, deliveries, tried, deadline=deadline, first=first)
-    except Exception:
+    except Exception as exc:
+        log.info("store %s: a chunk of %d deliveries is applied one by one (%s)", store.slug, len(tried),
+                 type(exc).__name__)
         preload.forget(session)  # it may remember rows of the rolled-back savepoint
         for delivery in tried:
             _apply_alone(session, store, delivery, now=now)

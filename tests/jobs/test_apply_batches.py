@@ -78,7 +78,7 @@ def test_a_batch_applies_many_deliveries_in_one_transaction_and_texts_each_order
 
 
 def test_a_row_another_process_inserted_after_the_chunk_was_loaded_makes_it_apply_one_by_one(
-        client, sessions, store, db_session, make, monkeypatch):
+        client, sessions, store, db_session, make, monkeypatch, caplog):
     for n in range(SHOPPERS):
         post(client, store, order(n), "orders/create")
     make.customer(store, phone(5))  # a shopper texting in after the batch looked phone(5) up:
@@ -88,6 +88,7 @@ def test_a_row_another_process_inserted_after_the_chunk_was_loaded_makes_it_appl
     with sessions.begin() as session:
         assert apply_batch(session, now=utcnow(), limit=100, seconds=60) == SHOPPERS
     assert statuses(db_session) == ["processed"] * SHOPPERS  # the chunk's INSERT failed; each applied alone
+    assert "is applied one by one (IntegrityError)" in caplog.text
     assert count(db_session, Customer) == SHOPPERS and count(db_session, Order) == SHOPPERS
     keys = db_session.scalars(select(Message.dedupe_key)).all()
     assert sorted(keys) == sorted(f"order:{store.id}:{7000 + n}:order_confirmed" for n in range(SHOPPERS))
