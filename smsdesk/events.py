@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from smsdesk.models import ConsentLevel, ConsentSource
@@ -246,8 +247,9 @@ def _plain(value: Any) -> Any:
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
-    hints = _hints(cls)
-    return cls(**{name: _typed(hints[name], value) for name, value in data.items()})
+    converters = _converters(cls)  # a KeyError for a field the class does not have
+    return cls(**{name: value if (convert := converters[name]) is None else convert(value)
+                  for name, value in data.items()})
 
 
 @cache
@@ -257,21 +259,26 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
+def _converters(cls: type) -> dict[str, Callable[[Any], Any] | None]:
+    """For each field of the dataclass, what turns its plain JSON value into the field's type."""
+    return {name: _converter(hint) for name, hint in get_type_hints(cls).items()}
 
 
-def _typed(hint: Any, value: Any) -> Any:
-    """``value`` (plain JSON data) as the type ``hint`` names."""
+@cache
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """What turns plain JSON data into the type ``hint`` names; None: the value as it is. Made
+    once per type: decoding runs for every event the apply job reads."""
     origin = get_origin(hint)
     if origin in (Union, types.UnionType):
-        return None if value is None else _typed(next(a for a in get_args(hint) if a is not type(None)), value)
+        inner = _converter(next(a for a in get_args(hint) if a is not type(None)))
+        return None if inner is None else (lambda value: None if value is None else inner(value))
     if origin is tuple:
-        return tuple(_typed(get_args(hint)[0], item) for item in value)
+        item = _converter(get_args(hint)[0])
+        return tuple if item is None else (lambda value: tuple(item(each) for each in value))
     if is_dataclass(hint):
-        return _build(hint, value)  # type: ignore[arg-type]
+        return partial(_build, hint)  # type: ignore[arg-type]
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
+        return hint
     if hint is datetime:
-        return datetime.fromisoformat(value)
-    return value
+        return datetime.fromisoformat
+    return None
