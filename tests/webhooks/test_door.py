@@ -2,6 +2,7 @@
 record (its store gone) is no 500 and writes nothing."""
 from sqlalchemy import text
 
+from smsdesk.db import THREAD_CONNECTIONS
 from smsdesk.models import WebhookDelivery
 from tests.factories import shopify_order
 from tests.webhooks.test_shopify import count, post_order
@@ -11,7 +12,7 @@ def test_a_delivery_survives_its_threads_connection_being_dropped(app, client, m
     """A PostgreSQL restart ends the door's own connection: the next webhook opens a new one."""
     store = make.store()
     assert post_order(client, store, shopify_order(), event_id="evt-1").json["status"] == "accepted"
-    connections = app.extensions["smsdesk.thread_connections"]
+    connections = app.extensions[THREAD_CONNECTIONS]
     if app.extensions["smsdesk.engine"].dialect.name == "postgresql":
         pid = connections.run(lambda cursor: cursor.execute("SELECT pg_backend_pid()").fetchone()[0])
         db_session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
