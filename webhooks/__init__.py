@@ -16,7 +16,7 @@ import time
 import weakref
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import event, insert
+from sqlalchemy import Connection, event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from smsdesk.db import THREAD_CONNECTIONS, end_read, get_session, write_begins_with_insert
 from smsdesk.enums import DUE_DELIVERIES, DeliveryStatus
 from smsdesk.events import encode
+from smsdesk.group_commit import GroupCommit
 from smsdesk.models import Store, WebhookDelivery, utcnow
 from smsdesk.services.untrusted import unstorable
 from smsdesk.thread_connections import ThreadConnections
@@ -145,12 +146,17 @@ def _insert(values: dict) -> bool:
             return connections.run(lambda cursor: cursor.execute(PG_INSERT, row).rowcount) == 1
         except connections.dbapi.IntegrityError as exc:
             raise IntegrityError(PG_INSERT, None, exc) from None  # no row values in the error
-    # SQLite: a DEFERRED transaction whose first statement is the insert takes the write lock
-    # there and holds it for the insert and commit only (a duplicate rolls back as it leaves).
+    # SQLite: the webhooks this process records at the same moment share one transaction and
+    # one commit (smsdesk/group_commit.py); each is answered after the commit that holds it.
+    writes: GroupCommit[dict, bool] = current_app.extensions[DELIVERY_WRITES]
+    return writes.write(values)
+
+
+def _sqlite_insert(conn: Connection, values: dict) -> bool:
+    """One delivery's insert in a group commit's transaction (DEFERRED: the first insert takes
+    the write lock); False when its key is taken. A failed insert undoes only itself."""
     try:
-        with current_app.extensions["smsdesk.read_engine"].connect() as conn:
-            conn.execute(SQLITE_INSERT, values)
-            conn.commit()
+        conn.execute(SQLITE_INSERT, values)
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE":
             return False
@@ -233,6 +239,7 @@ PG_INSERT = (f"INSERT INTO {WebhookDelivery.__tablename__} ({', '.join(DELIVERY_
 # A plain INSERT: SQLAlchemy caches its compiled form, not that of the SQLite dialect's own
 # insert() (which ON CONFLICT needs): compiling that took 0.3 ms of every webhook.
 SQLITE_INSERT = insert(WebhookDelivery).inline()
+DELIVERY_WRITES = "smsdesk.delivery_writes"  # app.extensions: SQLite's GroupCommit of deliveries
 
 
 def init_app(app) -> None:
@@ -242,6 +249,8 @@ def init_app(app) -> None:
     # one) replaces it with a nudge that runs the apply job now instead of on its next tick.
     app.extensions.setdefault("smsdesk.events_received", lambda: None)
     app.extensions["smsdesk.webhook_stores"] = cache = StoreCache()
+    if app.extensions["smsdesk.engine"].dialect.name == "sqlite":
+        app.extensions[DELIVERY_WRITES] = GroupCommit(app.extensions["smsdesk.read_engine"], _sqlite_insert)
     _caches.add(cache)
     app.register_blueprint(bp)
     app.register_blueprint(twilio.bp)
