@@ -7,7 +7,9 @@ section runs it) and a bare Flask app whose POST
 route reads the body and answers ``{"status": "accepted"}``. ``wrk`` drives both at
 concurrency 8 with signed ~5.5 KB Shopify orders/create webhooks (ORDERS distinct orders,
 every request a new ``X-Shopify-Event-Id``), alternating bare and smsdesk runs so both see the
-same background load. It prints req/s, p50 and p99 of each run, how many deliveries were still
+same background load. A third server, smsdesk with the delivery's insert left out
+(``unwritten_app``), shows what the door's validation alone costs: the ratio smsdesk could reach
+with a free durable write and no apply worker. It prints req/s, p50 and p99 of each run, how many deliveries were still
 waiting to be applied when the load stopped and how long the worker took to catch up; then
 ``RATIO ingest_<db> <smsdesk req/s / bare req/s>`` (median of the rounds) per database and
 last ``RATIO ingest <the lower of the two>``.
@@ -16,7 +18,7 @@ last ``RATIO ingest <the lower of the two>``.
 
 Without --database-url it runs on a fresh temporary SQLite file and on a freshly created
 postgresql+psycopg://postgres@127.0.0.1:5432/smsdesk_ingest_bench. Needs ``wrk``
-(Debian: ``apt-get install wrk``). --quick: one 4-second round per database, under a minute.
+(Debian: ``apt-get install wrk``). --quick: one 4-second round per database, about a minute.
 """
 from __future__ import annotations
 
@@ -77,6 +79,17 @@ end
 """
 
 
+def unwritten_app() -> Flask:
+    """smsdesk with the delivery's insert left out (gunicorn 'bench.ingest:unwritten_app()'): what
+    finding the store, verifying, parsing and validating a webhook cost with no database write,
+    under the same command. Not a way to run smsdesk: it answers ``accepted`` and records nothing."""
+    import webhooks
+    from smsdesk.app import create_app
+
+    webhooks._insert = lambda values: True  # type: ignore[attr-defined]
+    return create_app()
+
+
 def bare_app() -> Flask:
     """The baseline: a Flask POST route that reads the body and answers (gunicorn 'bench.ingest:bare_app()')."""
     app = Flask(__name__)
@@ -128,6 +141,7 @@ def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) ->
     with _Servers(url) as servers:
         for round_no in range(1, plan["rounds"] + 1):
             bare, _ = _load(servers.bare_port, script, plan["seconds"])
+            unwritten, _ = _load(servers.unwritten_port, script, plan["seconds"])
             before = count_rows(url, WebhookDelivery)
             ours, answered = _load(servers.smsdesk_port, script, plan["seconds"])
             backlog, catch_up = _catch_up(url)
@@ -136,6 +150,8 @@ def _bench_database(label: str, url: str, script: Path, plan: dict[str, int]) ->
             print(f"{label} round {round_no}:", flush=True)
             print("  " + bare.line("bare"), flush=True)
             print("  " + ours.line("smsdesk"), flush=True)
+            print("  " + unwritten.line("no write") + f"  (ratio {unwritten.rps / bare.rps:.3f}: smsdesk's ceiling "
+                  "without its durable write and without the apply worker's share of the cores)", flush=True)
             print(f"  {recorded} new deliveries recorded for {answered} webhooks answered (warm-up included); "
                   f"{backlog} were waiting to be applied when the load stopped, all applied {catch_up:.1f} s later",
                   flush=True)
@@ -167,7 +183,7 @@ class _Servers:
 
     def __init__(self, url: str):
         self.url = url
-        self.bare_port, self.smsdesk_port = _free_port(), _free_port()
+        self.bare_port, self.smsdesk_port, self.unwritten_port = _free_port(), _free_port(), _free_port()
         self.processes: list[subprocess.Popen] = []
 
     def __enter__(self) -> _Servers:
@@ -176,8 +192,10 @@ class _Servers:
         self._start([*GUNICORN, "-b", f"127.0.0.1:{self.bare_port}", "bench.ingest:bare_app()"], env)
         self._start([*GUNICORN, "-b", f"127.0.0.1:{self.smsdesk_port}", "smsdesk.app:create_app()"],
                     {**env, "SMSDESK_SCHEDULER_ENABLED": "false"})
+        self._start([*GUNICORN, "-b", f"127.0.0.1:{self.unwritten_port}", "bench.ingest:unwritten_app()"],
+                    {**env, "SMSDESK_SCHEDULER_ENABLED": "false"})
         self._start([sys.executable, "-m", "smsdesk.cli", "worker"], env)
-        for port in (self.bare_port, self.smsdesk_port):
+        for port in (self.bare_port, self.smsdesk_port, self.unwritten_port):
             _wait_for_port(port)
         return self
 
