@@ -3,6 +3,7 @@
 import pytest
 
 from smsdesk.reasons import Reason
+from smsdesk.services import phones
 from smsdesk.services.phones import (
     PhoneCheck,
     country_for_phone,
@@ -235,3 +236,14 @@ def test_first_textable(candidates, countries, phone, problem):
 )
 def test_normalize_phone_reads_labels(raw, region, expected):
     assert normalize_phone(raw, region) == expected
+
+
+def test_a_number_read_before_is_answered_from_memory(monkeypatch):
+    """The apply job reads a customer's number for each of an order's events: phonenumbers
+    parses it once."""
+    phones._textable_phone.cache_clear()
+    first = textable_phone("(502) 459-2181", ["US"])
+    monkeypatch.setattr(phones.phonenumbers, "parse", lambda *args: pytest.fail("parsed again"))
+    assert textable_phone("(502) 459-2181", ["US"]) == first == PhoneCheck(phone="+15024592181")
+    with pytest.raises(pytest.fail.Exception):
+        textable_phone("(502) 459-2182", ["US"])
