@@ -63,7 +63,7 @@ class GroupCommit(Generic[T, R]):
         self._lock = threading.Lock()
         self._queue: list[_Waiting[T, R]] = []
         self._busy = False  # a leader is writing
-        self.commits = 0  # transactions committed (read by tests and benchmarks)
+        self.commits = 0  # transactions committed (what the tests observe the batching by)
 
     def write(self, item: T) -> R:
         waiting: _Waiting[T, R] = _Waiting(item)
